@@ -1,0 +1,39 @@
+# qiterm — two commands on a fresh machine:  make run  /  make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.PHONY: run test lint typecheck pytest tools bench clean
+
+# (Re)install when the venv is missing or pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@$(BIN)/qiterm $(ARGS)
+
+# Debian tools some tests drive (picocom, tio); installed here so a fresh machine needs nothing by hand.
+tools:
+	@.ci/ensure-tools
+
+lint: $(STAMP)
+	$(BIN)/ruff check app widgets tests bench
+	$(BIN)/ruff format --check app widgets tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) tools
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMP) tools
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

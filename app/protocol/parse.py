@@ -1,0 +1,356 @@
+"""Frame -> event. Never raises: a line that fits no known shape becomes a
+generic event (InfoResponse, TextLine, QiUrcOther), never an exception."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.protocol import events as ev
+from app.protocol.framing import RECV_MARKER, Frame, FrameKind
+from app.protocol.syntax import Arg, AtSyntaxError, split_fields
+from app.protocol.text import decode_field
+
+
+def parse_frame(frame: Frame) -> ev.Event:
+    try:
+        return _parse(frame)
+    except Exception:  # noqa: BLE001 - the contract: unknown shapes never raise
+        return ev.TextLine(raw=frame.raw, line=frame.line)
+
+
+def parse_line(line: bytes) -> ev.Event:
+    """Parse one line of text (no terminator); handy for tests and the simulator."""
+    return parse_frame(Frame(FrameKind.LINE, line + b"\r\n", line))
+
+
+def _parse(frame: Frame) -> ev.Event:
+    raw, line = frame.raw, frame.line
+    if frame.kind is FrameKind.PROMPT:
+        return ev.Prompt(raw=raw, line=line)
+    if frame.kind is FrameKind.RECV:
+        h = frame.recv
+        assert h is not None and frame.payload is not None
+        return ev.QiUrcRecv(
+            raw=raw,
+            line=line,
+            connect_id=h.connect_id,
+            current_recv_length=h.current_recv_length,
+            recv_ip=h.recv_ip,
+            recv_port=h.recv_port,
+            data=frame.payload,
+            hex_payload=h.hex_payload,
+        )
+    if frame.truncated or frame.continued or (frame.unterminated and line):
+        if line.startswith(RECV_MARKER) and not frame.truncated and not frame.continued:
+            return _recv_by_line(frame)
+        return ev.OverlongLine(
+            raw=raw,
+            line=line,
+            continued=frame.continued,
+            truncated=frame.truncated,
+            unterminated=frame.unterminated,
+        )
+    if not line:
+        return ev.BlankLines(raw=raw, line=line)
+    if line.startswith(RECV_MARKER):
+        return _recv_by_line(frame)
+
+    text = decode_field(line).strip()
+    simple = _SIMPLE.get(text)
+    if simple is not None:
+        return simple(raw=raw, line=line)
+    upper = text[:2].upper()
+    if upper == "AT":
+        return ev.CommandLineEcho(raw=raw, line=line, command=text)
+    if text.startswith("+CME ERROR:"):
+        detail = text[len("+CME ERROR:") :].strip()
+        code = int(detail) if detail.isdigit() else None
+        return ev.CmeError(raw=raw, line=line, code=code, message=detail)
+    if text.startswith("+") and ":" in text:
+        name, _, body = text.partition(":")
+        name = name.strip().upper()
+        body = body.strip()
+        if body.startswith("(") or ",(" in body.replace(" ", ""):
+            return ev.TestResponse(raw=raw, line=line, name=name, body=body)
+        handler = _HANDLERS.get(name)
+        if handler is not None:
+            try:
+                fields = split_fields(body)
+                result = handler(raw, line, body, fields)
+            except (AtSyntaxError, ValueError, IndexError):
+                result = None
+            if result is not None:
+                return result
+        return ev.InfoResponse(raw=raw, line=line, name=name, body=body)
+    return ev.TextLine(raw=raw, line=line)
+
+
+_SIMPLE: dict[str, Callable[..., ev.Event]] = {
+    "OK": ev.Ok,
+    "ERROR": ev.Error,
+    "SEND OK": ev.SendOk,
+    "SEND FAIL": ev.SendFail,
+    "CLOSE OK": ev.CloseOk,
+    "RDY": ev.Rdy,
+}
+
+Handler = Callable[[bytes, bytes, str, list[Arg]], ev.Event | None]
+
+
+def _int(arg: Arg) -> int:
+    value = arg.as_int()
+    if value is None:
+        raise ValueError(f"not an integer: {arg.text!r}")
+    return value
+
+
+def _opt_int(arg: Arg) -> int | None:
+    return None if arg.omitted else _int(arg)
+
+
+def _qiopen(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) != 2:
+        return None
+    return ev.QiOpenResult(raw=raw, line=line, connect_id=_int(f[0]), result=_int(f[1]))
+
+
+def _qistate(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) != 8:
+        return None
+    return ev.QiStateRow(
+        raw=raw,
+        line=line,
+        connect_id=_int(f[0]),
+        service_type=f[1].text,
+        host=f[2].text,
+        remote_port=_int(f[3]),
+        local_port=_int(f[4]),
+        socket_state=_int(f[5]),
+        context_id=_int(f[6]),
+        access_mode=_int(f[7]),
+    )
+
+
+def _qisend(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) != 3:
+        return None
+    return ev.QiSendCounts(raw=raw, line=line, sent=_int(f[0]), acked=_int(f[1]), nacked=_int(f[2]))
+
+
+def _qping(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) == 1:
+        return ev.QPingResult(raw=raw, line=line, result=_int(f[0]))
+    if len(f) == 5 and f[1].quoted:
+        return ev.QPingReply(
+            raw=raw,
+            line=line,
+            result=_int(f[0]),
+            ip_address=f[1].text,
+            bytes=_int(f[2]),
+            time=_int(f[3]),
+            ttl=_int(f[4]),
+        )
+    if len(f) == 7:
+        n = [_int(a) for a in f]
+        return ev.QPingSummary(
+            raw=raw,
+            line=line,
+            finresult=n[0],
+            sent=n[1],
+            rcvd=n[2],
+            lost=n[3],
+            min=n[4],
+            max=n[5],
+            avg=n[6],
+        )
+    return None
+
+
+def _qntp(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) == 1:
+        return ev.QNtpResult(raw=raw, line=line, result=_int(f[0]))
+    if len(f) == 2:
+        return ev.QNtpResult(raw=raw, line=line, result=_int(f[0]), time=f[1].text)
+    if len(f) == 3 and not f[1].quoted:
+        # An unquoted "YY/MM/DD,hh:mm:ss" splits at its comma.
+        return ev.QNtpResult(raw=raw, line=line, result=_int(f[0]), time=f"{f[1].text},{f[2].text}")
+    return None
+
+
+def _qidnsgip(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) == 3:
+        return ev.QiDnsGipHeader(
+            raw=raw,
+            line=line,
+            result=_int(f[0]),
+            ip_count=_opt_int(f[1]),
+            dns_ttl=_opt_int(f[2]),
+        )
+    if len(f) == 1:
+        value = f[0].as_int()
+        if value is not None and not f[0].quoted:
+            return ev.QiDnsGipHeader(raw=raw, line=line, result=value)
+        return ev.QiDnsGipAddress(raw=raw, line=line, address=f[0].text)
+    return None
+
+
+def _qidnscfg(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) not in (3, 5):
+        return None
+    return ev.QiDnsCfg(
+        raw=raw,
+        line=line,
+        context_id=_int(f[0]),
+        pridnsaddr=f[1].text,
+        secdnsaddr=f[2].text,
+        pridnsaddr_ipv6=f[3].text if len(f) == 5 else None,
+        secdnsaddr_ipv6=f[4].text if len(f) == 5 else None,
+    )
+
+
+def _qicfg(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if not f:
+        return None
+    key = f[0].text
+    if key.lower() == "dataformat" and len(f) == 3:
+        return ev.QiCfgDataFormat(
+            raw=raw, line=line, send_data_format=_int(f[1]), recv_data_format=_int(f[2])
+        )
+    if key.lower() == "showra" and len(f) == 2:
+        return ev.QiCfgShowRA(raw=raw, line=line, showra_mode=_int(f[1]))
+    return None
+
+
+def _qiurc(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if not f:
+        return None
+    urc_type = f[0].text
+    if urc_type == "closed" and len(f) == 2:
+        return ev.QiUrcClosed(raw=raw, line=line, connect_id=_int(f[1]))
+    if urc_type == "incoming" and len(f) == 5:
+        return ev.QiUrcIncoming(
+            raw=raw,
+            line=line,
+            connect_id=_int(f[1]),
+            server_id=_int(f[2]),
+            remote_ip=f[3].text,
+            remote_port=_int(f[4]),
+        )
+    return ev.QiUrcOther(raw=raw, line=line, urc_type=urc_type, body=body)
+
+
+def _recv_by_line(frame: Frame) -> ev.Event:
+    """A recv URC read by line: the form without <current_recv_length>, or one whose
+    length did not match its bytes (§2.4.2). <data> is the rest of the line."""
+    line = frame.line
+    rest = line[len(RECV_MARKER) :]
+    head, sep, tail = rest.partition(b",")
+    try:
+        connect_id = int(head)
+    except ValueError:
+        return ev.QiUrcOther(
+            raw=frame.raw, line=line, urc_type="recv", body=decode_field(line[8:])
+        )
+    if not sep:
+        return ev.QiUrcRecv(
+            raw=frame.raw,
+            line=line,
+            connect_id=connect_id,
+            data=b"",
+            length_mismatch=True,
+        )
+    length: int | None = None
+    recv_ip: str | None = None
+    recv_port: int | None = None
+    head2, sep2, tail2 = tail.partition(b",")
+    if head2.strip().isdigit() and sep2:
+        length = int(head2)
+        tail = tail2
+    stripped = tail.lstrip(b" ")
+    if stripped.startswith(b'"'):
+        close = stripped.find(b'"', 1)
+        after = stripped[close + 1 :] if close > 0 else b""
+        if close > 0 and after.startswith(b","):
+            port_text, sep3, data_part = after[1:].partition(b",")
+            if port_text.strip().isdigit() and sep3:
+                recv_ip = stripped[1:close].decode("ascii", "replace")
+                recv_port = int(port_text)
+                tail = data_part
+    data = tail.lstrip(b" ")
+    if len(data) >= 2 and data.startswith(b'"') and data.endswith(b'"'):
+        data = data[1:-1]
+    mismatch = frame.length_mismatch or (length is not None and length != len(data))
+    return ev.QiUrcRecv(
+        raw=frame.raw,
+        line=line,
+        connect_id=connect_id,
+        current_recv_length=length,
+        recv_ip=recv_ip,
+        recv_port=recv_port,
+        data=data,
+        hex_payload=None,
+        length_mismatch=mismatch,
+    )
+
+
+def _cpin(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    return ev.CpinStatus(raw=raw, line=line, state=body)
+
+
+def _ip(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    return ev.IpAddress(raw=raw, line=line, address=body.strip('"'))
+
+
+def _cereg(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if not f:
+        return None
+    # The read answer starts <n>,<stat>; the URC starts <stat>[,<tac>...] with a
+    # quoted <tac>, so two leading integers mean the read answer.
+    if len(f) >= 2 and f[1].as_int() is not None and not f[1].quoted:
+        return ev.CeregStatus(
+            raw=raw,
+            line=line,
+            n=_int(f[0]),
+            stat=_int(f[1]),
+            extra=tuple(a.text for a in f[2:]),
+        )
+    return ev.CeregStatus(
+        raw=raw, line=line, stat=_int(f[0]), extra=tuple(a.text for a in f[1:])
+    )
+
+
+def _csq(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) != 2:
+        return None
+    return ev.CsqReport(raw=raw, line=line, rssi=_int(f[0]), ber=_int(f[1]))
+
+
+def _cgpaddr(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    if len(f) == 1:
+        return ev.PdpAddress(raw=raw, line=line, cid=_int(f[0]))
+    if len(f) >= 2:
+        return ev.PdpAddress(raw=raw, line=line, cid=_int(f[0]), address=f[1].text)
+    return None
+
+
+def _cclk(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    return ev.ClockTime(raw=raw, line=line, time=body.strip('"'))
+
+
+_HANDLERS: dict[str, Handler] = {
+    "+QIOPEN": _qiopen,
+    "+QISTATE": _qistate,
+    "+QISEND": _qisend,
+    "+QPING": _qping,
+    "+QNTP": _qntp,
+    "+QIDNSGIP": _qidnsgip,
+    "+QIDNSCFG": _qidnscfg,
+    "+QICFG": _qicfg,
+    "+QIURC": _qiurc,
+    "+CPIN": _cpin,
+    "+IP": _ip,
+    "+CEREG": _cereg,
+    "+CSQ": _csq,
+    "+CGPADDR": _cgpaddr,
+    "+CCLK": _cclk,
+}

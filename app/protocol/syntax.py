@@ -1,0 +1,155 @@
+"""AT command-line syntax (spec §2.1.2, Table 1) and field splitting.
+
+Shared by the command builders and classifier (host side) and by the simulated
+module (module side), so both read a line the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Form(Enum):
+    """Table 1: the four types of AT command."""
+
+    TEST = "test"  # AT+<cmd>=?
+    READ = "read"  # AT+<cmd>?
+    WRITE = "write"  # AT+<cmd>=<p1>[,<p2>[,<p3>[...]]]
+    EXECUTE = "execute"  # AT+<cmd>
+
+
+class AtSyntaxError(ValueError):
+    """A line that is not an AT command at all (no AT prefix, open quote...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """One parameter as written: its text and whether it was in double quotes."""
+
+    text: str
+    quoted: bool = False
+
+    @property
+    def omitted(self) -> bool:
+        return not self.quoted and self.text == ""
+
+    def as_int(self) -> int | None:
+        """The integer value, or None when the field is not a plain decimal integer."""
+        if self.quoted:
+            return None
+        t = self.text
+        if not t or not (t.isascii() and (t.isdigit() or (t[0] in "+-" and t[1:].isdigit()))):
+            return None
+        return int(t)
+
+    def render(self) -> str:
+        return f'"{self.text}"' if self.quoted else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class CommandLine:
+    """A parsed command line.
+
+    ``name`` is ``"+QIOPEN"`` for extended commands, the letter(s) of a basic
+    command (``"E"`` for ATE0, ``"I"`` for ATI, ``"&F"``), or ``""`` for a bare
+    ``AT``. Basic commands carry their trailing digits as one argument.
+    """
+
+    name: str
+    form: Form
+    args: tuple[Arg, ...]
+    text: str
+
+    @property
+    def display_name(self) -> str:
+        return f"AT{self.name}"
+
+
+def split_fields(body: str) -> list[Arg]:
+    """Split ``a,"b,c", d`` into fields, honouring double quotes.
+
+    Spaces around unquoted fields are dropped (chapter 4's examples carry
+    stray spaces after commas). An unterminated quote raises AtSyntaxError.
+    """
+    fields: list[Arg] = []
+    i = 0
+    n = len(body)
+    if n == 0:
+        return fields
+    while True:
+        while i < n and body[i] == " ":
+            i += 1
+        if i < n and body[i] == '"':
+            close = body.find('"', i + 1)
+            if close < 0:
+                raise AtSyntaxError("unterminated quoted string")
+            fields.append(Arg(body[i + 1 : close], quoted=True))
+            i = close + 1
+            while i < n and body[i] == " ":
+                i += 1
+            if i < n and body[i] != ",":
+                # Text after a closing quote: keep it, but as an unquoted field.
+                comma = body.find(",", i)
+                stop = n if comma < 0 else comma
+                last = fields.pop()
+                fields.append(Arg(f'"{last.text}"{body[i:stop]}'.strip(), quoted=False))
+                i = stop
+        else:
+            comma = body.find(",", i)
+            stop = n if comma < 0 else comma
+            fields.append(Arg(body[i:stop].strip(), quoted=False))
+            i = stop
+        if i >= n:
+            break
+        i += 1  # skip the comma
+        if i >= n:
+            fields.append(Arg("", quoted=False))
+            break
+    return fields
+
+
+def parse_command_line(line: str) -> CommandLine:
+    """Parse one command line (without its terminating CR)."""
+    text = line.strip()
+    if len(text) < 2 or text[:2].upper() != "AT":
+        raise AtSyntaxError("a command line starts with AT")
+    rest = text[2:]
+    if not rest:
+        return CommandLine("", Form.EXECUTE, (), text)
+    if rest[0] == "+" or rest[0] == "$" or rest[0] == "^":
+        j = 1
+        while j < len(rest) and (rest[j].isalnum() or rest[j] == "_"):
+            j += 1
+        name = rest[:j].upper()
+        if len(name) < 2:
+            raise AtSyntaxError("missing command name after '+'")
+        tail = rest[j:].strip()
+        if tail == "":
+            return CommandLine(name, Form.EXECUTE, (), text)
+        if tail == "?":
+            return CommandLine(name, Form.READ, (), text)
+        if tail.replace(" ", "") == "=?":
+            return CommandLine(name, Form.TEST, (), text)
+        if tail.startswith("="):
+            return CommandLine(name, Form.WRITE, tuple(split_fields(tail[1:])), text)
+        raise AtSyntaxError(f"unexpected {tail[0]!r} after {name}")
+    # Basic command: letter (or & plus letter) then digits, e.g. ATE0, ATI, AT&F.
+    j = 0
+    if rest[0] == "&":
+        j = 1
+    if j >= len(rest) or not rest[j].isalpha():
+        raise AtSyntaxError(f"unexpected {rest[j:j+1]!r} after AT")
+    j += 1
+    name = rest[:j].upper()
+    tail = rest[j:].strip()
+    if tail == "?":
+        return CommandLine(name, Form.READ, (), text)
+    if tail and not tail.isdigit():
+        raise AtSyntaxError(f"unexpected {tail!r} after AT{name}")
+    args = (Arg(tail),) if tail else ()
+    return CommandLine(name, Form.EXECUTE, args, text)
+
+
+def quote(value: str) -> str:
+    return f'"{value}"'
