@@ -286,9 +286,12 @@ def build(name: str, key: str, *values: Value) -> AtCommand:
             if i < form.required:
                 raise ParamError(param.name, "(missing)", param.allowed(), "required")
             if i < len(vals):
-                later = form.params[len(vals) - 1].name
-                raise ParamError(param.name, "(missing)", param.allowed(),
-                                 f"required when <{later}> is given")
+                # A skipped optional before a given one: the spec's default (§2.1.1).
+                if param.default is None:
+                    later = form.params[len(vals) - 1].name
+                    raise ParamError(param.name, "(missing)", param.allowed(),
+                                     f"required when <{later}> is given")
+                value = vals[i] = param.default
         checked[param.name] = param.check(value)
     if spec.cross_check is not None:
         spec.cross_check(form, checked)

@@ -1,0 +1,90 @@
+"""Command-line entry points: ``qiterm [console] | run | sim | export | view``."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+
+from app import __version__
+
+SIM_URL = "sim://"
+
+
+def _not_yet(verb: str) -> NoReturn:
+    click.echo(f"qiterm {verb}: not available in this version yet.", err=True)
+    sys.exit(2)
+
+
+class _DefaultGroup(click.Group):
+    """A group whose options without a sub-command open the console."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] in self.commands:
+            return super().parse_args(ctx, args)
+        if any(a in ("--help", "-h") for a in args) and not args[0].startswith("-"):
+            return super().parse_args(ctx, args)
+        return super().parse_args(ctx, ["console", *args])
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qiterm")
+def main() -> None:
+    """qiterm: a console for the Quectel BC660K-GL TCP/IP AT commands.
+
+    With no sub-command it opens the console; with no -p it talks to the
+    built-in simulated module (sim://).
+    """
+
+
+@main.command()
+@click.option("-p", "--port", "port", default=None, help="Serial port or pyserial URL "
+              "(/dev/ttyUSB0, COM3, socket://host:port, rfc2217://..., sim://). "
+              "Default: the built-in simulated module.")
+@click.option("-b", "--baud", "baud", default=115200, show_default=True, type=int,
+              help="Baud rate.")
+@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False),
+              help="Capture file (JSON Lines). Default: a timestamped file in the user log "
+              "directory.")
+def console(port: str | None, baud: int, log_path: str | None) -> None:
+    """Open the console (the default)."""
+    _not_yet("console")
+
+
+@main.command()
+@click.argument("script", type=click.Path(exists=True, dir_okay=False))
+@click.option("-p", "--port", "port", default=None, help="Serial port or URL (default sim://).")
+@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False))
+def run(script: str, port: str | None, log_path: str | None) -> None:
+    """Run a scenario SCRIPT headless; exit 0 only if every step passed."""
+    _not_yet("run")
+
+
+@main.command()
+@click.option("--pty", "use_pty", is_flag=True, help="Serve the module on a pseudo-terminal.")
+@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT",
+              help="Serve the module to socket:// clients.")
+def sim(use_pty: bool, tcp: str | None) -> None:
+    """Serve the simulated BC660K-GL on a pty or TCP port."""
+    _not_yet("sim")
+
+
+@main.command()
+@click.argument("log", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "jsonl"]), default="text")
+@click.option("-o", "--output", "output", default=None, type=click.Path(dir_okay=False))
+def export(log: str, fmt: str, output: str | None) -> None:
+    """Export a capture LOG as text, HTML or JSON Lines."""
+    _not_yet("export")
+
+
+@main.command()
+@click.argument("log", type=click.Path(exists=True, dir_okay=False))
+def view(log: str) -> None:
+    """Open a capture LOG read-only in the console."""
+    _not_yet("view")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

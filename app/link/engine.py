@@ -1,0 +1,495 @@
+"""The command engine: one command in flight, answers matched to it, URCs apart.
+
+Pure logic, no I/O and no threads: the serial worker feeds it events and the
+clock, and carries out what it returns (bytes to write, events to deliver,
+commands finished). That keeps every rule below testable without a port.
+
+Rules (DESIGN.md "Data flow", spec §2.1.2, §2.3):
+
+* One command in flight (AT is half duplex).
+* A command ends on its final result: ``OK``, ``ERROR``, ``+CME ERROR: <n>``;
+  AT+QISEND ends on ``SEND OK``/``SEND FAIL`` after ``OK`` (§2.3.4); AT+QICLOSE on
+  ``CLOSE OK`` after ``OK`` (§2.3.2).
+* Deferred results (``+QIOPEN:``, ``+QPING:``, ``+QNTP:``, ``+QIDNSGIP:``) arrive
+  after ``OK`` as URCs and are tied back to the command that started them; the
+  line is free for the next command meanwhile.
+* URCs may arrive at any time, between the lines of a response too; they are
+  told apart by type and by command name.
+* Data mode (§2.3.4): after ``>`` the payload is written, then Ctrl-Z (variable
+  length) or nothing (fixed length); Esc cancels. Nothing else is written while
+  in data mode. A ``>`` that no command asked for is answered with Esc, so a
+  later command can never become payload.
+* ``RDY`` means the module rebooted: what was in flight fails at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from app.protocol import events as ev
+from app.protocol.catalog import Completion, Deferred
+from app.protocol.commands import CTRL_Z, ESC, AtCommand
+from app.protocol.events import DEFERRED_TYPES, FINAL_TYPES, UNSOLICITED_TYPES
+from app.link.results import (
+    CommandResult,
+    DataFormatChanged,
+    DataModeChanged,
+    ModuleRebooted,
+    Outcome,
+    Role,
+    TxKind,
+)
+
+#: After Esc, how long to wait for the module's answer before calling it cancelled.
+CANCEL_GRACE_S = 2.0
+#: A ping reply that timed out is printed as a bare result code (chapter 3: 569).
+PING_REPLY_TIMEOUT_CODE = 569
+
+
+class Phase(Enum):
+    QUEUED = "queued"
+    WAIT_FINAL = "wait_final"  # written; waiting for OK/ERROR
+    WAIT_PROMPT = "wait_prompt"  # a data-mode command waiting for '>'
+    DATA_MODE = "data_mode"  # '>' seen; waiting for a person to type the payload
+    WAIT_SEND = "wait_send"  # OK seen; waiting for SEND OK / SEND FAIL
+    WAIT_CLOSE = "wait_close"  # OK seen; waiting for CLOSE OK
+    CANCELLING = "cancelling"  # Esc written; waiting for the module's answer
+    DEFERRED = "deferred"  # line free; waiting for the deferred result URC(s)
+    DONE = "done"
+
+
+@dataclass(eq=False)
+class Pending:
+    id: int
+    command: AtCommand
+    tag: str
+    result: CommandResult
+    phase: Phase = Phase.QUEUED
+    deadline: float | None = None
+    answered: bool = False  # any solicited line seen (echo is no longer expected)
+    deferred_complete: bool = False
+    replies: int = 0
+
+
+# --- outputs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    data: bytes
+    what: TxKind
+    command_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    event: ev.Event
+    role: Role
+    command_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    pending: Pending
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    item: DataModeChanged | DataFormatChanged | ModuleRebooted
+
+
+Output = Write | Deliver | Done | Notice
+
+# Response events and the command whose answer they are.
+_RESPONSE_NAME: dict[type[ev.Event], str] = {
+    ev.QiStateRow: "+QISTATE",
+    ev.QiCfgDataFormat: "+QICFG",
+    ev.QiCfgShowRA: "+QICFG",
+    ev.QiDnsCfg: "+QIDNSCFG",
+    ev.QiSendCounts: "+QISEND",
+    ev.CsqReport: "+CSQ",
+    ev.PdpAddress: "+CGPADDR",
+    ev.ClockTime: "+CCLK",
+    ev.CeregStatus: "+CEREG",
+    ev.CpinStatus: "+CPIN",
+}
+
+_DEFERRED_KIND: dict[type[ev.Event], Deferred] = {
+    ev.QiOpenResult: Deferred.QIOPEN,
+    ev.QPingReply: Deferred.QPING,
+    ev.QPingSummary: Deferred.QPING,
+    ev.QPingResult: Deferred.QPING,
+    ev.QNtpResult: Deferred.QNTP,
+    ev.QiDnsGipHeader: Deferred.QIDNSGIP,
+    ev.QiDnsGipAddress: Deferred.QIDNSGIP,
+}
+
+
+@dataclass
+class Engine:
+    send_hex: bool = False
+    recv_hex: bool = False
+    show_ra: bool = False
+    data_mode: bool = False
+    current: Pending | None = None
+    waiters: list[Pending] = field(default_factory=list)
+    _next_id: int = 1
+
+    # -- queries ---------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """True while a command holds the line (or the module is in data mode)."""
+        return self.current is not None or self.data_mode
+
+    def next_deadline(self) -> float | None:
+        times = [p.deadline for p in self._live() if p.deadline is not None]
+        return min(times) if times else None
+
+    def _live(self) -> list[Pending]:
+        live = list(self.waiters)
+        if self.current is not None and self.current not in live:
+            live.append(self.current)
+        return live
+
+    # -- starting --------------------------------------------------------------
+
+    def new(self, command: AtCommand, tag: str = "user") -> Pending:
+        pid = self._next_id
+        self._next_id += 1
+        return Pending(pid, command, tag, CommandResult(command, Outcome.NOT_SENT, command_id=pid))
+
+    def start(self, p: Pending, now: float) -> list[Output]:
+        if self.busy:
+            raise RuntimeError("a command is already in flight")
+        self.current = p
+        p.result.started = now
+        p.phase = Phase.WAIT_PROMPT if p.command.data_mode is not None else Phase.WAIT_FINAL
+        p.deadline = now + p.command.timeout
+        if p.command.deferred is not None:
+            self.waiters.append(p)
+        return [Write(p.command.wire, TxKind.COMMAND, p.id)]
+
+    # -- data mode input from a person -------------------------------------------
+
+    @property
+    def awaiting_input(self) -> bool:
+        return self.current is not None and self.current.phase is Phase.DATA_MODE
+
+    def data_input(self, payload: bytes, terminator: bytes, now: float) -> list[Output]:
+        """Write what a person typed after '>' and end it with ``terminator``."""
+        p = self.current
+        if p is None or p.phase is not Phase.DATA_MODE:
+            raise RuntimeError("the module is not waiting for data-mode input")
+        out: list[Output] = []
+        if payload:
+            out.append(Write(payload, TxKind.PAYLOAD, p.id))
+        if terminator:
+            out.append(Write(terminator, TxKind.CTRL_Z if terminator == CTRL_Z else
+                             TxKind.ESC, p.id))
+        p.phase = Phase.CANCELLING if terminator == ESC else Phase.WAIT_FINAL
+        p.deadline = now + (CANCEL_GRACE_S if terminator == ESC else p.command.timeout)
+        return out
+
+    def cancel_data_mode(self, now: float) -> list[Output]:
+        """Esc: leave data mode without sending (§2.3.4)."""
+        p = self.current
+        if not self.data_mode or p is None:
+            return []
+        p.phase = Phase.CANCELLING
+        p.deadline = now + CANCEL_GRACE_S
+        return [Write(ESC, TxKind.ESC, p.id)]
+
+    # -- events from the module --------------------------------------------------
+
+    def feed(self, event: ev.Event, now: float) -> list[Output]:
+        out: list[Output] = []
+        p = self.current
+        if isinstance(event, ev.Prompt):
+            self._on_prompt(event, now, out)
+        elif isinstance(event, ev.CommandLineEcho):
+            own = (
+                p is not None
+                and not p.answered
+                and event.command.strip().upper() == p.command.line.strip().upper()
+            )
+            out.append(Deliver(event, Role.ECHO, p.id if own and p else None))
+        elif isinstance(event, ev.Rdy):
+            out.append(Deliver(event, Role.URC, None))
+            self._on_reboot(now, out)
+        elif isinstance(event, UNSOLICITED_TYPES):
+            out.append(Deliver(event, Role.URC, None))
+        elif isinstance(event, DEFERRED_TYPES):
+            self._on_deferred(event, now, out)
+        elif isinstance(event, FINAL_TYPES):
+            self._on_final(event, now, out)
+        elif isinstance(event, ev.SendOk | ev.SendFail):
+            if p is not None and p.command.completion is Completion.SEND and p.phase in (
+                Phase.WAIT_SEND,
+                Phase.WAIT_FINAL,
+                Phase.WAIT_PROMPT,
+            ):
+                out.append(Deliver(event, Role.FINAL, p.id))
+                p.result.final = event
+                outcome = Outcome.OK if isinstance(event, ev.SendOk) else Outcome.SEND_FAIL
+                self._leave_data_mode(out)
+                self._finish(p, outcome, now, out)
+            else:
+                out.append(Deliver(event, Role.URC, None))
+        elif isinstance(event, ev.CloseOk):
+            if p is not None and p.command.completion is Completion.CLOSE and p.phase in (
+                Phase.WAIT_CLOSE,
+                Phase.WAIT_FINAL,
+            ):
+                out.append(Deliver(event, Role.FINAL, p.id))
+                p.result.final = event
+                self._finish(p, Outcome.OK, now, out)
+            else:
+                out.append(Deliver(event, Role.URC, None))
+        elif isinstance(event, ev.BlankLines):
+            out.append(Deliver(event, Role.NOISE, None))
+        else:
+            self._on_info(event, out)
+        return out
+
+    def _on_prompt(self, event: ev.Prompt, now: float, out: list[Output]) -> None:
+        p = self.current
+        if p is None or p.phase not in (Phase.WAIT_PROMPT, Phase.WAIT_FINAL):
+            # Nobody asked for data mode: leave it at once, or the next command
+            # would be taken as payload.
+            out.append(Deliver(event, Role.URC, None))
+            out.append(Write(ESC, TxKind.ESC, None))
+            return
+        p.answered = True
+        out.append(Deliver(event, Role.PROMPT, p.id))
+        if not self.data_mode:
+            self.data_mode = True
+            out.append(Notice(DataModeChanged(True, p.id, p.command.line)))
+        plan = p.command.data_mode
+        if plan is not None and plan.payload is not None:
+            if plan.payload:
+                out.append(Write(plan.payload, TxKind.PAYLOAD, p.id))
+            if plan.terminator:
+                out.append(Write(plan.terminator, TxKind.CTRL_Z, p.id))
+            p.phase = Phase.WAIT_FINAL
+            p.deadline = now + p.command.timeout
+        else:
+            p.phase = Phase.DATA_MODE
+            p.deadline = None  # a person is typing; the module waits too
+
+    def _on_final(self, event: ev.Event, now: float, out: list[Output]) -> None:
+        p = self.current
+        if p is None or p.phase in (Phase.DEFERRED, Phase.DONE):
+            out.append(Deliver(event, Role.URC, None))
+            return
+        p.answered = True
+        out.append(Deliver(event, Role.FINAL, p.id))
+        was_data_mode = self.data_mode
+        self._leave_data_mode(out)
+        if p.phase is Phase.CANCELLING:
+            p.result.final = event
+            self._finish(p, Outcome.CANCELLED, now, out, "cancelled with Esc")
+            return
+        if isinstance(event, ev.Error | ev.CmeError):
+            p.result.final = event
+            detail = ""
+            if was_data_mode and p.phase is Phase.DATA_MODE:
+                detail = "the module left data mode"
+            self._finish(p, Outcome.ERROR, now, out, detail)
+            return
+        # OK
+        if p.phase in (Phase.WAIT_SEND, Phase.WAIT_CLOSE):
+            return  # a repeated OK; keep waiting for SEND OK / CLOSE OK
+        self._apply_settings(p.command, out)
+        if p.command.completion is Completion.SEND and p.command.key != "qisend.query":
+            p.phase = Phase.WAIT_SEND
+            p.deadline = now + p.command.timeout
+            return
+        if p.command.completion is Completion.CLOSE:
+            p.phase = Phase.WAIT_CLOSE
+            p.deadline = now + p.command.timeout
+            return
+        p.result.final = event
+        self._command_phase_done(p, now, out)
+
+    def _command_phase_done(self, p: Pending, now: float, out: list[Output]) -> None:
+        """The final OK arrived; free the line, then wait for a deferred result if any."""
+        if self.current is p:
+            self.current = None
+        spec = p.command.deferred
+        if spec is None or p.deferred_complete:
+            self._finish(p, Outcome.OK, now, out)
+            return
+        p.phase = Phase.DEFERRED
+        p.deadline = now + spec.timeout
+
+    def _on_deferred(self, event: ev.Event, now: float, out: list[Output]) -> None:
+        kind = _DEFERRED_KIND[type(event)]
+        waiter = None
+        for w in self.waiters:
+            spec = w.command.deferred
+            if spec is None or spec.kind is not kind or w.deferred_complete:
+                continue
+            if (
+                isinstance(event, ev.QiOpenResult)
+                and spec.connect_id is not None
+                and spec.connect_id != event.connect_id
+            ):
+                continue
+            waiter = w
+            break
+        if waiter is None:
+            out.append(Deliver(event, Role.DEFERRED, None))
+            return
+        out.append(Deliver(event, Role.DEFERRED, waiter.id))
+        waiter.result.deferred.append(event)
+        if self._deferred_done(waiter, event):
+            waiter.deferred_complete = True
+            if waiter.phase is Phase.DEFERRED:
+                self._finish(waiter, Outcome.OK, now, out)
+
+    def _deferred_done(self, w: Pending, event: ev.Event) -> bool:
+        if isinstance(event, ev.QiOpenResult | ev.QNtpResult):
+            return True
+        if isinstance(event, ev.QiDnsGipHeader):
+            # §2.3.7: only the first address is displayed.
+            return event.result != 0 or not event.ip_count
+        if isinstance(event, ev.QiDnsGipAddress):
+            return True
+        if isinstance(event, ev.QPingSummary):
+            return True
+        if isinstance(event, ev.QPingReply):
+            w.replies += 1
+            return False
+        if isinstance(event, ev.QPingResult):
+            spec = w.command.deferred
+            expected = spec.expected_replies if spec else 0
+            if event.result == PING_REPLY_TIMEOUT_CODE and w.replies < expected:
+                w.replies += 1
+                return False
+            return True  # a final failure such as 565 (DNS parse failed)
+        return False
+
+    def _on_info(self, event: ev.Event, out: list[Output]) -> None:
+        p = self.current
+        if isinstance(event, ev.QiCfgDataFormat):
+            self._set_formats(bool(event.send_data_format), bool(event.recv_data_format),
+                              self.show_ra, out)
+        elif isinstance(event, ev.QiCfgShowRA):
+            self._set_formats(self.send_hex, self.recv_hex, bool(event.showra_mode), out)
+        name = _RESPONSE_NAME.get(type(event))
+        if isinstance(event, ev.InfoResponse | ev.TestResponse):
+            name = event.name
+        solicited = (
+            p is not None
+            and p.phase in (Phase.WAIT_FINAL, Phase.WAIT_PROMPT)
+            and (name is None or name == p.command.name)
+            and not (isinstance(event, ev.CeregStatus) and event.n is None)
+        )
+        if solicited and p is not None:
+            p.answered = True
+            p.result.lines.append(event)
+            out.append(Deliver(event, Role.RESPONSE, p.id))
+        else:
+            out.append(Deliver(event, Role.URC, None))
+
+    def _apply_settings(self, cmd: AtCommand, out: list[Output]) -> None:
+        """A successful AT+QICFG write changes how payloads are encoded (§2.3.9)."""
+        if cmd.key == "qicfg.dataformat":
+            send, recv = cmd.values.get("send_data_format"), cmd.values.get("recv_data_format")
+            if isinstance(send, int) and isinstance(recv, int):
+                self._set_formats(bool(send), bool(recv), self.show_ra, out)
+        elif cmd.key == "qicfg.showra":
+            mode = cmd.values.get("showRA_mode")
+            if isinstance(mode, int):
+                self._set_formats(self.send_hex, self.recv_hex, bool(mode), out)
+
+    def _set_formats(self, send: bool, recv: bool, show_ra: bool, out: list[Output]) -> None:
+        if (send, recv, show_ra) != (self.send_hex, self.recv_hex, self.show_ra):
+            self.send_hex, self.recv_hex, self.show_ra = send, recv, show_ra
+            out.append(Notice(DataFormatChanged(send, recv, show_ra)))
+
+    def _on_reboot(self, now: float, out: list[Output]) -> None:
+        self._leave_data_mode(out)
+        for p in self._live():
+            line = p.command.line
+            self._finish(
+                p,
+                Outcome.REBOOTED,
+                now,
+                out,
+                f"the module rebooted (RDY) before {line} finished",
+            )
+        out.append(Notice(ModuleRebooted(now)))
+
+    def _leave_data_mode(self, out: list[Output]) -> None:
+        if self.data_mode:
+            self.data_mode = False
+            out.append(Notice(DataModeChanged(False)))
+
+    # -- time ------------------------------------------------------------------
+
+    def tick(self, now: float) -> list[Output]:
+        out: list[Output] = []
+        for p in self._live():
+            if p.deadline is None or now < p.deadline:
+                continue
+            if p.phase is Phase.CANCELLING:
+                self._leave_data_mode(out)
+                self._finish(p, Outcome.CANCELLED, now, out, "cancelled with Esc")
+            elif p.phase is Phase.DEFERRED:
+                spec = p.command.deferred
+                what = spec.kind.value if spec else "result"
+                got = f" ({len(p.result.deferred)} line(s) came)" if p.result.deferred else ""
+                self._finish(
+                    p,
+                    Outcome.DEFERRED_TIMEOUT,
+                    now,
+                    out,
+                    f"OK, but no final {what}: within {spec.timeout if spec else 0:.0f} s{got}",
+                )
+            else:
+                if self.data_mode and self.current is p:
+                    # Never leave the module in data mode: the next command would
+                    # become payload.
+                    out.append(Write(ESC, TxKind.ESC, p.id))
+                    self._leave_data_mode(out)
+                waited = {
+                    Phase.WAIT_PROMPT: "no '>' prompt",
+                    Phase.WAIT_SEND: "OK, but no SEND OK / SEND FAIL",
+                    Phase.WAIT_CLOSE: "OK, but no CLOSE OK",
+                }.get(p.phase, "no answer")
+                self._finish(
+                    p,
+                    Outcome.TIMEOUT,
+                    now,
+                    out,
+                    f"{waited} within {p.command.timeout:g} s (the spec's maximum response time)",
+                )
+        return out
+
+    # -- the end -----------------------------------------------------------------
+
+    def link_lost(self, reason: str, now: float) -> list[Output]:
+        out: list[Output] = []
+        self._leave_data_mode(out)
+        for p in self._live():
+            self._finish(p, Outcome.LINK_LOST, now, out, f"link lost: {reason}")
+        return out
+
+    def _finish(
+        self, p: Pending, outcome: Outcome, now: float, out: list[Output], detail: str = ""
+    ) -> None:
+        if p.phase is Phase.DONE:
+            return
+        p.phase = Phase.DONE
+        p.deadline = None
+        p.result.outcome = outcome
+        p.result.detail = detail
+        p.result.finished = now
+        if self.current is p:
+            self.current = None
+        if p in self.waiters:
+            self.waiters.remove(p)
+        out.append(Done(p))

@@ -1,0 +1,185 @@
+"""What the link hands to the rest of qiterm: command results and link events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from app.protocol import events as ev
+from app.protocol.codes import describe
+from app.protocol.commands import AtCommand
+
+
+class Outcome(Enum):
+    OK = "ok"  # final OK (and SEND OK / CLOSE OK where the command has one)
+    ERROR = "error"  # ERROR or +CME ERROR
+    SEND_FAIL = "send_fail"  # OK then SEND FAIL
+    TIMEOUT = "timeout"  # no final result within the spec's maximum response time
+    DEFERRED_TIMEOUT = "deferred_timeout"  # OK, but the +QIOPEN:/+QPING:... never came
+    CANCELLED = "cancelled"  # data mode left with Esc
+    LINK_LOST = "link_lost"  # the port went away
+    REBOOTED = "rebooted"  # RDY while the command was in flight
+    NOT_SENT = "not_sent"  # refused before reaching the wire (shutting down...)
+
+
+@dataclass
+class CommandResult:
+    command: AtCommand
+    outcome: Outcome
+    #: Solicited information lines, in order (between echo and the final result).
+    lines: list[ev.Event] = field(default_factory=list)
+    #: The final result line (OK, ERROR, +CME ERROR, SEND OK, SEND FAIL, CLOSE OK).
+    final: ev.Event | None = None
+    #: Deferred results tied back to this command (+QIOPEN:, +QPING: ..., +QNTP:, +QIDNSGIP:).
+    deferred: list[ev.Event] = field(default_factory=list)
+    detail: str = ""
+    started: float = 0.0
+    finished: float = 0.0
+    command_id: int = 0
+
+    @property
+    def result_code(self) -> int | None:
+        """The spec result code of the deferred result (0 = success), if any."""
+        for event in self.deferred:
+            if isinstance(event, ev.QiOpenResult | ev.QNtpResult | ev.QiDnsGipHeader):
+                return event.result
+            if isinstance(event, ev.QPingSummary):
+                return event.finresult
+            if isinstance(event, ev.QPingResult) and event is self.deferred[-1]:
+                return event.result
+        if isinstance(self.final, ev.CmeError):
+            return self.final.code
+        return None
+
+    @property
+    def ok(self) -> bool:
+        if self.outcome is not Outcome.OK:
+            return False
+        code = self.result_code
+        return code is None or code == 0
+
+    @property
+    def elapsed(self) -> float:
+        return max(0.0, self.finished - self.started)
+
+    @property
+    def message(self) -> str:
+        """One line a person can act on."""
+        cmd = self.command.line
+        if self.outcome is Outcome.OK:
+            code = self.result_code
+            if code is not None and code != 0:
+                return f"{cmd}: {describe(code)}"
+            return f"{cmd}: OK"
+        if self.outcome is Outcome.ERROR:
+            if isinstance(self.final, ev.CmeError):
+                return f"{cmd}: +CME ERROR: {self.final.meaning}"
+            return f"{cmd}: ERROR" + (f" ({self.detail})" if self.detail else "")
+        if self.outcome is Outcome.SEND_FAIL:
+            return f"{cmd}: SEND FAIL (the data did not reach the protocol stack)"
+        return f"{cmd}: {self.detail or self.outcome.value}"
+
+
+class Role(Enum):
+    """Why a received line arrived."""
+
+    ECHO = "echo"  # the module echoing the command (ATE1)
+    RESPONSE = "response"  # an information line of the command in flight
+    FINAL = "final"  # the command's final result
+    PROMPT = "prompt"  # the data-mode '>'
+    URC = "urc"  # unsolicited
+    DEFERRED = "deferred"  # a deferred result (+QIOPEN:, +QPING: ...)
+    NOISE = "noise"  # blank-line runs
+
+
+class TxKind(Enum):
+    COMMAND = "command"
+    PAYLOAD = "payload"
+    CTRL_Z = "ctrl_z"
+    ESC = "esc"
+
+
+class LinkState(Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Rx:
+    """A received frame, parsed, with its role."""
+
+    event: ev.Event
+    role: Role
+    command_id: int | None
+    mono: float
+    wall: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tx:
+    """Bytes written to the port."""
+
+    data: bytes
+    what: TxKind
+    command_id: int | None
+    mono: float
+    wall: float
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    state: LinkState
+    url: str
+    baudrate: int
+    message: str = ""
+    #: Monotonic time of the next reconnect attempt (DISCONNECTED only).
+    retry_at: float | None = None
+    attempt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DataModeChanged:
+    active: bool
+    command_id: int | None = None
+    line: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DataFormatChanged:
+    send_hex: bool
+    recv_hex: bool
+    show_ra: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleRebooted:
+    """RDY arrived: sockets are gone, commands in flight failed."""
+
+    mono: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommandFinished:
+    result: CommandResult
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleIdentity:
+    """What ATI (and registration queries) said at connect."""
+
+    identity: str
+    revision: str
+
+
+LinkEvent = (
+    Rx
+    | Tx
+    | LinkStatus
+    | DataModeChanged
+    | DataFormatChanged
+    | ModuleRebooted
+    | CommandFinished
+    | ModuleIdentity
+)

@@ -1,0 +1,564 @@
+"""The shared serial worker: the only code that touches the port.
+
+One thread owns the port (opened with ``serial.serial_for_url``, so device
+paths, ``socket://``, ``rfc2217://``, ``loop://`` and ``sim://`` behave alike).
+It writes commands one at a time, reads and frames every byte, records every
+frame in both directions (from this thread, so a frozen UI loses nothing),
+feeds the :class:`~app.link.engine.Engine`, and resolves each command's
+``concurrent.futures.Future``.
+
+Subscribers get events in batches from a second, dispatcher thread, so a slow
+subscriber (a busy UI) can never stall reading or recording.
+
+Port loss (unplug, EOF, OSError) fails what was pending with a clear message,
+publishes ``DISCONNECTED`` with the time of the next attempt, and retries with
+backoff; on return it resynchronises (Esc, AT) and re-reads the module's state
+(ATI, dataformat, showRA, QISTATE, registration).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+import serial
+
+from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Write
+from app.link.results import (
+    CommandFinished,
+    CommandResult,
+    LinkEvent,
+    LinkState,
+    LinkStatus,
+    ModuleIdentity,
+    Outcome,
+    Rx,
+    Tx,
+    TxKind,
+)
+from app.protocol import commands as c
+from app.protocol import events as ev
+from app.protocol.commands import CTRL_Z, ESC, AtCommand
+from app.protocol.framing import Framer
+from app.protocol.parse import parse_frame
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[list[LinkEvent]], None]
+PortFactory = Callable[[str, int, float], Any]
+
+DEFAULT_BAUDRATE = 115200
+#: Reconnect delays in seconds; the last one repeats.
+BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
+
+
+class Recorder(Protocol):
+    """Receives every link event in order, on the worker thread."""
+
+    def record(self, item: LinkEvent) -> None: ...
+
+
+def open_port(url: str, baudrate: int, timeout: float) -> Any:
+    import app.sim  # noqa: F401  (registers the sim:// URL handler)
+
+    return serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=5)
+
+
+class _Control:
+    """A request the worker carries out on its own thread."""
+
+    def __init__(self, name: str, *args: Any) -> None:
+        self.name = name
+        self.args = args
+        self.future: Future[Any] = Future()
+
+
+class SerialWorker:
+    def __init__(
+        self,
+        url: str,
+        baudrate: int = DEFAULT_BAUDRATE,
+        *,
+        recorder: Recorder | None = None,
+        reconnect: bool = True,
+        init: bool = True,
+        port_factory: PortFactory = open_port,
+        batch_interval: float = 0.03,
+        idle_flush: float = 0.25,
+        backoff: Sequence[float] = BACKOFF,
+        name: str = "qiterm-serial",
+    ) -> None:
+        self.url = url
+        self.baudrate = baudrate
+        self.recorder = recorder
+        self.reconnect = reconnect
+        self.run_init = init
+        self.port_factory = port_factory
+        self.batch_interval = batch_interval
+        self.idle_flush = idle_flush
+        self.backoff = tuple(backoff) or BACKOFF
+
+        self.engine = Engine()
+        self.state = LinkState.CONNECTING
+        self.status = LinkStatus(LinkState.CONNECTING, url, baudrate)
+        self.identity: ModuleIdentity | None = None
+        self.dtr = True
+        self.rts = True
+
+        self._framer = Framer()
+        self._port: Any = None
+        self._lock = threading.Lock()
+        self._queue: deque[tuple[Pending, Future[CommandResult]]] = deque()
+        self._controls: deque[_Control] = deque()
+        self._futures: dict[int, Future[CommandResult]] = {}
+        self._subscribers: list[Subscriber] = []
+        self._outbox: list[LinkEvent] = []
+        self._outbox_cv = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self._attempt = 0
+        self._last_rx = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._dispatcher = threading.Thread(
+            target=self._dispatch_loop, name=f"{name}-dispatch", daemon=True
+        )
+
+    # ------------------------------------------------------------------ API
+
+    def start(self) -> SerialWorker:
+        self._thread.start()
+        self._dispatcher.start()
+        return self
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(batch)`` with lists of link events (from the dispatcher thread)."""
+        with self._outbox_cv:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._outbox_cv:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    @property
+    def data_mode(self) -> bool:
+        return self.engine.data_mode
+
+    @property
+    def awaiting_input(self) -> bool:
+        """The module showed '>' and waits for a person to type the payload."""
+        return self.engine.awaiting_input
+
+    @property
+    def busy(self) -> bool:
+        return self.engine.busy or bool(self._queue)
+
+    @property
+    def connected(self) -> bool:
+        return self.state is LinkState.CONNECTED
+
+    def submit(
+        self, command: AtCommand | str, *, tag: str = "user", front: bool = False
+    ) -> Future[CommandResult]:
+        """Queue a command; the future resolves with its CommandResult (never raises
+        for module errors, timeouts or link loss: see ``CommandResult.outcome``).
+
+        A string is classified first; text that is not an AT command raises
+        AtSyntaxError here, before anything reaches the wire.
+        """
+        cmd = c.classify(command) if isinstance(command, str) else command
+        future: Future[CommandResult] = Future()
+        pending = self.engine.new(cmd, tag)
+        if self._stop.is_set():
+            future.set_result(self._not_sent(pending, "the link is closed"))
+            return future
+        if self.state is not LinkState.CONNECTED and self.state is not LinkState.CONNECTING:
+            future.set_result(self._not_sent(pending, self._down_reason()))
+            return future
+        with self._lock:
+            if front:
+                self._queue.appendleft((pending, future))
+            else:
+                self._queue.append((pending, future))
+        self._poke()
+        return future
+
+    def data_mode_send(self, payload: bytes, terminator: bytes = CTRL_Z) -> Future[Any]:
+        """Type ``payload`` at the '>' prompt, then Ctrl-Z (or ``b""`` for fixed length)."""
+        return self._control("input", payload, terminator)
+
+    def data_mode_cancel(self) -> Future[Any]:
+        """Esc at the '>' prompt: the module leaves data mode without sending."""
+        return self._control("cancel")
+
+    def set_dtr(self, on: bool) -> Future[Any]:
+        return self._control("dtr", on)
+
+    def set_rts(self, on: bool) -> Future[Any]:
+        return self._control("rts", on)
+
+    def send_break(self, duration: float = 0.25) -> Future[Any]:
+        return self._control("break", duration)
+
+    def set_baudrate(self, baudrate: int) -> Future[Any]:
+        return self._control("baud", baudrate)
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop: Esc first when in data mode, fail what is pending, close the port."""
+        self._stop.set()
+        self._poke()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        with self._outbox_cv:
+            self._outbox_cv.notify_all()
+        if self._dispatcher.is_alive():
+            self._dispatcher.join(timeout)
+
+    def wait_connected(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.state is LinkState.CONNECTED:
+                return True
+            time.sleep(0.005)
+        return self.state is LinkState.CONNECTED
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is queued or in flight (tests, scripts)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.busy:
+                return True
+            time.sleep(0.005)
+        return not self.busy
+
+    # ------------------------------------------------------------ internals
+
+    def _down_reason(self) -> str:
+        st = self.status
+        if st.state is LinkState.DISCONNECTED and st.retry_at is not None:
+            wait = max(0.0, st.retry_at - time.monotonic())
+            return f"not sent: the link is down ({st.message}); retrying in {wait:.0f} s"
+        return f"not sent: the link is {st.state.value}"
+
+    def _not_sent(self, pending: Pending, why: str) -> CommandResult:
+        result = pending.result
+        result.outcome = Outcome.NOT_SENT
+        result.detail = why
+        result.started = result.finished = time.monotonic()
+        return result
+
+    def _control(self, name: str, *args: Any) -> Future[Any]:
+        ctl = _Control(name, *args)
+        if self._stop.is_set() or self._port is None:
+            ctl.future.set_exception(RuntimeError("the link is not connected"))
+            return ctl.future
+        with self._lock:
+            self._controls.append(ctl)
+        self._poke()
+        return ctl.future
+
+    def _poke(self) -> None:
+        self._wake.set()
+        port = self._port
+        if port is not None and hasattr(port, "cancel_read"):
+            try:
+                port.cancel_read()
+            except Exception:  # noqa: BLE001 - best effort wake-up
+                pass
+
+    def _emit(self, item: LinkEvent) -> None:
+        if self.recorder is not None:
+            try:
+                self.recorder.record(item)
+            except Exception as exc:  # noqa: BLE001 - a full disk must not stop the link
+                log.exception("capture failed; recording stops")
+                self.recorder = None
+                self._publish(
+                    LinkStatus(self.state, self.url, self.baudrate, f"capture stopped: {exc}")
+                )
+        self._publish(item)
+
+    def _publish(self, item: LinkEvent) -> None:
+        with self._outbox_cv:
+            self._outbox.append(item)
+
+    def _set_status(self, state: LinkState, message: str = "", retry_at: float | None = None) -> None:
+        self.state = state
+        self.status = LinkStatus(state, self.url, self.baudrate, message, retry_at, self._attempt)
+        self._emit(self.status)
+        self._kick_dispatch()
+
+    def _kick_dispatch(self) -> None:
+        with self._outbox_cv:
+            self._outbox_cv.notify_all()
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            with self._outbox_cv:
+                while not self._outbox and not self._stopped.is_set():
+                    self._outbox_cv.wait(0.2)
+                if not self._outbox and self._stopped.is_set():
+                    return
+                batch, self._outbox = self._outbox, []
+                subscribers = list(self._subscribers)
+            for sub in subscribers:
+                try:
+                    sub(batch)
+                except Exception:  # noqa: BLE001 - one bad subscriber must not stop the rest
+                    log.exception("subscriber failed")
+            # Coalesce: at most one batch per interval under load.
+            time.sleep(self.batch_interval)
+
+    # -- the worker thread ------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                if self._port is None:
+                    self._connect_cycle()
+                    continue
+                try:
+                    self._service()
+                except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+                    # TypeError/AttributeError: pyserial's posix port raises these when
+                    # the fd vanishes under it during close/unplug.
+                    self._lost(str(exc) or type(exc).__name__)
+        except Exception:  # pragma: no cover - a bug; keep the reason
+            log.exception("serial worker crashed")
+            self._lost("internal error (see log)")
+        finally:
+            self._shutdown()
+
+    def _connect_cycle(self) -> None:
+        now = time.monotonic()
+        retry_at = self.status.retry_at
+        if self.state is LinkState.DISCONNECTED and retry_at is not None and now < retry_at:
+            self._fail_queued("not sent: " + self._down_reason().removeprefix("not sent: "))
+            self._wake.wait(min(0.25, retry_at - now))
+            self._wake.clear()
+            return
+        if self.state is not LinkState.CONNECTING:
+            self._set_status(LinkState.CONNECTING, f"opening {self.url}")
+        try:
+            port = self.port_factory(self.url, self.baudrate, 0.05)
+        except Exception as exc:  # noqa: BLE001 - any failure to open is reported, not raised
+            self._attempt += 1
+            delay = self.backoff[min(self._attempt - 1, len(self.backoff) - 1)]
+            message = f"cannot open {self.url}: {exc}"
+            if not self.reconnect:
+                self._set_status(LinkState.CLOSED, message)
+                self._stop.set()
+                return
+            self._set_status(LinkState.DISCONNECTED, message, time.monotonic() + delay)
+            return
+        self._port = port
+        self._attempt = 0
+        self._framer = Framer()
+        self.engine = Engine(
+            send_hex=self.engine.send_hex,
+            recv_hex=self.engine.recv_hex,
+            show_ra=self.engine.show_ra,
+        )
+        self._last_rx = time.monotonic()
+        self._set_status(LinkState.CONNECTED, f"connected to {self.url}")
+        if self.run_init:
+            # Resynchronise: Esc leaves a data mode the module may still be in
+            # (§2.3.4), so no later command is taken as payload.
+            self._write(ESC, TxKind.ESC, None)
+            self._start_init()
+
+    def _start_init(self) -> None:
+        def after_at(fut: Future[CommandResult]) -> None:
+            if fut.result().outcome is not Outcome.OK:
+                return
+            for cmd in reversed(
+                [c.ati(), c.qicfg_dataformat(), c.qicfg_showra(), c.qistate_read(),
+                 c.cereg_read(), c.cgpaddr()]
+            ):
+                f = self.submit(cmd, tag="init", front=True)
+                if cmd.name == "I":
+                    f.add_done_callback(self._on_identity)
+
+        self.submit(c.at(), tag="init", front=True).add_done_callback(after_at)
+
+    def _on_identity(self, fut: Future[CommandResult]) -> None:
+        result = fut.result()
+        if result.outcome is not Outcome.OK:
+            return
+        texts = [e.text for e in result.lines if isinstance(e, ev.TextLine)]
+        revision = next((t.split(":", 1)[1].strip() for t in texts if t.startswith("Revision")), "")
+        model = " ".join(t for t in texts if not t.startswith("Revision"))
+        self.identity = ModuleIdentity(model, revision)
+        self._emit(self.identity)
+
+    def _service(self) -> None:
+        port = self._port
+        self._run_controls()
+        if not self.engine.busy:
+            with self._lock:
+                item = self._queue.popleft() if self._queue else None
+            if item is not None:
+                pending, future = item
+                self._futures[pending.id] = future
+                self._handle(self.engine.start(pending, time.monotonic()))
+        data = self._read(port)
+        now = time.monotonic()
+        if data:
+            self._last_rx = now
+            self._ingest(self._framer.feed(data))
+        elif self._framer.pending and now - self._last_rx >= self.idle_flush:
+            self._ingest(self._framer.flush())
+        self._handle(self.engine.tick(time.monotonic()))
+        if not data:
+            self._kick_dispatch()
+
+    def _read(self, port: Any) -> bytes:
+        waiting = port.in_waiting
+        data: bytes = port.read(waiting or 1)
+        if data:
+            more = port.in_waiting
+            if more:
+                data += port.read(more)
+        return data
+
+    def _ingest(self, frames: list[Any]) -> None:
+        for frame in frames:
+            event = parse_frame(frame)
+            self._handle(self.engine.feed(event, time.monotonic()))
+
+    def _handle(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            if isinstance(out, Write):
+                self._write(out.data, out.what, out.command_id)
+            elif isinstance(out, Deliver):
+                self._emit(Rx(out.event, out.role, out.command_id, time.monotonic(), time.time()))
+                if isinstance(out.event, ev.Rdy | ev.IpAddress) and self.run_init:
+                    self._maybe_reinit(out.event)
+            elif isinstance(out, Done):
+                self._finish(out.pending)
+            elif isinstance(out, Notice):
+                self._emit(out.item)
+
+    def _maybe_reinit(self, event: ev.Event) -> None:
+        # After a reboot the module's state must be read again (ATI, formats, sockets).
+        if isinstance(event, ev.Rdy):
+            self._start_init()
+
+    def _write(self, data: bytes, what: TxKind, command_id: int | None) -> None:
+        self._emit(Tx(data, what, command_id, time.monotonic(), time.time()))
+        self._port.write(data)
+
+    def _finish(self, pending: Pending) -> None:
+        result = pending.result
+        future = self._futures.pop(pending.id, None)
+        self._emit(CommandFinished(result))
+        self._kick_dispatch()
+        if future is not None and not future.done():
+            future.set_result(result)
+
+    def _run_controls(self) -> None:
+        while True:
+            with self._lock:
+                ctl = self._controls.popleft() if self._controls else None
+            if ctl is None:
+                return
+            try:
+                value = self._do_control(ctl)
+            except (serial.SerialException, OSError) as exc:
+                ctl.future.set_exception(exc)
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported to the caller
+                ctl.future.set_exception(exc)
+            else:
+                ctl.future.set_result(value)
+
+    def _do_control(self, ctl: _Control) -> Any:
+        now = time.monotonic()
+        port = self._port
+        if ctl.name == "input":
+            payload, terminator = ctl.args
+            self._handle(self.engine.data_input(payload, terminator, now))
+        elif ctl.name == "cancel":
+            if not self.engine.data_mode:
+                raise RuntimeError("not in data mode")
+            self._handle(self.engine.cancel_data_mode(now))
+        elif ctl.name == "dtr":
+            port.dtr = self.dtr = bool(ctl.args[0])
+        elif ctl.name == "rts":
+            port.rts = self.rts = bool(ctl.args[0])
+        elif ctl.name == "break":
+            port.send_break(ctl.args[0])
+        elif ctl.name == "baud":
+            port.baudrate = self.baudrate = int(ctl.args[0])
+            self._set_status(LinkState.CONNECTED, f"baud rate now {self.baudrate}")
+        return None
+
+    def _fail_queued(self, why: str) -> None:
+        with self._lock:
+            queued, self._queue = list(self._queue), deque()
+            controls, self._controls = list(self._controls), deque()
+        for pending, future in queued:
+            result = self._not_sent(pending, why)
+            self._emit(CommandFinished(result))
+            if not future.done():
+                future.set_result(result)
+        for ctl in controls:
+            if not ctl.future.done():
+                ctl.future.set_exception(RuntimeError(why))
+
+    def _lost(self, reason: str) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            try:
+                port.close()
+            except Exception:  # noqa: BLE001 - it is already gone
+                pass
+        # Keep whatever partial bytes arrived before the loss.
+        self._ingest(self._framer.flush())
+        self._handle(self.engine.link_lost(reason, time.monotonic()))
+        self._fail_queued(f"not sent: link lost ({reason})")
+        if not self.reconnect or self._stop.is_set():
+            self._set_status(LinkState.CLOSED, f"link lost: {reason}")
+            self._stop.set()
+            return
+        self._attempt += 1
+        delay = self.backoff[min(self._attempt - 1, len(self.backoff) - 1)]
+        self._set_status(LinkState.DISCONNECTED, f"link lost: {reason}", time.monotonic() + delay)
+
+    def _shutdown(self) -> None:
+        port = self._port
+        if port is not None:
+            try:
+                if self.engine.data_mode:
+                    self._write(ESC, TxKind.ESC, None)  # never leave the module in data mode
+                self._ingest(self._framer.flush())
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
+        self._handle(self.engine.link_lost("the link was closed", time.monotonic()))
+        self._fail_queued("not sent: the link was closed")
+        self._port = None
+        if port is not None:
+            try:
+                port.close()
+            except Exception:  # noqa: BLE001
+                pass
+        if self.state is not LinkState.CLOSED:
+            self._set_status(LinkState.CLOSED, "closed")
+        self._stopped.set()
+        self._kick_dispatch()
+
+
+def result_of(future: Future[CommandResult], timeout: float | None = None) -> CommandResult:
+    """Block for a command's result (for scripts and tests)."""
+    return future.result(timeout)
+
+
+__all__ = ["CommandResult", "Outcome", "SerialWorker", "result_of"]

@@ -1,0 +1,447 @@
+"""The serial worker and command engine over a scripted fake port."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from app.link.results import (
+    CommandFinished,
+    DataFormatChanged,
+    DataModeChanged,
+    LinkEvent,
+    LinkState,
+    LinkStatus,
+    ModuleIdentity,
+    ModuleRebooted,
+    Outcome,
+    Role,
+    Rx,
+    Tx,
+    TxKind,
+)
+from app.link.worker import SerialWorker
+from app.protocol import commands as c
+from app.protocol import events as ev
+from tests.fakeport import PortFactory, ScriptedPort
+
+QISTATE_ROWS = (
+    b'\r\n+QISTATE: 0,"TCP","127.0.0.1",7,40000,2,0,1\r\n'
+    b'\r\n+QIURC: "recv",0,5,"a\r\n,\""\r\n'  # a URC in the middle of the response
+    b'\r\n+QISTATE: 1,"UDP","127.0.0.1",9,40001,2,0,1\r\n'
+    b"\r\nOK\r\n"
+)
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.batches: list[list[LinkEvent]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, batch: list[LinkEvent]) -> None:
+        with self.lock:
+            self.batches.append(batch)
+
+    @property
+    def events(self) -> list[LinkEvent]:
+        with self.lock:
+            return [e for b in self.batches for e in b]
+
+    def wait_for(self, predicate, timeout: float = 3.0) -> LinkEvent:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.events:
+                if predicate(e):
+                    return e
+            time.sleep(0.01)
+        raise AssertionError("event did not arrive")
+
+
+def make_worker(port: ScriptedPort, **kw) -> tuple[SerialWorker, PortFactory, Collector]:
+    factory = PortFactory(lambda: port)
+    worker = SerialWorker("fake://", port_factory=factory, init=kw.pop("init", False),
+                          backoff=kw.pop("backoff", (0.1,)), **kw)
+    collector = Collector()
+    worker.subscribe(collector)
+    worker.start()
+    assert worker.wait_connected(2)
+    return worker, factory, collector
+
+
+@pytest.fixture
+def basic_port() -> ScriptedPort:
+    return ScriptedPort(
+        {
+            r"AT": b"\r\nOK\r\n",
+            r"ATI": b"\r\nQuectel_Ltd\r\nQuectel_BC660K-GL\r\nRevision: BC660KGLAAR01A05\r\n"
+                    b"\r\nOK\r\n",
+            r"AT\+QISTATE\?": QISTATE_ROWS,
+            r'AT\+QISEND=0,\d+,".*"': b"\r\nOK\r\n\r\nSEND OK\r\n",
+            r'AT\+QISEND=1,\d+,".*"': b"\r\nOK\r\n\r\nSEND FAIL\r\n",
+            r"AT\+QISEND=\d": b"\r\n> ",
+            r"AT\+QICLOSE=\d": b"\r\nOK\r\n\r\nCLOSE OK\r\n",
+            r"AT\+QICFG=.*": b"\r\nOK\r\n",
+            r"AT\+BAD": b"\r\n+CME ERROR: 552\r\n",
+            r"AT\+SILENT": b"",
+        }
+    )
+
+
+@pytest.fixture
+def worker_port(basic_port: ScriptedPort) -> Iterator[tuple[SerialWorker, ScriptedPort, Collector]]:
+    worker, _, collector = make_worker(basic_port)
+    yield worker, basic_port, collector
+    worker.close()
+
+
+def short(cmd: c.AtCommand, timeout: float) -> c.AtCommand:
+    return dataclasses.replace(cmd, timeout=timeout)
+
+
+def test_command_with_a_urc_in_the_middle_of_its_response(worker_port) -> None:
+    worker, port, collector = worker_port
+    result = worker.submit(c.qistate_read()).result(3)
+    assert result.outcome is Outcome.OK and result.ok
+    rows = [e for e in result.lines if isinstance(e, ev.QiStateRow)]
+    assert [r.connect_id for r in rows] == [0, 1]
+    assert not any(isinstance(e, ev.QiUrcRecv) for e in result.lines)
+    urc = collector.wait_for(lambda e: isinstance(e, Rx) and isinstance(e.event, ev.QiUrcRecv))
+    assert isinstance(urc, Rx) and urc.role is Role.URC
+    assert urc.event.payload() == b'a\r\n,"'  # type: ignore[attr-defined]
+
+
+def test_echo_on_is_recognised_and_consumed(basic_port: ScriptedPort) -> None:
+    basic_port.echo = True
+    worker, _, collector = make_worker(basic_port)
+    try:
+        result = worker.submit(c.ati()).result(3)
+        assert result.ok
+        assert [e.text for e in result.lines] == [
+            "Quectel_Ltd", "Quectel_BC660K-GL", "Revision: BC660KGLAAR01A05"]
+        echo = collector.wait_for(lambda e: isinstance(e, Rx) and e.role is Role.ECHO)
+        assert isinstance(echo, Rx) and echo.command_id == result.command_id
+    finally:
+        worker.close()
+
+
+def test_echo_off(worker_port) -> None:
+    worker, port, collector = worker_port
+    result = worker.submit("ATI").result(3)
+    assert result.ok and len(result.lines) == 3
+    assert not any(isinstance(e, Rx) and e.role is Role.ECHO for e in collector.events)
+
+
+def test_error_and_cme_error(worker_port) -> None:
+    worker, _, _ = worker_port
+    err = worker.submit("AT+NOPE").result(3)
+    assert err.outcome is Outcome.ERROR and not err.ok
+    cme = worker.submit("AT+BAD").result(3)
+    assert cme.outcome is Outcome.ERROR
+    assert "552 Parameters invalid" in cme.message
+
+
+def test_inline_send_waits_for_send_ok_or_send_fail(worker_port) -> None:
+    worker, _, _ = worker_port
+    ok = worker.submit(c.qisend(0, b"12345", hex_format=False)).result(3)
+    assert ok.ok and isinstance(ok.final, ev.SendOk)
+    fail = worker.submit(c.qisend(1, b"12345", hex_format=False)).result(3)
+    assert fail.outcome is Outcome.SEND_FAIL and "SEND FAIL" in fail.message
+
+
+def test_close_waits_for_close_ok(worker_port) -> None:
+    worker, _, _ = worker_port
+    result = worker.submit(c.qiclose(0)).result(3)
+    assert result.ok and isinstance(result.final, ev.CloseOk)
+
+
+def test_data_mode_variable_length_writes_payload_then_ctrl_z(worker_port) -> None:
+    worker, port, collector = worker_port
+    payload = b'say "hi"\r\n'
+    cmd = c.qisend(0, payload, hex_format=False, mode=c.SendMode.VARIABLE)
+    result = worker.submit(cmd).result(3)
+    assert result.ok
+    assert bytes(port.written) == b"AT+QISEND=0\r" + payload + b"\x1a"
+    assert bytes(port.data_mode_input) == payload
+    collector.wait_for(lambda e: isinstance(e, DataModeChanged) and not e.active)
+    modes = [e.active for e in collector.events if isinstance(e, DataModeChanged)]
+    assert modes[:2] == [True, False]
+
+
+def test_data_mode_fixed_length_writes_exactly_n_bytes(worker_port) -> None:
+    worker, port, _ = worker_port
+
+    def fixed(line: bytes) -> bytes:
+        port.fixed_length = int(line.split(b",")[1])
+        return b"\r\n> "
+
+    port.add(r"AT\+QISEND=0,[1-9]\d*", fixed)
+    payload = b"\x1a\x1b\x00\"\r\n"  # bytes that only fixed length can carry
+    result = worker.submit(c.qisend(0, payload, hex_format=False)).result(3)
+    assert result.ok
+    assert bytes(port.written) == b"AT+QISEND=0,6\r" + payload
+
+
+def test_interactive_data_mode_esc_cancels_and_nothing_else_is_written(worker_port) -> None:
+    worker, port, collector = worker_port
+    future = worker.submit("AT+QISEND=0")
+    deadline = time.monotonic() + 3
+    while not worker.awaiting_input and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker.awaiting_input and worker.data_mode
+    # A poll submitted now must wait: in data mode it would become payload.
+    poll = worker.submit(c.qistate_read(), tag="poll")
+    time.sleep(0.3)
+    assert b"QISTATE" not in port.written
+    worker.data_mode_cancel().result(2)
+    result = future.result(3)
+    assert result.outcome is Outcome.CANCELLED
+    assert poll.result(3).ok
+    assert bytes(port.written).startswith(b"AT+QISEND=0\r\x1bAT+QISTATE?\r")
+
+
+def test_interactive_data_mode_typed_payload_and_ctrl_z(worker_port) -> None:
+    worker, port, _ = worker_port
+    future = worker.submit("AT+QISEND=0")
+    deadline = time.monotonic() + 3
+    while not worker.awaiting_input and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.data_mode_send(b"typed").result(2)
+    assert future.result(3).ok
+    assert bytes(port.data_mode_input) == b"typed"
+
+
+def test_timeout_gives_a_clear_error_and_the_next_command_works(worker_port) -> None:
+    worker, _, _ = worker_port
+    result = worker.submit(short(c.classify("AT+SILENT"), 0.3)).result(3)
+    assert result.outcome is Outcome.TIMEOUT
+    assert "no answer within 0.3 s" in result.message
+    assert worker.submit(c.at()).result(3).ok
+
+
+def test_timeout_waiting_for_the_prompt_and_a_late_prompt_is_escaped(worker_port) -> None:
+    worker, port, _ = worker_port
+    port.add(r"AT\+QISEND=3", b"")
+    result = worker.submit(short(c.classify("AT+QISEND=3"), 0.3)).result(3)
+    assert result.outcome is Outcome.TIMEOUT and "no '>' prompt" in result.message
+    port.inject(b"\r\n> ")  # the module entered data mode after all
+    deadline = time.monotonic() + 2
+    while not port.written.endswith(b"\x1b") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert port.written.endswith(b"\x1b")
+    assert worker.submit(c.at()).result(3).ok
+
+
+def test_timeout_waiting_for_send_ok(worker_port) -> None:
+    worker, port, _ = worker_port
+    port.add(r'AT\+QISEND=2,\d+,".*"', b"\r\nOK\r\n")
+    cmd = short(c.qisend(2, b"x", hex_format=False), 0.3)
+    result = worker.submit(cmd).result(3)
+    assert result.outcome is Outcome.TIMEOUT
+    assert "no SEND OK / SEND FAIL" in result.message
+
+
+def test_timeout_in_data_mode_escapes_the_module(worker_port) -> None:
+    worker, port, _ = worker_port
+    port.on_data_mode = lambda payload: b""  # the module never answers the payload
+    cmd = short(c.qisend(0, b"abc", hex_format=False, mode=c.SendMode.VARIABLE), 0.3)
+    result = worker.submit(cmd).result(3)
+    assert result.outcome is Outcome.TIMEOUT
+    assert port.written.endswith(b"\x1a\x1b")
+    assert not worker.data_mode
+
+
+def test_deferred_result_is_tied_back_and_the_line_is_free_meanwhile(worker_port) -> None:
+    worker, port, collector = worker_port
+    port.add(r"AT\+QIOPEN=.*", b"\r\nOK\r\n")
+    opening = worker.submit(
+        c.qiopen(connect_id=2, service_type="TCP", host="127.0.0.1", remote_port=7))
+    # While +QIOPEN: is pending, other commands run.
+    assert worker.submit(c.at()).result(3).ok
+    assert not opening.done()
+    port.inject(b"\r\n+QIOPEN: 1,0\r\n")  # another socket's result: not ours
+    port.inject(b"\r\n+QIOPEN: 2,566\r\n")
+    result = opening.result(3)
+    assert result.outcome is Outcome.OK and not result.ok
+    assert result.result_code == 566 and "566 Socket connection failed" in result.message
+    roles = [(e.event.connect_id, e.command_id) for e in collector.events  # type: ignore
+             if isinstance(e, Rx) and isinstance(e.event, ev.QiOpenResult)]
+    assert roles == [(1, None), (2, result.command_id)]
+
+
+def test_deferred_timeout(worker_port) -> None:
+    worker, port, _ = worker_port
+    port.add(r"AT\+QNTP=.*", b"\r\nOK\r\n")
+    cmd = c.qntp("127.0.0.1")
+    assert cmd.deferred is not None
+    cmd = dataclasses.replace(cmd, deferred=dataclasses.replace(cmd.deferred, timeout=0.3))
+    result = worker.submit(cmd).result(3)
+    assert result.outcome is Outcome.DEFERRED_TIMEOUT
+    assert "no final +QNTP: within" in result.message
+
+
+def test_ping_replies_and_summary(worker_port) -> None:
+    worker, port, _ = worker_port
+    port.add(
+        r"AT\+QPING=.*",
+        b"\r\nOK\r\n\r\n+QPING: 0,\"127.0.0.1\",32,1,64\r\n\r\n+QPING: 569\r\n"
+        b"\r\n+QPING: 0,2,1,1,1,1,1\r\n",
+    )
+    result = worker.submit(c.qping("127.0.0.1", ping_num=2)).result(3)
+    assert result.ok and result.result_code == 0
+    assert [type(e) for e in result.deferred] == [ev.QPingReply, ev.QPingResult, ev.QPingSummary]
+
+
+def test_ping_dns_failure_is_final(worker_port) -> None:
+    worker, port, _ = worker_port
+    port.add(r"AT\+QPING=.*", b"\r\nOK\r\n\r\n+QPING: 565\r\n")
+    result = worker.submit(c.qping("nowhere.example")).result(3)
+    assert not result.ok and result.result_code == 565
+    assert "565 DNS parse failed" in result.message
+
+
+def test_reboot_mid_command_fails_it_at_once(worker_port) -> None:
+    worker, port, collector = worker_port
+    future = worker.submit(short(c.classify("AT+SILENT"), 30))
+    time.sleep(0.1)
+    port.inject(b"\r\nRDY\r\n")
+    result = future.result(2)
+    assert result.outcome is Outcome.REBOOTED and "rebooted" in result.message
+    collector.wait_for(lambda e: isinstance(e, ModuleRebooted))
+    assert worker.submit(c.at()).result(3).ok
+
+
+def test_port_lost_mid_command_then_reconnect(basic_port: ScriptedPort) -> None:
+    ports = [basic_port]
+
+    def make() -> ScriptedPort:
+        return ports[-1]
+
+    worker, factory, collector = make_worker(basic_port)
+    try:
+        future = worker.submit(short(c.classify("AT+SILENT"), 30))
+        time.sleep(0.1)
+        fresh = ScriptedPort(dict(r for r in [(r"AT", b"\r\nOK\r\n")]))
+        ports.append(fresh)
+        factory.make = make
+        factory.refuse = 1  # the first attempt fails, as when the device is still gone
+        basic_port.vanish()
+        result = future.result(2)
+        assert result.outcome is Outcome.LINK_LOST and "link lost" in result.message
+        down = collector.wait_for(
+            lambda e: isinstance(e, LinkStatus) and e.state is LinkState.DISCONNECTED)
+        assert isinstance(down, LinkStatus) and down.retry_at is not None
+        # While down, a command is refused at once with a clear reason.
+        refused = worker.submit(c.at()).result(1)
+        assert refused.outcome is Outcome.NOT_SENT and "down" in refused.detail
+        assert worker.wait_connected(5)
+        assert worker.submit(c.at()).result(3).ok
+        assert fresh.lines[-1] == b"AT"
+    finally:
+        worker.close()
+
+
+def test_reconnect_resynchronises_and_rereads_state() -> None:
+    def module() -> ScriptedPort:
+        return ScriptedPort({
+            r"AT": b"\r\nOK\r\n",
+            r"ATI": b"\r\nQuectel_Ltd\r\nQuectel_BC660K-GL\r\nRevision: R1\r\n\r\nOK\r\n",
+            r'AT\+QICFG="dataformat"': b'\r\n+QICFG: "dataformat",1,1\r\n\r\nOK\r\n',
+            r'AT\+QICFG="showRA"': b'\r\n+QICFG: "showRA",0\r\n\r\nOK\r\n',
+            r"AT\+QISTATE\?": b"\r\nOK\r\n",
+            r"AT\+CEREG\?": b"\r\n+CEREG: 0,1\r\n\r\nOK\r\n",
+            r"AT\+CGPADDR": b'\r\n+CGPADDR: 0,"10.0.0.2"\r\n\r\nOK\r\n',
+        })
+
+    factory = PortFactory(module)
+    worker = SerialWorker("fake://", port_factory=factory, backoff=(0.1,))
+    collector = Collector()
+    worker.subscribe(collector)
+    worker.start()
+    try:
+        collector.wait_for(lambda e: isinstance(e, ModuleIdentity))
+        first = factory.current
+        assert first.written.startswith(b"\x1bAT\rATI\r")
+        worker.wait_idle(3)
+        assert worker.engine.send_hex and worker.engine.recv_hex
+        first.vanish()
+        deadline = time.monotonic() + 5
+        while len(factory.ports) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        second = factory.current
+        assert second is not first
+        deadline = time.monotonic() + 5
+        while b"AT+CGPADDR" not in second.written and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [ln for ln in second.lines] == [
+            b"AT", b"ATI", b'AT+QICFG="dataformat"', b'AT+QICFG="showRA"', b"AT+QISTATE?",
+            b"AT+CEREG?", b"AT+CGPADDR"]
+        assert second.written.startswith(b"\x1b")
+    finally:
+        worker.close()
+
+
+def test_dataformat_is_tracked_when_set(worker_port) -> None:
+    worker, _, collector = worker_port
+    assert worker.submit(c.qicfg_dataformat(1, 0)).result(3).ok
+    assert worker.engine.send_hex and not worker.engine.recv_hex
+    change = collector.wait_for(lambda e: isinstance(e, DataFormatChanged))
+    assert isinstance(change, DataFormatChanged) and change.send_hex
+
+
+def test_submit_refuses_text_that_is_not_a_command(worker_port) -> None:
+    worker, port, _ = worker_port
+    from app.protocol.syntax import AtSyntaxError
+
+    with pytest.raises(AtSyntaxError):
+        worker.submit("hello")
+    assert port.written == b""
+
+
+def test_subscribers_get_batches_not_lines(worker_port) -> None:
+    worker, port, collector = worker_port
+    flood = b"".join(b'\r\n+QIURC: "recv",0,4,"%04d"\r\n' % i for i in range(3000))
+    port.inject(flood)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        n = sum(1 for e in collector.events if isinstance(e, Rx))
+        if n >= 3000:
+            break
+        time.sleep(0.02)
+    rx = [e for e in collector.events if isinstance(e, Rx)]
+    assert len(rx) == 3000
+    assert [e.event.payload() for e in rx] == [b"%04d" % i for i in range(3000)]  # type: ignore
+    assert len(collector.batches) < 300
+
+
+def test_close_in_data_mode_sends_esc_first(basic_port: ScriptedPort) -> None:
+    worker, _, collector = make_worker(basic_port)
+    future = worker.submit("AT+QISEND=0")
+    deadline = time.monotonic() + 3
+    while not worker.awaiting_input and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.close()
+    assert basic_port.written.endswith(b"\x1b")
+    assert future.result(1).outcome is Outcome.LINK_LOST
+    assert not basic_port.is_open
+
+
+def test_line_control_goes_through_the_worker(worker_port) -> None:
+    worker, port, _ = worker_port
+    worker.set_dtr(False).result(2)
+    worker.set_rts(False).result(2)
+    worker.send_break(0.1).result(2)
+    worker.set_baudrate(9600).result(2)
+    assert (port.dtr, port.rts, port.breaks, port.baudrate) == (False, False, [0.1], 9600)
+
+
+def test_every_command_reports_finished_and_tx_is_recorded(worker_port) -> None:
+    worker, port, collector = worker_port
+    result = worker.submit(c.at()).result(3)
+    finished = collector.wait_for(lambda e: isinstance(e, CommandFinished))
+    assert isinstance(finished, CommandFinished) and finished.result is result
+    tx = [e for e in collector.events if isinstance(e, Tx)]
+    assert tx[0].data == b"AT\r" and tx[0].what is TxKind.COMMAND
