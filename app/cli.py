@@ -39,14 +39,25 @@ def main() -> None:
 
 
 @main.command()
-@click.option("-p", "--port", "port", default=None, help="Serial port or pyserial URL "
-              "(/dev/ttyUSB0, COM3, socket://host:port, rfc2217://..., sim://). "
-              "Default: the built-in simulated module.")
-@click.option("-b", "--baud", "baud", default=115200, show_default=True, type=int,
-              help="Baud rate.")
-@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False),
-              help="Capture file (JSON Lines). Default: a timestamped file in the user log "
-              "directory.")
+@click.option(
+    "-p",
+    "--port",
+    "port",
+    default=None,
+    help="Serial port or pyserial URL "
+    "(/dev/ttyUSB0, COM3, socket://host:port, rfc2217://..., sim://). "
+    "Default: the built-in simulated module.",
+)
+@click.option(
+    "-b", "--baud", "baud", default=115200, show_default=True, type=int, help="Baud rate."
+)
+@click.option(
+    "--log",
+    "log_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Capture file (JSON Lines). Default: a timestamped file in the user log directory.",
+)
 def console(port: str | None, baud: int, log_path: str | None) -> None:
     """Open the console (the default)."""
     _not_yet("console")
@@ -63,8 +74,9 @@ def run(script: str, port: str | None, log_path: str | None) -> None:
 
 @main.command()
 @click.option("--pty", "use_pty", is_flag=True, help="Serve the module on a pseudo-terminal.")
-@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT",
-              help="Serve the module to socket:// clients.")
+@click.option(
+    "--tcp", "tcp", default=None, metavar="HOST:PORT", help="Serve the module to socket:// clients."
+)
 def sim(use_pty: bool, tcp: str | None) -> None:
     """Serve the simulated BC660K-GL on a pty or TCP port."""
     _not_yet("sim")

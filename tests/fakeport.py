@@ -77,7 +77,9 @@ class ScriptedPort:
                     return b""
                 self._cv.wait(left)
             if self._vanished:
-                raise serial.SerialException("device reports readiness to read but returned no data")
+                raise serial.SerialException(
+                    "device reports readiness to read but returned no data"
+                )
             data = bytes(self._rx[:size])
             del self._rx[:size]
             return data
@@ -111,7 +113,11 @@ class ScriptedPort:
             if b == b"\x1a":
                 self._data_mode = False
                 payload = bytes(self.data_mode_input)
-                reply = self.on_data_mode(payload) if self.on_data_mode else b"\r\nOK\r\n\r\nSEND OK\r\n"
+                reply = (
+                    self.on_data_mode(payload)
+                    if self.on_data_mode
+                    else b"\r\nOK\r\n\r\nSEND OK\r\n"
+                )
                 self.inject(reply)
                 return
             self.data_mode_input += b

@@ -46,8 +46,11 @@ SAMPLES: list[tuple[bytes, type[ev.Event]]] = [
     (b"\r\n+QIDNSGIP: 565\r\n", ev.QiDnsGipHeader),
     (b"\r\n+CME ERROR: 566\r\n", ev.CmeError),
     (b"\r\nERROR\r\n", ev.Error),
-    (b'\r\n+QIOPEN: (0-10),(0-4),"TCP/UDP/TCP LISTENER/UDP SERVICE",<host>,(1-65535),'
-     b"(0-65535),(1)\r\n", ev.TestResponse),
+    (
+        b'\r\n+QIOPEN: (0-10),(0-4),"TCP/UDP/TCP LISTENER/UDP SERVICE",<host>,(1-65535),'
+        b"(0-65535),(1)\r\n",
+        ev.TestResponse,
+    ),
     (b"\r\nQuectel_Ltd\r\n", ev.TextLine),
     (b"\r\n+CSQ: 22,0\r\n", ev.CsqReport),
     (b'\r\n+CGPADDR: 0,"10.18.237.42"\r\n', ev.PdpAddress),

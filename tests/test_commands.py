@@ -144,33 +144,77 @@ def test_text_that_cannot_go_inline_goes_through_data_mode() -> None:
 @pytest.mark.parametrize(
     ("build", "param", "fragment"),
     [
-        (lambda: c.qiopen(connect_id=5, service_type="TCP", host="h", remote_port=1),
-         "connectID", "0-4"),
-        (lambda: c.qiopen(connect_id=0, service_type="SCTP", host="h", remote_port=1),
-         "service_type", '"TCP"/"UDP"/"TCP LISTENER"/"UDP SERVICE"'),
-        (lambda: c.qiopen(connect_id=0, service_type="TCP", host="h" * 151, remote_port=1),
-         "host", "150 bytes"),
-        (lambda: c.qiopen(connect_id=0, service_type="TCP", host="h", remote_port=70000),
-         "remote_port", "0-65535"),
-        (lambda: c.qiopen(connect_id=0, service_type="TCP", host="h", remote_port=0),
-         "remote_port", "1-65535"),
-        (lambda: c.qiopen(connect_id=0, service_type="UDP SERVICE", host="127.0.0.1",
-                          remote_port=1, local_port=0), "local_port", "1-65535"),
-        (lambda: c.qiopen(connect_id=0, service_type="TCP", host="h", remote_port=1,
-                          context_id=1), "contextID", "only 0"),
-        (lambda: c.qiopen(connect_id=0, service_type="TCP", host="h", remote_port=1,
-                          access_mode=0), "access_mode", "1"),
+        (
+            lambda: c.qiopen(connect_id=5, service_type="TCP", host="h", remote_port=1),
+            "connectID",
+            "0-4",
+        ),
+        (
+            lambda: c.qiopen(connect_id=0, service_type="SCTP", host="h", remote_port=1),
+            "service_type",
+            '"TCP"/"UDP"/"TCP LISTENER"/"UDP SERVICE"',
+        ),
+        (
+            lambda: c.qiopen(connect_id=0, service_type="TCP", host="h" * 151, remote_port=1),
+            "host",
+            "150 bytes",
+        ),
+        (
+            lambda: c.qiopen(connect_id=0, service_type="TCP", host="h", remote_port=70000),
+            "remote_port",
+            "0-65535",
+        ),
+        (
+            lambda: c.qiopen(connect_id=0, service_type="TCP", host="h", remote_port=0),
+            "remote_port",
+            "1-65535",
+        ),
+        (
+            lambda: c.qiopen(
+                connect_id=0,
+                service_type="UDP SERVICE",
+                host="127.0.0.1",
+                remote_port=1,
+                local_port=0,
+            ),
+            "local_port",
+            "1-65535",
+        ),
+        (
+            lambda: c.qiopen(
+                connect_id=0, service_type="TCP", host="h", remote_port=1, context_id=1
+            ),
+            "contextID",
+            "only 0",
+        ),
+        (
+            lambda: c.qiopen(
+                connect_id=0, service_type="TCP", host="h", remote_port=1, access_mode=0
+            ),
+            "access_mode",
+            "1",
+        ),
         (lambda: c.qisend(0, b"x" * 1025, hex_format=False), "data", "1024"),
         (lambda: c.qisend(0, b"x" * 513, hex_format=True), "data", "512"),
         (lambda: c.qisend(0, b"", hex_format=False), "data", "1-1024"),
         (lambda: c.qisend(0, b"x", hex_format=False, rai_mode=3), "rai_mode", "0, 1, 2"),
-        (lambda: c.qisend(0, b"x", hex_format=False, remote=("not-an-ip", 1)),
-         "remote_ip", "IP address"),
+        (
+            lambda: c.qisend(0, b"x", hex_format=False, remote=("not-an-ip", 1)),
+            "remote_ip",
+            "IP address",
+        ),
         (lambda: c.qping("h", time_out=256), "time_out", "1-255"),
         (lambda: c.qping("h", ping_num=11), "ping_num", "1-10"),
-        (lambda: c.qntp("pool.ntp.org", auto_set_time=1, port=None, context_id=0) and c.qping(
-            "h", rai_enable=1, ping_size=None, ping_num=None, time_out=None, context_id=3),
-         "contextID", "only 0"),
+        (
+            lambda: (
+                c.qntp("pool.ntp.org", auto_set_time=1, port=None, context_id=0)
+                and c.qping(
+                    "h", rai_enable=1, ping_size=None, ping_num=None, time_out=None, context_id=3
+                )
+            ),
+            "contextID",
+            "only 0",
+        ),
         (lambda: c.qping("h", ping_size=31), "ping_size", "32-1500"),
         (lambda: c.qping("h", rai_enable=2), "rai_enable", "0, 1"),
         (lambda: c.qping("bad host!"), "host", "domain name"),
@@ -239,7 +283,7 @@ def test_classify_typed_lines() -> None:
     unknown = c.classify("AT+FOO=1")
     assert unknown.problem and "not a command" in unknown.problem
     assert unknown.completion is Completion.FINAL
-    bad_send = c.classify("AT+QISEND=9,5,\"x\"")
+    bad_send = c.classify('AT+QISEND=9,5,"x"')
     assert bad_send.problem and bad_send.completion is Completion.SEND
     with pytest.raises(AtSyntaxError):
         c.classify("hello")
@@ -268,8 +312,17 @@ def test_parse_command_line_forms() -> None:
 
 def test_catalog_covers_every_command_of_chapter_2_3() -> None:
     names = {spec.name for spec in catalog.CATALOG}
-    for name in ("+QIOPEN", "+QICLOSE", "+QISTATE", "+QISEND", "+QPING", "+QNTP",
-                 "+QIDNSGIP", "+QIDNSCFG", "+QICFG"):
+    for name in (
+        "+QIOPEN",
+        "+QICLOSE",
+        "+QISTATE",
+        "+QISEND",
+        "+QPING",
+        "+QNTP",
+        "+QIDNSGIP",
+        "+QIDNSCFG",
+        "+QICFG",
+    ):
         assert name in names
         spec = catalog.lookup(name)
         assert spec is not None and spec.chapter.startswith("2.3.")

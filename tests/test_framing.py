@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from app.protocol import StreamDecoder
 from app.protocol import events as ev
-from app.protocol.framing import DEFAULT_LINE_CAP, MAX_RECV_LENGTH, Framer, FrameKind
+from app.protocol.framing import DEFAULT_LINE_CAP, MAX_RECV_LENGTH, FrameKind, Framer
 from tests.protocol_samples import SAMPLES, STREAM
 
 
@@ -215,6 +215,6 @@ def test_nul_bytes_and_garbage_between_lines() -> None:
 
 def test_unterminated_line_is_emitted_on_flush() -> None:
     d = StreamDecoder()
-    assert d.feed(b"+QIURC: \"clo") == []
+    assert d.feed(b'+QIURC: "clo') == []
     [e] = d.flush()
     assert isinstance(e, ev.OverlongLine) and e.unterminated

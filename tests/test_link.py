@@ -31,7 +31,7 @@ from tests.fakeport import PortFactory, ScriptedPort
 
 QISTATE_ROWS = (
     b'\r\n+QISTATE: 0,"TCP","127.0.0.1",7,40000,2,0,1\r\n'
-    b'\r\n+QIURC: "recv",0,5,"a\r\n,\""\r\n'  # a URC in the middle of the response
+    b'\r\n+QIURC: "recv",0,5,"a\r\n,""\r\n'  # a URC in the middle of the response
     b'\r\n+QISTATE: 1,"UDP","127.0.0.1",9,40001,2,0,1\r\n'
     b"\r\nOK\r\n"
 )
@@ -63,8 +63,13 @@ class Collector:
 
 def make_worker(port: ScriptedPort, **kw) -> tuple[SerialWorker, PortFactory, Collector]:
     factory = PortFactory(lambda: port)
-    worker = SerialWorker("fake://", port_factory=factory, init=kw.pop("init", False),
-                          backoff=kw.pop("backoff", (0.1,)), **kw)
+    worker = SerialWorker(
+        "fake://",
+        port_factory=factory,
+        init=kw.pop("init", False),
+        backoff=kw.pop("backoff", (0.1,)),
+        **kw,
+    )
     collector = Collector()
     worker.subscribe(collector)
     worker.start()
@@ -78,7 +83,7 @@ def basic_port() -> ScriptedPort:
         {
             r"AT": b"\r\nOK\r\n",
             r"ATI": b"\r\nQuectel_Ltd\r\nQuectel_BC660K-GL\r\nRevision: BC660KGLAAR01A05\r\n"
-                    b"\r\nOK\r\n",
+            b"\r\nOK\r\n",
             r"AT\+QISTATE\?": QISTATE_ROWS,
             r'AT\+QISEND=0,\d+,".*"': b"\r\nOK\r\n\r\nSEND OK\r\n",
             r'AT\+QISEND=1,\d+,".*"': b"\r\nOK\r\n\r\nSEND FAIL\r\n",
@@ -103,7 +108,7 @@ def short(cmd: c.AtCommand, timeout: float) -> c.AtCommand:
 
 
 def test_command_with_a_urc_in_the_middle_of_its_response(worker_port) -> None:
-    worker, port, collector = worker_port
+    worker, _port, collector = worker_port
     result = worker.submit(c.qistate_read()).result(3)
     assert result.outcome is Outcome.OK and result.ok
     rows = [e for e in result.lines if isinstance(e, ev.QiStateRow)]
@@ -121,7 +126,10 @@ def test_echo_on_is_recognised_and_consumed(basic_port: ScriptedPort) -> None:
         result = worker.submit(c.ati()).result(3)
         assert result.ok
         assert [e.text for e in result.lines] == [
-            "Quectel_Ltd", "Quectel_BC660K-GL", "Revision: BC660KGLAAR01A05"]
+            "Quectel_Ltd",
+            "Quectel_BC660K-GL",
+            "Revision: BC660KGLAAR01A05",
+        ]
         echo = collector.wait_for(lambda e: isinstance(e, Rx) and e.role is Role.ECHO)
         assert isinstance(echo, Rx) and echo.command_id == result.command_id
     finally:
@@ -129,7 +137,7 @@ def test_echo_on_is_recognised_and_consumed(basic_port: ScriptedPort) -> None:
 
 
 def test_echo_off(worker_port) -> None:
-    worker, port, collector = worker_port
+    worker, _port, collector = worker_port
     result = worker.submit("ATI").result(3)
     assert result.ok and len(result.lines) == 3
     assert not any(isinstance(e, Rx) and e.role is Role.ECHO for e in collector.events)
@@ -179,14 +187,14 @@ def test_data_mode_fixed_length_writes_exactly_n_bytes(worker_port) -> None:
         return b"\r\n> "
 
     port.add(r"AT\+QISEND=0,[1-9]\d*", fixed)
-    payload = b"\x1a\x1b\x00\"\r\n"  # bytes that only fixed length can carry
+    payload = b'\x1a\x1b\x00"\r\n'  # bytes that only fixed length can carry
     result = worker.submit(c.qisend(0, payload, hex_format=False)).result(3)
     assert result.ok
     assert bytes(port.written) == b"AT+QISEND=0,6\r" + payload
 
 
 def test_interactive_data_mode_esc_cancels_and_nothing_else_is_written(worker_port) -> None:
-    worker, port, collector = worker_port
+    worker, port, _collector = worker_port
     future = worker.submit("AT+QISEND=0")
     deadline = time.monotonic() + 3
     while not worker.awaiting_input and time.monotonic() < deadline:
@@ -258,7 +266,8 @@ def test_deferred_result_is_tied_back_and_the_line_is_free_meanwhile(worker_port
     worker, port, collector = worker_port
     port.add(r"AT\+QIOPEN=.*", b"\r\nOK\r\n")
     opening = worker.submit(
-        c.qiopen(connect_id=2, service_type="TCP", host="127.0.0.1", remote_port=7))
+        c.qiopen(connect_id=2, service_type="TCP", host="127.0.0.1", remote_port=7)
+    )
     # While +QIOPEN: is pending, other commands run.
     assert worker.submit(c.at()).result(3).ok
     assert not opening.done()
@@ -267,8 +276,15 @@ def test_deferred_result_is_tied_back_and_the_line_is_free_meanwhile(worker_port
     result = opening.result(3)
     assert result.outcome is Outcome.OK and not result.ok
     assert result.result_code == 566 and "566 Socket connection failed" in result.message
-    roles = [(e.event.connect_id, e.command_id) for e in collector.events  # type: ignore
-             if isinstance(e, Rx) and isinstance(e.event, ev.QiOpenResult)]
+    # The future resolves on the worker thread; subscribers get the batch a moment later.
+    collector.wait_for(
+        lambda e: isinstance(e, CommandFinished) and e.result.command_id == result.command_id
+    )
+    roles = [
+        (e.event.connect_id, e.command_id)
+        for e in collector.events  # type: ignore
+        if isinstance(e, Rx) and isinstance(e.event, ev.QiOpenResult)
+    ]
     assert roles == [(1, None), (2, result.command_id)]
 
 
@@ -287,7 +303,7 @@ def test_ping_replies_and_summary(worker_port) -> None:
     worker, port, _ = worker_port
     port.add(
         r"AT\+QPING=.*",
-        b"\r\nOK\r\n\r\n+QPING: 0,\"127.0.0.1\",32,1,64\r\n\r\n+QPING: 569\r\n"
+        b'\r\nOK\r\n\r\n+QPING: 0,"127.0.0.1",32,1,64\r\n\r\n+QPING: 569\r\n'
         b"\r\n+QPING: 0,2,1,1,1,1,1\r\n",
     )
     result = worker.submit(c.qping("127.0.0.1", ping_num=2)).result(3)
@@ -332,7 +348,8 @@ def test_port_lost_mid_command_then_reconnect(basic_port: ScriptedPort) -> None:
         result = future.result(2)
         assert result.outcome is Outcome.LINK_LOST and "link lost" in result.message
         down = collector.wait_for(
-            lambda e: isinstance(e, LinkStatus) and e.state is LinkState.DISCONNECTED)
+            lambda e: isinstance(e, LinkStatus) and e.state is LinkState.DISCONNECTED
+        )
         assert isinstance(down, LinkStatus) and down.retry_at is not None
         # While down, a command is refused at once with a clear reason.
         refused = worker.submit(c.at()).result(1)
@@ -346,15 +363,17 @@ def test_port_lost_mid_command_then_reconnect(basic_port: ScriptedPort) -> None:
 
 def test_reconnect_resynchronises_and_rereads_state() -> None:
     def module() -> ScriptedPort:
-        return ScriptedPort({
-            r"AT": b"\r\nOK\r\n",
-            r"ATI": b"\r\nQuectel_Ltd\r\nQuectel_BC660K-GL\r\nRevision: R1\r\n\r\nOK\r\n",
-            r'AT\+QICFG="dataformat"': b'\r\n+QICFG: "dataformat",1,1\r\n\r\nOK\r\n',
-            r'AT\+QICFG="showRA"': b'\r\n+QICFG: "showRA",0\r\n\r\nOK\r\n',
-            r"AT\+QISTATE\?": b"\r\nOK\r\n",
-            r"AT\+CEREG\?": b"\r\n+CEREG: 0,1\r\n\r\nOK\r\n",
-            r"AT\+CGPADDR": b'\r\n+CGPADDR: 0,"10.0.0.2"\r\n\r\nOK\r\n',
-        })
+        return ScriptedPort(
+            {
+                r"AT": b"\r\nOK\r\n",
+                r"ATI": b"\r\nQuectel_Ltd\r\nQuectel_BC660K-GL\r\nRevision: R1\r\n\r\nOK\r\n",
+                r'AT\+QICFG="dataformat"': b'\r\n+QICFG: "dataformat",1,1\r\n\r\nOK\r\n',
+                r'AT\+QICFG="showRA"': b'\r\n+QICFG: "showRA",0\r\n\r\nOK\r\n',
+                r"AT\+QISTATE\?": b"\r\nOK\r\n",
+                r"AT\+CEREG\?": b"\r\n+CEREG: 0,1\r\n\r\nOK\r\n",
+                r"AT\+CGPADDR": b'\r\n+CGPADDR: 0,"10.0.0.2"\r\n\r\nOK\r\n',
+            }
+        )
 
     factory = PortFactory(module)
     worker = SerialWorker("fake://", port_factory=factory, backoff=(0.1,))
@@ -377,8 +396,14 @@ def test_reconnect_resynchronises_and_rereads_state() -> None:
         while b"AT+CGPADDR" not in second.written and time.monotonic() < deadline:
             time.sleep(0.02)
         assert [ln for ln in second.lines] == [
-            b"AT", b"ATI", b'AT+QICFG="dataformat"', b'AT+QICFG="showRA"', b"AT+QISTATE?",
-            b"AT+CEREG?", b"AT+CGPADDR"]
+            b"AT",
+            b"ATI",
+            b'AT+QICFG="dataformat"',
+            b'AT+QICFG="showRA"',
+            b"AT+QISTATE?",
+            b"AT+CEREG?",
+            b"AT+CGPADDR",
+        ]
         assert second.written.startswith(b"\x1b")
     finally:
         worker.close()
@@ -402,7 +427,7 @@ def test_submit_refuses_text_that_is_not_a_command(worker_port) -> None:
 
 
 def test_subscribers_get_batches_not_lines(worker_port) -> None:
-    worker, port, collector = worker_port
+    _worker, port, collector = worker_port
     flood = b"".join(b'\r\n+QIURC: "recv",0,4,"%04d"\r\n' % i for i in range(3000))
     port.inject(flood)
     deadline = time.monotonic() + 5
@@ -418,7 +443,7 @@ def test_subscribers_get_batches_not_lines(worker_port) -> None:
 
 
 def test_close_in_data_mode_sends_esc_first(basic_port: ScriptedPort) -> None:
-    worker, _, collector = make_worker(basic_port)
+    worker, _, _collector = make_worker(basic_port)
     future = worker.submit("AT+QISEND=0")
     deadline = time.monotonic() + 3
     while not worker.awaiting_input and time.monotonic() < deadline:
@@ -439,7 +464,7 @@ def test_line_control_goes_through_the_worker(worker_port) -> None:
 
 
 def test_every_command_reports_finished_and_tx_is_recorded(worker_port) -> None:
-    worker, port, collector = worker_port
+    worker, _port, collector = worker_port
     result = worker.submit(c.at()).result(3)
     finished = collector.wait_for(lambda e: isinstance(e, CommandFinished))
     assert isinstance(finished, CommandFinished) and finished.result is result

@@ -27,10 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from app.protocol import events as ev
-from app.protocol.catalog import Completion, Deferred
-from app.protocol.commands import CTRL_Z, ESC, AtCommand
-from app.protocol.events import DEFERRED_TYPES, FINAL_TYPES, UNSOLICITED_TYPES
 from app.link.results import (
     CommandResult,
     DataFormatChanged,
@@ -40,6 +36,10 @@ from app.link.results import (
     Role,
     TxKind,
 )
+from app.protocol import events as ev
+from app.protocol.catalog import Completion, Deferred
+from app.protocol.commands import CTRL_Z, ESC, AtCommand
+from app.protocol.events import DEFERRED_TYPES, FINAL_TYPES, UNSOLICITED_TYPES
 
 #: After Esc, how long to wait for the module's answer before calling it cancelled.
 CANCEL_GRACE_S = 2.0
@@ -186,8 +186,9 @@ class Engine:
         if payload:
             out.append(Write(payload, TxKind.PAYLOAD, p.id))
         if terminator:
-            out.append(Write(terminator, TxKind.CTRL_Z if terminator == CTRL_Z else
-                             TxKind.ESC, p.id))
+            out.append(
+                Write(terminator, TxKind.CTRL_Z if terminator == CTRL_Z else TxKind.ESC, p.id)
+            )
         p.phase = Phase.CANCELLING if terminator == ESC else Phase.WAIT_FINAL
         p.deadline = now + (CANCEL_GRACE_S if terminator == ESC else p.command.timeout)
         return out
@@ -225,10 +226,15 @@ class Engine:
         elif isinstance(event, FINAL_TYPES):
             self._on_final(event, now, out)
         elif isinstance(event, ev.SendOk | ev.SendFail):
-            if p is not None and p.command.completion is Completion.SEND and p.phase in (
-                Phase.WAIT_SEND,
-                Phase.WAIT_FINAL,
-                Phase.WAIT_PROMPT,
+            if (
+                p is not None
+                and p.command.completion is Completion.SEND
+                and p.phase
+                in (
+                    Phase.WAIT_SEND,
+                    Phase.WAIT_FINAL,
+                    Phase.WAIT_PROMPT,
+                )
             ):
                 out.append(Deliver(event, Role.FINAL, p.id))
                 p.result.final = event
@@ -238,9 +244,14 @@ class Engine:
             else:
                 out.append(Deliver(event, Role.URC, None))
         elif isinstance(event, ev.CloseOk):
-            if p is not None and p.command.completion is Completion.CLOSE and p.phase in (
-                Phase.WAIT_CLOSE,
-                Phase.WAIT_FINAL,
+            if (
+                p is not None
+                and p.command.completion is Completion.CLOSE
+                and p.phase
+                in (
+                    Phase.WAIT_CLOSE,
+                    Phase.WAIT_FINAL,
+                )
             ):
                 out.append(Deliver(event, Role.FINAL, p.id))
                 p.result.final = event
@@ -374,8 +385,9 @@ class Engine:
     def _on_info(self, event: ev.Event, out: list[Output]) -> None:
         p = self.current
         if isinstance(event, ev.QiCfgDataFormat):
-            self._set_formats(bool(event.send_data_format), bool(event.recv_data_format),
-                              self.show_ra, out)
+            self._set_formats(
+                bool(event.send_data_format), bool(event.recv_data_format), self.show_ra, out
+            )
         elif isinstance(event, ev.QiCfgShowRA):
             self._set_formats(self.send_hex, self.recv_hex, bool(event.showra_mode), out)
         name = _RESPONSE_NAME.get(type(event))

@@ -271,14 +271,14 @@ class SerialWorker:
         if port is not None and hasattr(port, "cancel_read"):
             try:
                 port.cancel_read()
-            except Exception:  # noqa: BLE001 - best effort wake-up
+            except Exception:
                 pass
 
     def _emit(self, item: LinkEvent) -> None:
         if self.recorder is not None:
             try:
                 self.recorder.record(item)
-            except Exception as exc:  # noqa: BLE001 - a full disk must not stop the link
+            except Exception as exc:
                 log.exception("capture failed; recording stops")
                 self.recorder = None
                 self._publish(
@@ -290,7 +290,9 @@ class SerialWorker:
         with self._outbox_cv:
             self._outbox.append(item)
 
-    def _set_status(self, state: LinkState, message: str = "", retry_at: float | None = None) -> None:
+    def _set_status(
+        self, state: LinkState, message: str = "", retry_at: float | None = None
+    ) -> None:
         self.state = state
         self.status = LinkStatus(state, self.url, self.baudrate, message, retry_at, self._attempt)
         self._emit(self.status)
@@ -312,7 +314,7 @@ class SerialWorker:
             for sub in subscribers:
                 try:
                     sub(batch)
-                except Exception:  # noqa: BLE001 - one bad subscriber must not stop the rest
+                except Exception:
                     log.exception("subscriber failed")
             # Coalesce: at most one batch per interval under load.
             time.sleep(self.batch_interval)
@@ -349,7 +351,7 @@ class SerialWorker:
             self._set_status(LinkState.CONNECTING, f"opening {self.url}")
         try:
             port = self.port_factory(self.url, self.baudrate, 0.05)
-        except Exception as exc:  # noqa: BLE001 - any failure to open is reported, not raised
+        except Exception as exc:
             self._attempt += 1
             delay = self.backoff[min(self._attempt - 1, len(self.backoff) - 1)]
             message = f"cannot open {self.url}: {exc}"
@@ -380,8 +382,14 @@ class SerialWorker:
             if fut.result().outcome is not Outcome.OK:
                 return
             for cmd in reversed(
-                [c.ati(), c.qicfg_dataformat(), c.qicfg_showra(), c.qistate_read(),
-                 c.cereg_read(), c.cgpaddr()]
+                [
+                    c.ati(),
+                    c.qicfg_dataformat(),
+                    c.qicfg_showra(),
+                    c.qistate_read(),
+                    c.cereg_read(),
+                    c.cgpaddr(),
+                ]
             ):
                 f = self.submit(cmd, tag="init", front=True)
                 if cmd.name == "I":
@@ -475,7 +483,7 @@ class SerialWorker:
             except (serial.SerialException, OSError) as exc:
                 ctl.future.set_exception(exc)
                 raise
-            except Exception as exc:  # noqa: BLE001 - reported to the caller
+            except Exception as exc:
                 ctl.future.set_exception(exc)
             else:
                 ctl.future.set_result(value)
@@ -519,7 +527,7 @@ class SerialWorker:
         if port is not None:
             try:
                 port.close()
-            except Exception:  # noqa: BLE001 - it is already gone
+            except Exception:
                 pass
         # Keep whatever partial bytes arrived before the loss.
         self._ingest(self._framer.flush())
@@ -540,7 +548,7 @@ class SerialWorker:
                 if self.engine.data_mode:
                     self._write(ESC, TxKind.ESC, None)  # never leave the module in data mode
                 self._ingest(self._framer.flush())
-            except Exception:  # noqa: BLE001 - closing anyway
+            except Exception:
                 pass
         self._handle(self.engine.link_lost("the link was closed", time.monotonic()))
         self._fail_queued("not sent: the link was closed")
@@ -548,7 +556,7 @@ class SerialWorker:
         if port is not None:
             try:
                 port.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         if self.state is not LinkState.CLOSED:
             self._set_status(LinkState.CLOSED, "closed")

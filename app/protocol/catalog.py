@@ -247,12 +247,8 @@ NTP_SERVER = _str(
 NTP_PORT = _int("port", 1, 65535, "NTP server port.", default=123)
 AUTO_SET_TIME = _choice("auto_set_time", (0, 1), "1: set the module clock (AT+CCLK?).")
 HOSTNAME = _str("hostname", "Domain name to resolve.", max_bytes=150, fmt=StrFormat.HOST)
-PRI_DNS = _str(
-    "pridnsaddr", "Primary DNS server address.", max_bytes=64, fmt=StrFormat.IP
-)
-SEC_DNS = _str(
-    "secdnsaddr", "Secondary DNS server address.", max_bytes=64, fmt=StrFormat.IP
-)
+PRI_DNS = _str("pridnsaddr", "Primary DNS server address.", max_bytes=64, fmt=StrFormat.IP)
+SEC_DNS = _str("secdnsaddr", "Secondary DNS server address.", max_bytes=64, fmt=StrFormat.IP)
 DATAFORMAT_KEY = _str("dataformat", '"dataformat"', choices=("dataformat",), fmt=StrFormat.KEYWORD)
 SHOWRA_KEY = _str("showRA", '"showRA"', choices=("showRA",), fmt=StrFormat.KEYWORD)
 SEND_DATA_FORMAT = _choice("send_data_format", (0, 1), "Format of data sent: 0 text, 1 hex.")

@@ -226,11 +226,16 @@ def check_send_data(send_length: int, data: bytes, *, hex_mode: bool) -> None:
     limits 1024 bytes text, 512 bytes hex. ``data`` is <data> as on the wire."""
     if hex_mode:
         if len(data) % 2:
-            raise ParamError("data", data.decode("ascii", "replace"), "an even number of hex "
-                             "digits", f"odd number of hex digits ({len(data)})")
+            raise ParamError(
+                "data",
+                data.decode("ascii", "replace"),
+                "an even number of hex digits",
+                f"odd number of hex digits ({len(data)})",
+            )
         if not all(c in b"0123456789abcdefABCDEF" for c in data):
-            raise ParamError("data", data.decode("ascii", "replace"), "hex digits 0-9 A-F",
-                             "not a hex string")
+            raise ParamError(
+                "data", data.decode("ascii", "replace"), "hex digits 0-9 A-F", "not a hex string"
+            )
         if send_length > MAX_HEX_SEND:
             raise ParamError("send_length", send_length, f"1-{MAX_HEX_SEND} in hex mode")
         if len(data) // 2 != send_length:
@@ -277,8 +282,9 @@ def build(name: str, key: str, *values: Value) -> AtCommand:
     while vals and vals[-1] is None:
         vals.pop()
     if len(vals) > len(form.params):
-        raise ParamError(spec.command, len(vals), f"at most {len(form.params)} parameters",
-                         "too many parameters")
+        raise ParamError(
+            spec.command, len(vals), f"at most {len(form.params)} parameters", "too many parameters"
+        )
     checked: dict[str, Value] = {}
     for i, param in enumerate(form.params[: max(len(vals), form.required)]):
         value = vals[i] if i < len(vals) else None
@@ -289,15 +295,19 @@ def build(name: str, key: str, *values: Value) -> AtCommand:
                 # A skipped optional before a given one: the spec's default (§2.1.1).
                 if param.default is None:
                     later = form.params[len(vals) - 1].name
-                    raise ParamError(param.name, "(missing)", param.allowed(),
-                                     f"required when <{later}> is given")
+                    raise ParamError(
+                        param.name,
+                        "(missing)",
+                        param.allowed(),
+                        f"required when <{later}> is given",
+                    )
                 value = vals[i] = param.default
         checked[param.name] = param.check(value)
     if spec.cross_check is not None:
         spec.cross_check(form, checked)
     fields = [
-        _render(v, p.kind is catalog.ParamKind.STRING) for p, v in zip(form.params, vals,
-                                                                         strict=False)
+        _render(v, p.kind is catalog.ParamKind.STRING)
+        for p, v in zip(form.params, vals, strict=False)
     ]
     if form.form is Form.TEST:
         line = f"AT{name}=?"
@@ -426,8 +436,12 @@ def qisend(
     if mode is SendMode.AUTO:
         mode = SendMode.INLINE if hex_format or inline_safe(data) else SendMode.FIXED
     if rai_mode is not None and mode is not SendMode.INLINE:
-        raise ParamError("rai_mode", rai_mode, "inline sends only",
-                         "only the non-data-mode forms take <rai_mode>")
+        raise ParamError(
+            "rai_mode",
+            rai_mode,
+            "inline sends only",
+            "only the non-data-mode forms take <rai_mode>",
+        )
     prefix: list[Value] = [connect_id]
     if remote is not None:
         prefix += [remote[0], remote[1]]
@@ -444,9 +458,12 @@ def qisend(
         return build("+QISEND", f"qisend.{udp}inline", *prefix, len(data), text, rai_mode)
     if mode is SendMode.VARIABLE:
         if CTRL_Z in wire or ESC in wire:
-            raise ParamError("data", data.decode("utf-8", "backslashreplace"),
-                             "no Ctrl-Z (0x1A) or Esc (0x1B)",
-                             "would end or cancel variable-length data mode; use fixed length")
+            raise ParamError(
+                "data",
+                data.decode("utf-8", "backslashreplace"),
+                "no Ctrl-Z (0x1A) or Esc (0x1B)",
+                "would end or cancel variable-length data mode; use fixed length",
+            )
         return build("+QISEND", f"qisend.{udp}variable", *prefix).with_payload(wire)
     return build("+QISEND", f"qisend.{udp}fixed", *prefix, len(data)).with_payload(wire, b"")
 
@@ -516,9 +533,7 @@ def qicfg_dataformat(
     send_data_format: int | None = None, recv_data_format: int | None = None
 ) -> AtCommand:
     """Without values: query. With both: set (0 text, 1 hex)."""
-    return build(
-        "+QICFG", "qicfg.dataformat", "dataformat", send_data_format, recv_data_format
-    )
+    return build("+QICFG", "qicfg.dataformat", "dataformat", send_data_format, recv_data_format)
 
 
 def qicfg_showra(showra_mode: int | None = None) -> AtCommand:

@@ -365,8 +365,10 @@ class Framer:
             b = buf[q]
             if b == QUOTE:
                 break
-            if b in (CR, LF) or q - ip_start >= _MAX_RA_IP or not (
-                b == 0x2E or b == 0x3A or b in _HEXDIGITS
+            if (
+                b in (CR, LF)
+                or q - ip_start >= _MAX_RA_IP
+                or not (b == 0x2E or b == 0x3A or b in _HEXDIGITS)
             ):
                 return None
             q += 1

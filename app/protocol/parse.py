@@ -14,7 +14,7 @@ from app.protocol.text import decode_field
 def parse_frame(frame: Frame) -> ev.Event:
     try:
         return _parse(frame)
-    except Exception:  # noqa: BLE001 - the contract: unknown shapes never raise
+    except Exception:
         return ev.TextLine(raw=frame.raw, line=frame.line)
 
 
@@ -248,9 +248,7 @@ def _recv_by_line(frame: Frame) -> ev.Event:
     try:
         connect_id = int(head)
     except ValueError:
-        return ev.QiUrcOther(
-            raw=frame.raw, line=line, urc_type="recv", body=decode_field(line[8:])
-        )
+        return ev.QiUrcOther(raw=frame.raw, line=line, urc_type="recv", body=decode_field(line[8:]))
     if not sep:
         return ev.QiUrcRecv(
             raw=frame.raw,
@@ -314,9 +312,7 @@ def _cereg(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
             stat=_int(f[1]),
             extra=tuple(a.text for a in f[2:]),
         )
-    return ev.CeregStatus(
-        raw=raw, line=line, stat=_int(f[0]), extra=tuple(a.text for a in f[1:])
-    )
+    return ev.CeregStatus(raw=raw, line=line, stat=_int(f[0]), extra=tuple(a.text for a in f[1:]))
 
 
 def _csq(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:

@@ -139,7 +139,7 @@ def parse_command_line(line: str) -> CommandLine:
     if rest[0] == "&":
         j = 1
     if j >= len(rest) or not rest[j].isalpha():
-        raise AtSyntaxError(f"unexpected {rest[j:j+1]!r} after AT")
+        raise AtSyntaxError(f"unexpected {rest[j : j + 1]!r} after AT")
     j += 1
     name = rest[:j].upper()
     tail = rest[j:].strip()
