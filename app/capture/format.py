@@ -1,0 +1,205 @@
+"""The capture file format, version 1: one JSON object per line (JSON Lines).
+
+Every record has ``seq`` (0, 1, 2... with no gaps), ``type``, ``t`` (wall clock,
+integer microseconds since the Unix epoch) and ``m`` (monotonic clock, integer
+microseconds). The first record is always the ``header``.
+
+======== ==========================================================================
+type     fields
+======== ==========================================================================
+header   format ("qiterm-capture"), version (1), qiterm, url, baud, started (ISO UTC)
+rx       kind, role, cmd, d|x, [flags]    bytes received, one record per frame
+tx       what, cmd, d|x                   bytes written
+link     state, message, url, baud        LinkStatus
+datamode active, cmd, line                DataModeChanged
+dataformat send_hex, recv_hex, show_ra    DataFormatChanged
+reboot                                    ModuleRebooted
+result   cmd, line, outcome, message, code, elapsed_ms   CommandFinished
+identity identity, revision               ModuleIdentity
+note     text, [ref]                      an annotation (ref: seq it is about)
+marker   n, [text]                        a numbered marker (1, 2, 3... per file)
+screenshot path                           a saved screenshot
+======== ==========================================================================
+
+Bytes are stored as ``"d"`` (the text, when they decode as UTF-8) or ``"x"``
+(lowercase hex otherwise), so the exact bytes always come back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from app.link.results import (
+    CommandFinished,
+    DataFormatChanged,
+    DataModeChanged,
+    LinkEvent,
+    LinkStatus,
+    ModuleIdentity,
+    ModuleRebooted,
+    Rx,
+    Tx,
+)
+from app.protocol import events as ev
+
+FORMAT = "qiterm-capture"
+VERSION = 1
+
+HEADER = "header"
+RX = "rx"
+TX = "tx"
+LINK = "link"
+DATAMODE = "datamode"
+DATAFORMAT = "dataformat"
+REBOOT = "reboot"
+RESULT = "result"
+IDENTITY = "identity"
+NOTE = "note"
+MARKER = "marker"
+SCREENSHOT = "screenshot"
+
+RECORD_TYPES = frozenset(
+    {
+        HEADER,
+        RX,
+        TX,
+        LINK,
+        DATAMODE,
+        DATAFORMAT,
+        REBOOT,
+        RESULT,
+        IDENTITY,
+        NOTE,
+        MARKER,
+        SCREENSHOT,
+    }
+)
+
+Record = dict[str, Any]
+
+
+def to_us(seconds: float) -> int:
+    """Seconds (float) -> integer microseconds."""
+    return round(seconds * 1_000_000)
+
+
+def encode_bytes(data: bytes) -> dict[str, str]:
+    """``{"d": text}`` when ``data`` is valid UTF-8, else ``{"x": lowercase hex}``."""
+    try:
+        return {"d": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"x": data.hex()}
+
+
+def decode_bytes(record: Record) -> bytes:
+    """The bytes of an rx/tx record (``b""`` when it has none)."""
+    if "d" in record:
+        text = record["d"]
+        return text.encode("utf-8", "surrogatepass") if isinstance(text, str) else b""
+    if "x" in record:
+        digits = record["x"]
+        return bytes.fromhex(digits) if isinstance(digits, str) else b""
+    return b""
+
+
+def encode_line(record: Record) -> bytes:
+    """One record as one line of UTF-8 JSON, ending in ``\\n``.
+
+    Lone surrogates (from odd user text) become ``\\udcxx`` JSON escapes, so
+    the line is always valid UTF-8 and valid JSON.
+    """
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "backslashreplace") + b"\n"
+
+
+def redact_url(url: str) -> str:
+    """Hide a password in ``scheme://user:password@host`` (nothing else changes)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rsplit("@", 1)[1]
+        netloc = f"{parts.username or ''}:***@{host}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return url
+
+
+def _flags(event: ev.Event) -> list[str]:
+    flags: list[str] = []
+    if isinstance(event, ev.OverlongLine):
+        for name in ("truncated", "continued", "unterminated"):
+            if getattr(event, name):
+                flags.append(name)
+    elif isinstance(event, ev.QiUrcRecv) and event.length_mismatch:
+        flags.append("length_mismatch")
+    return flags
+
+
+def event_fields(item: LinkEvent) -> tuple[str, float | None, float | None, Record] | None:
+    """(type, wall seconds or None, monotonic seconds or None, fields) for a link
+    event; None for an object this format does not know.
+
+    The times are the event's own (rx/tx); None means "take the time now".
+    """
+    if isinstance(item, Rx):
+        event = item.event
+        fields: Record = {
+            "kind": event.kind,
+            "role": item.role.value,
+            "cmd": item.command_id,
+            **encode_bytes(event.raw),
+        }
+        flags = _flags(event)
+        if flags:
+            fields["flags"] = flags
+        return RX, item.wall, item.mono, fields
+    if isinstance(item, Tx):
+        fields = {"what": item.what.value, "cmd": item.command_id, **encode_bytes(item.data)}
+        return TX, item.wall, item.mono, fields
+    if isinstance(item, LinkStatus):
+        fields = {
+            "state": item.state.value,
+            "message": item.message,
+            "url": item.url,
+            "baud": item.baudrate,
+        }
+        return LINK, None, None, fields
+    if isinstance(item, DataModeChanged):
+        fields = {"active": item.active, "cmd": item.command_id, "line": item.line}
+        return DATAMODE, None, None, fields
+    if isinstance(item, DataFormatChanged):
+        fields = {"send_hex": item.send_hex, "recv_hex": item.recv_hex, "show_ra": item.show_ra}
+        return DATAFORMAT, None, None, fields
+    if isinstance(item, ModuleRebooted):
+        return REBOOT, None, None, {}
+    if isinstance(item, CommandFinished):
+        result = item.result
+        fields = {
+            "cmd": result.command_id,
+            "line": result.command.line,
+            "outcome": result.outcome.value,
+            "message": result.message,
+            "code": result.result_code,
+            "elapsed_ms": round(result.elapsed * 1000, 1),
+        }
+        return RESULT, None, None, fields
+    if isinstance(item, ModuleIdentity):
+        return IDENTITY, None, None, {"identity": item.identity, "revision": item.revision}
+    return None
+
+
+__all__ = [
+    "FORMAT",
+    "RECORD_TYPES",
+    "VERSION",
+    "Record",
+    "decode_bytes",
+    "encode_bytes",
+    "encode_line",
+    "event_fields",
+    "redact_url",
+    "to_us",
+]

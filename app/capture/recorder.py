@@ -1,0 +1,225 @@
+"""The session recorder: every link event, note and marker to a JSON Lines file.
+
+:class:`CaptureRecorder` is the serial worker's ``Recorder``: ``record`` runs on
+the worker thread for every event, in order, and writes and flushes one line
+per record at once, so a frozen or killed UI loses nothing and a ``kill -9``
+loses at most the line being written. Notes and markers come from the UI
+thread; a lock keeps the file's lines whole and ``seq`` in file order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import platformdirs
+
+from app import __version__
+from app.capture import format as fmt
+from app.capture.format import Record
+from app.link.results import LinkEvent
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Record], None]
+
+
+def default_capture_path(now: datetime | None = None) -> Path:
+    """``qiterm-YYYYMMDD-HHMMSS.jsonl`` in the user log directory (local time).
+
+    When that name is taken (two sessions in the same second) a ``-2``, ``-3``...
+    suffix keeps the earlier capture.
+    """
+    now = now or datetime.now()
+    folder = Path(platformdirs.user_log_dir("qiterm"))
+    stem = f"qiterm-{now:%Y%m%d-%H%M%S}"
+    path = folder / f"{stem}.jsonl"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}.jsonl"
+        n += 1
+    return path
+
+
+def _private_opener(path: str, flags: int) -> int:
+    # Captures can hold payloads; readable by the owner only (they choose to share).
+    return os.open(path, flags, 0o600)
+
+
+class CaptureRecorder:
+    """Writes one session to ``path`` (created with its parent directories;
+    an existing file is replaced). The header is written at once."""
+
+    def __init__(self, path: str | os.PathLike[str], *, url: str, baud: int) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.records_written = 0
+        self.last_seq = -1
+        self._url = url
+        self._safe_url = fmt.redact_url(url)
+        self._lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        self._markers = 0
+        self._seq = 0
+        self._closed = False
+        #: A write failed part-way: the next line starts with a newline so the
+        #: broken piece stays a line of its own and later records stay readable.
+        self._broken_line = False
+        self._file = open(self.path, "wb", buffering=0, opener=_private_opener)  # noqa: SIM115
+        wall = time.time()
+        started = datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
+        header = {
+            "format": fmt.FORMAT,
+            "version": fmt.VERSION,
+            "qiterm": __version__,
+            "url": self._safe_url,
+            "baud": baud,
+            "started": started.replace("+00:00", "Z"),
+        }
+        try:
+            self._write(fmt.HEADER, header, wall, time.monotonic())
+        except BaseException:
+            self._file.close()
+            raise
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def record(self, item: LinkEvent) -> None:
+        """The worker's Recorder hook (worker thread). Ignored after close."""
+        described = fmt.event_fields(item)
+        if described is None:
+            log.debug("not recorded: %r", item)
+            return
+        rtype, wall, mono, fields = described
+        if "url" in fields:
+            fields["url"] = self._safe_url
+            if self._safe_url != self._url:
+                fields["message"] = fields["message"].replace(self._url, self._safe_url)
+        self._write(rtype, fields, wall, mono, quiet_if_closed=True)
+
+    def note(self, text: str, ref: int | None = None) -> int:
+        """An annotation (optionally about record ``ref``); returns its seq."""
+        fields: Record = {"text": text}
+        if ref is not None:
+            fields["ref"] = ref
+        return self._write(fmt.NOTE, fields)
+
+    def marker(self, text: str = "") -> int:
+        """A numbered marker; returns its number (1, 2, 3... in this file)."""
+        with self._lock:
+            number = self._markers + 1
+            fields: Record = {"n": number}
+            if text:
+                fields["text"] = text
+            record = self._write_locked(fmt.MARKER, fields, None, None)
+            self._markers = number
+        self._notify(record)
+        return number
+
+    def screenshot(self, path: str | os.PathLike[str]) -> int:
+        """Note a saved screenshot file; returns the record's seq."""
+        return self._write(fmt.SCREENSHOT, {"path": os.fspath(path)})
+
+    def add_listener(self, callback: Listener) -> Callable[[], None]:
+        """Call ``callback(record)`` after each record is written (on the writing
+        thread: the worker's for link events). Returns a function that removes it.
+        A listener that raises is logged and skipped; recording goes on."""
+        with self._lock:
+            self._listeners.append(callback)
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return remove
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._file.close()
+
+    def __enter__(self) -> CaptureRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"CaptureRecorder({str(self.path)!r}, records={self.records_written})"
+
+    # ------------------------------------------------------------ internals
+
+    def _write(
+        self,
+        rtype: str,
+        fields: Record,
+        wall: float | None = None,
+        mono: float | None = None,
+        *,
+        quiet_if_closed: bool = False,
+    ) -> int:
+        with self._lock:
+            if self._closed and quiet_if_closed:
+                return -1
+            record = self._write_locked(rtype, fields, wall, mono)
+        self._notify(record)
+        return int(record["seq"])
+
+    def _write_locked(
+        self, rtype: str, fields: Record, wall: float | None, mono: float | None
+    ) -> Record:
+        if self._closed:
+            raise ValueError(f"the capture {self.path} is closed")
+        record: Record = {
+            "seq": self._seq,
+            "type": rtype,
+            "t": fmt.to_us(time.time() if wall is None else wall),
+            "m": fmt.to_us(time.monotonic() if mono is None else mono),
+        }
+        record.update(fields)
+        line = fmt.encode_line(record)
+        if self._broken_line:
+            line = b"\n" + line
+        view = memoryview(line)
+        try:
+            # Normally one write() of the whole line: the file is unbuffered, so
+            # the bytes are in the OS at once (no fsync: a killed process loses
+            # nothing the OS already has).
+            while view:
+                written = self._file.write(view)
+                if written is None:  # pragma: no cover - non-blocking files only
+                    raise BlockingIOError("capture file not ready")
+                view = view[written:]
+        except OSError:
+            if len(view) != len(line):  # part of the line reached the file
+                self._broken_line = True
+            raise
+        self._broken_line = False
+        self._seq += 1
+        self.last_seq = record["seq"]
+        self.records_written += 1
+        return record
+
+    def _notify(self, record: Record) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(record)
+            except Exception:  # a listener must not stop recording
+                log.exception("capture listener failed")
+
+
+__all__ = ["CaptureRecorder", "default_capture_path"]
