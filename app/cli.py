@@ -77,9 +77,66 @@ def run(script: str, port: str | None, log_path: str | None) -> None:
 @click.option(
     "--tcp", "tcp", default=None, metavar="HOST:PORT", help="Serve the module to socket:// clients."
 )
-def sim(use_pty: bool, tcp: str | None) -> None:
-    """Serve the simulated BC660K-GL on a pty or TCP port."""
-    _not_yet("sim")
+@click.option(
+    "--profile",
+    default="none",
+    show_default=True,
+    help="Impairment profile: none, or nbiot for realistic NB-IoT latencies.",
+)
+@click.option("--echo/--no-echo", default=True, show_default=True, help="Command echo (ATE1).")
+@click.option(
+    "--dns",
+    "dns",
+    default="",
+    metavar="IP[:PORT],...",
+    help="DNS servers the network issues to the module (none by default).",
+)
+@click.option(
+    "--dns-port",
+    default=53,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="UDP port of the DNS servers set with AT+QIDNSCFG.",
+)
+@click.option(
+    "--ntp-port",
+    default=123,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port AT+QNTP uses when the command gives none.",
+)
+def sim(
+    use_pty: bool,
+    tcp: str | None,
+    profile: str,
+    echo: bool,
+    dns: str,
+    dns_port: int,
+    ntp_port: int,
+) -> None:
+    """Serve the simulated BC660K-GL on a pty or TCP port until killed.
+
+    The first line printed is what to open: the pty's device path, or the
+    socket:// URL.
+    """
+    from app.sim.config import SimConfigError
+    from app.sim.serve_main import serve
+
+    if use_pty == (tcp is not None):
+        raise click.UsageError("choose one of --pty or --tcp HOST:PORT")
+    try:
+        code = serve(
+            pty=use_pty,
+            tcp=tcp,
+            profile=profile,
+            echo=echo,
+            dns=dns,
+            dns_port=dns_port,
+            ntp_port=ntp_port,
+        )
+    except SimConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(code)
 
 
 @main.command()
@@ -88,7 +145,9 @@ def sim(use_pty: bool, tcp: str | None) -> None:
 @click.option("-o", "--output", "output", default=None, type=click.Path(dir_okay=False))
 def export(log: str, fmt: str, output: str | None) -> None:
     """Export a capture LOG as text, HTML or JSON Lines."""
-    _not_yet("export")
+    from app.capture.export import export_main
+
+    sys.exit(export_main(log, fmt, output))
 
 
 @main.command()

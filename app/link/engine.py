@@ -70,6 +70,8 @@ class Pending:
     answered: bool = False  # any solicited line seen (echo is no longer expected)
     deferred_complete: bool = False
     replies: int = 0
+    #: The '>' prompt came: lines before the final result echo the payload.
+    prompted: bool = False
 
 
 # --- outputs -------------------------------------------------------------------
@@ -266,13 +268,23 @@ class Engine:
 
     def _on_prompt(self, event: ev.Prompt, now: float, out: list[Output]) -> None:
         p = self.current
-        if p is None or p.phase not in (Phase.WAIT_PROMPT, Phase.WAIT_FINAL):
+        if p is not None and p.prompted and p.phase is not Phase.DONE:
+            # A '>' starting a line of the echoed payload, not a second prompt:
+            # writing the payload again would send it twice.
+            out.append(Deliver(event, Role.ECHO, p.id))
+            return
+        if (
+            p is None
+            or p.command.data_mode is None
+            or p.phase not in (Phase.WAIT_PROMPT, Phase.WAIT_FINAL)
+        ):
             # Nobody asked for data mode: leave it at once, or the next command
             # would be taken as payload.
             out.append(Deliver(event, Role.URC, None))
             out.append(Write(ESC, TxKind.ESC, None))
             return
         p.answered = True
+        p.prompted = True
         out.append(Deliver(event, Role.PROMPT, p.id))
         if not self.data_mode:
             self.data_mode = True
@@ -384,6 +396,15 @@ class Engine:
 
     def _on_info(self, event: ev.Event, out: list[Output]) -> None:
         p = self.current
+        if (
+            p is not None
+            and p.prompted
+            and p.phase is not Phase.DONE
+            and isinstance(event, ev.TextLine | ev.OverlongLine | ev.InfoResponse | ev.TestResponse)
+        ):
+            # With echo on (ATE1) the module echoes what is typed after '>' (§2.3.4).
+            out.append(Deliver(event, Role.ECHO, p.id))
+            return
         if isinstance(event, ev.QiCfgDataFormat):
             self._set_formats(
                 bool(event.send_data_format), bool(event.recv_data_format), self.show_ra, out

@@ -1,0 +1,80 @@
+"""``qiterm sim``: run a simulated module on a pty or a TCP port until killed."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from types import FrameType
+
+from app.sim.config import SimConfig, SimConfigError, parse_dns_server
+from app.sim.module import Module
+from app.sim.profiles import get_profile
+from app.sim.serve import PtyServer, TcpServer
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise SimConfigError(f"--tcp takes HOST:PORT (e.g. 127.0.0.1:5555), not {text!r}")
+    return host, int(port)
+
+
+def serve(
+    *,
+    pty: bool,
+    tcp: str | None,
+    profile: str,
+    echo: bool,
+    dns: str,
+    dns_port: int,
+    ntp_port: int,
+) -> int:
+    try:
+        get_profile(profile)
+    except ValueError as exc:
+        raise SimConfigError(str(exc)) from None
+    servers = tuple(parse_dns_server(d) for d in dns.split(",") if d.strip())
+    address = parse_host_port(tcp) if tcp is not None else None
+    config = SimConfig(
+        name="served",
+        profile=profile,
+        echo=echo,
+        boot=True,
+        network_dns=servers,
+        dns_port=dns_port,
+        ntp_port=ntp_port,
+    )
+    module = Module(config)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        server: PtyServer | TcpServer
+        if address is not None:
+            try:
+                tcp_server = TcpServer(module, *address).start()
+            except OSError as exc:
+                print(f"qiterm sim: cannot listen on {tcp}: {exc.strerror or exc}", file=sys.stderr)
+                return 1
+            server, where = tcp_server, tcp_server.url
+        else:
+            pty_server = PtyServer(module).start()
+            server, where = pty_server, pty_server.path
+        print(where, flush=True)
+        print(
+            f"qiterm sim: serving a simulated BC660K-GL on {where} (Ctrl-C stops)",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+        server.stop()
+    finally:
+        module.close()
+    return 0
