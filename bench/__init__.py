@@ -10,7 +10,8 @@ One module per benchmark, each with ``run(quick: bool) -> dict[str, Figure]``:
 
 * :mod:`bench.framer` - framer + parser throughput on a realistic URC stream;
 * :mod:`bench.sim_recv` - the simulator's recv URC output rate under a TCP flood;
-* :mod:`bench.roundtrip` - command round trip through the SerialWorker vs raw pyserial.
+* :mod:`bench.roundtrip` - command round trip through the SerialWorker vs raw pyserial;
+* :mod:`bench.ingest` - how fast the SerialWorker takes in a flood of recv URCs.
 """
 
 from __future__ import annotations
