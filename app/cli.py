@@ -60,7 +60,9 @@ def main() -> None:
 )
 def console(port: str | None, baud: int, log_path: str | None) -> None:
     """Open the console (the default)."""
-    _not_yet("console")
+    from app.launch import run_console
+
+    sys.exit(run_console(port=port, baud=baud, log_path=log_path))
 
 
 @main.command()

@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ from app.link.results import LinkEvent
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Record], None]
+#: How many recent events :meth:`CaptureRecorder.seq_of` remembers.
+SEQ_MEMORY = 50_000
 
 
 def default_capture_path(now: datetime | None = None) -> Path:
@@ -66,6 +69,9 @@ class CaptureRecorder:
         self._listeners: list[Listener] = []
         self._markers = 0
         self._seq = 0
+        #: id(link event) -> its record's seq, for the most recent events, so the
+        #: console can attach a note to the log line a person selected.
+        self._seq_of: OrderedDict[int, int] = OrderedDict()
         self._closed = False
         #: A write failed part-way: the next line starts with a newline so the
         #: broken piece stays a line of its own and later records stay readable.
@@ -104,7 +110,17 @@ class CaptureRecorder:
             fields["url"] = self._safe_url
             if self._safe_url != self._url:
                 fields["message"] = fields["message"].replace(self._url, self._safe_url)
-        self._write(rtype, fields, wall, mono, quiet_if_closed=True)
+        seq = self._write(rtype, fields, wall, mono, quiet_if_closed=True)
+        if seq >= 0:
+            with self._lock:
+                self._seq_of[id(item)] = seq
+                if len(self._seq_of) > SEQ_MEMORY:
+                    self._seq_of.popitem(last=False)
+
+    def seq_of(self, item: LinkEvent) -> int | None:
+        """The seq of the record written for ``item`` (a recent, still-live event)."""
+        with self._lock:
+            return self._seq_of.get(id(item))
 
     def note(self, text: str, ref: int | None = None) -> int:
         """An annotation (optionally about record ``ref``); returns its seq."""

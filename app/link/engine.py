@@ -160,7 +160,9 @@ class Engine:
     def new(self, command: AtCommand, tag: str = "user") -> Pending:
         pid = self._next_id
         self._next_id += 1
-        return Pending(pid, command, tag, CommandResult(command, Outcome.NOT_SENT, command_id=pid))
+        return Pending(
+            pid, command, tag, CommandResult(command, Outcome.NOT_SENT, command_id=pid, tag=tag)
+        )
 
     def start(self, p: Pending, now: float) -> list[Output]:
         if self.busy:

@@ -36,6 +36,8 @@ class CommandResult:
     started: float = 0.0
     finished: float = 0.0
     command_id: int = 0
+    #: Who asked: "user", "init", "poll", a form's name...
+    tag: str = ""
 
     @property
     def result_code(self) -> int | None:
@@ -115,6 +117,8 @@ class Rx:
     command_id: int | None
     mono: float
     wall: float
+    #: The tag the command was submitted with ("user", "init", "poll"...), if any.
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ class Tx:
     command_id: int | None
     mono: float
     wall: float
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,6 +116,7 @@ class SerialWorker:
         self._queue: deque[tuple[Pending, Future[CommandResult]]] = deque()
         self._controls: deque[_Control] = deque()
         self._futures: dict[int, Future[CommandResult]] = {}
+        self._tags: dict[int, str] = {}
         self._subscribers: list[Subscriber] = []
         self._outbox: list[LinkEvent] = []
         self._outbox_cv = threading.Condition()
@@ -416,6 +417,7 @@ class SerialWorker:
             if item is not None:
                 pending, future = item
                 self._futures[pending.id] = future
+                self._tags[pending.id] = pending.tag
                 self._handle(self.engine.start(pending, time.monotonic()))
         data = self._read(port)
         now = time.monotonic()
@@ -447,7 +449,10 @@ class SerialWorker:
             if isinstance(out, Write):
                 self._write(out.data, out.what, out.command_id)
             elif isinstance(out, Deliver):
-                self._emit(Rx(out.event, out.role, out.command_id, time.monotonic(), time.time()))
+                tag = None if out.command_id is None else self._tags.get(out.command_id)
+                self._emit(
+                    Rx(out.event, out.role, out.command_id, time.monotonic(), time.time(), tag)
+                )
                 if isinstance(out.event, ev.Rdy | ev.IpAddress) and self.run_init:
                     self._maybe_reinit(out.event)
             elif isinstance(out, Done):
@@ -461,12 +466,14 @@ class SerialWorker:
             self._start_init()
 
     def _write(self, data: bytes, what: TxKind, command_id: int | None) -> None:
-        self._emit(Tx(data, what, command_id, time.monotonic(), time.time()))
+        tag = None if command_id is None else self._tags.get(command_id)
+        self._emit(Tx(data, what, command_id, time.monotonic(), time.time(), tag))
         self._port.write(data)
 
     def _finish(self, pending: Pending) -> None:
         result = pending.result
         future = self._futures.pop(pending.id, None)
+        self._tags.pop(pending.id, None)
         self._emit(CommandFinished(result))
         self._kick_dispatch()
         if future is not None and not future.done():

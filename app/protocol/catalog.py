@@ -42,6 +42,8 @@ class ParamError(ValueError):
         self.allowed = allowed
         self.reason = reason
         shown = repr(value) if isinstance(value, str) else str(value)
+        if len(shown) > 40:
+            shown = f"{shown[:30]}…{shown[-6:]}"
         text = f"<{param}> = {shown}: {reason or 'out of range'}"
         if allowed:
             text += f" (allowed: {allowed})"

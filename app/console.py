@@ -1,0 +1,602 @@
+"""The console: a Textual app whose panes are views over the link.
+
+Data flow (DESIGN.md): the serial worker owns the port and records every byte;
+its dispatcher hands batches of link events to :meth:`QitermApp.on_link_batch`
+(through ``call_from_thread``), which feeds :class:`~app.state.ModuleState` and
+the :class:`~app.journal.Journal` and redraws what changed. Actions go the
+other way through ``worker.submit`` and come back as futures awaited on the
+app's loop, so nothing here ever blocks the serial thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, TabbedContent, TabPane
+
+from app.capture.recorder import CaptureRecorder
+from app.journal import Category, Journal, LogEntry, entries_for
+from app.link.results import CommandResult, LinkEvent, Outcome, Rx
+from app.link.worker import SerialWorker
+from app.payload import PayloadError, parse_text
+from app.protocol import commands as c
+from app.protocol import events as ev
+from app.protocol.catalog import ParamError
+from app.protocol.syntax import AtSyntaxError
+from app.state import Changed, ModuleState
+from widgets.cmdline import AtCommandsProvider, CommandLine
+from widgets.composer import SendComposer, SendHistory
+from widgets.dialogs import FilterDialog, NoteDialog, OpenSocketDialog
+from widgets.eventlog import EventLog
+from widgets.forms import DnsForm, NtpForm, PingForm
+from widgets.sockets import SocketTable
+from widgets.status import StatusBar
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEFAULT_POLL_S = 2.0
+
+
+class QitermApp(App[None]):
+    CSS_PATH = str(ASSETS / "qiterm.tcss")
+    TITLE = "qiterm"
+    COMMANDS = App.COMMANDS | {AtCommandsProvider}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f2,ctrl+o", "open_socket", "Open", priority=True),
+        Binding("f3", "close_socket", "Close"),
+        Binding("f4", "query_acked", "Acked"),
+        Binding("f5", "refresh", "QISTATE?"),
+        Binding("f6", "toggle_poll", "Poll"),
+        Binding("f7", "filter", "Filter"),
+        Binding("f8", "toggle_follow", "Follow"),
+        Binding("f9", "note", "Note"),
+        Binding("f10", "marker", "Marker"),
+        Binding("ctrl+f", "search", "Search", priority=True),
+        Binding("ctrl+t", "toggle_hex", "Hex/Text", priority=True),
+        Binding("ctrl+s", "send", "Send", priority=True),
+        Binding("ctrl+z", "data_send", "Ctrl+Z send", priority=True),
+        Binding("escape", "data_cancel", "Esc cancel", priority=True),
+        Binding("ctrl+l", "focus_cmdline", "Cmd line", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        url: str = "sim://",
+        baudrate: int = 115200,
+        *,
+        capture: CaptureRecorder | None = None,
+        poll_interval: float = DEFAULT_POLL_S,
+        journal_size: int = 20_000,
+        worker: SerialWorker | None = None,
+        demo: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.baudrate = baudrate
+        self.capture = capture
+        self.state = ModuleState(url=url, baudrate=baudrate)
+        self.journal = Journal(journal_size)
+        self.poll_interval = poll_interval
+        self.polling = poll_interval > 0
+        self.link = worker or SerialWorker(url, baudrate, recorder=capture)
+        self._unsubscribe: Callable[[], None] | None = None
+        self._data_source = "cmdline"
+        self._last_poll = 0.0
+        self._pending: set[asyncio.Task[Any]] = set()
+        #: Defaults for the forms (the first-run demo peers fill these).
+        self.demo = demo or {}
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield SocketTable(id="sockets")
+                with TabbedContent(id="tabs"):
+                    with TabPane("Send", id="tab-send"):
+                        yield SendComposer(id="composer")
+                    with TabPane("Ping", id="tab-ping"):
+                        yield PingForm(host=self.demo.get("ping_host", ""), id="ping")
+                    with TabPane("NTP", id="tab-ntp"):
+                        yield NtpForm(
+                            server=self.demo.get("ntp_server", ""),
+                            port=self.demo.get("ntp_port", 123),
+                            id="ntp",
+                        )
+                    with TabPane("DNS", id="tab-dns"):
+                        yield DnsForm(
+                            hostname=self.demo.get("dns_name", ""),
+                            primary=self.demo.get("dns_server", ""),
+                            id="dns",
+                        )
+                    with TabPane("History", id="tab-history"):
+                        yield SendHistory(id="history")
+            with Vertical(id="right"):
+                yield Input(placeholder="search the log (regex); Enter: next", id="search")
+                yield EventLog(self.journal, id="log")
+        yield CommandLine(id="cmdline")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.link.subscribe(self._from_link_thread)
+        if not self.link._thread.is_alive():
+            self.link.start()
+        self.set_interval(0.25, self._tick)
+        self.query_one(StatusBar).show(self.state, self._poll_label())
+        self.query_one("#cmdline", CommandLine).input.focus()
+        if self.capture is not None:
+            self.say(f"capturing to {self.capture.path}")
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await asyncio.to_thread(self.link.close)
+        if self.capture is not None:
+            self.capture.close()
+
+    # -------------------------------------------------------------- link input
+
+    def _from_link_thread(self, batch: list[LinkEvent]) -> None:
+        """The dispatcher thread's callback: hand the batch to the app's loop."""
+        try:
+            self.call_from_thread(self.on_link_batch, batch)
+        except RuntimeError:
+            pass  # the app is shutting down; the capture has everything
+
+    def on_link_batch(self, batch: list[LinkEvent]) -> None:
+        recv_hex = self.state.recv_hex
+        entries: list[LogEntry] = []
+        changed: set[Changed] = set()
+        for item in batch:
+            changed |= self.state.apply(item)
+            for entry in entries_for(item, recv_hex):
+                if self.capture is not None and isinstance(entry, LogEntry):
+                    entry.capture_seq = self.capture.seq_of(item)
+                entries.append(entry)
+            if isinstance(item, Rx):
+                self._route(item)
+            recv_hex = self.state.recv_hex
+        if entries and self.journal.add(entries):
+            self.query_one(EventLog).entries_added()
+        if Changed.SOCKETS in changed:
+            self.query_one(SocketTable).show(self.state)
+            self.query_one(SendComposer).update_targets(self.state)
+        if Changed.STATUS in changed:
+            self.query_one(StatusBar).show(self.state, self._poll_label())
+            self.query_one(CommandLine).send_hex = self.state.send_hex
+            self.query_one(SendComposer).update_targets(self.state)
+        if Changed.DATA_MODE in changed:
+            self._data_mode_changed()
+
+    def _route(self, rx: Rx) -> None:
+        """Deferred results reach the form that asked for them, as they arrive."""
+        if rx.tag == "ping" and isinstance(rx.event, ev.QPingReply | ev.QPingResult):
+            self.query_one(PingForm).reply(rx.event)
+
+    def _data_mode_changed(self) -> None:
+        cmdline = self.query_one(CommandLine)
+        interactive = self.state.data_mode and self.link.awaiting_input
+        if interactive and self._data_source == "cmdline":
+            cmdline.set_data_mode(True)
+            cmdline.input.focus()
+        elif not self.state.data_mode and cmdline.data_mode:
+            cmdline.set_data_mode(False)
+        if interactive and self._data_source == "composer":
+            self.query_one(SendComposer).show_status(
+                "DATA MODE: '>' came. Ctrl+Z sends the data field, Esc cancels.", None
+            )
+        self.refresh_bindings()
+        self.query_one(StatusBar).show(self.state, self._poll_label())
+
+    # ----------------------------------------------------------- submitting
+
+    def submit(
+        self,
+        command: c.AtCommand | str,
+        tag: str = "user",
+        on_done: Callable[[CommandResult], None] | None = None,
+    ) -> Future[CommandResult] | None:
+        """Queue a command; ``on_done(result)`` runs on the app's loop. Lines that
+        are not AT commands are refused here, before anything reaches the wire."""
+        try:
+            future = self.link.submit(command, tag=tag)
+        except AtSyntaxError as exc:
+            self.say(f"not sent: {exc}", error=True)
+            return None
+        if on_done is not None:
+            task = asyncio.get_running_loop().create_task(self._await(future, on_done))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        return future
+
+    async def _await(
+        self, future: Future[CommandResult], on_done: Callable[[CommandResult], None]
+    ) -> None:
+        result = await asyncio.wrap_future(future)
+        on_done(result)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """A message of qiterm's own in the log (and a toast for errors)."""
+        cat = Category.ERROR if error else Category.APP
+        if self.journal.add([LogEntry(time.time(), "app", cat, text)]):
+            self.query_one(EventLog).entries_added()
+        if error:
+            self.notify(text, severity="error", timeout=6)
+
+    @on(CommandLine.Submitted)
+    def _command_line(self, message: CommandLine.Submitted) -> None:
+        line = message.line
+        if not self.state.connected:
+            self.say(f"{line}: not sent, the link is not connected", error=True)
+            return
+        self._data_source = "cmdline"
+        self.submit(line, on_done=self._user_result)
+
+    def _user_result(self, result: CommandResult) -> None:
+        if not result.ok and result.outcome is not Outcome.CANCELLED:
+            self.notify(result.message, severity="error", timeout=6)
+
+    # ------------------------------------------------------------- polling
+
+    def _poll_label(self) -> str:
+        if not self.polling:
+            return "poll paused (F6)"
+        return f"poll {self.poll_interval:g}s"
+
+    def _tick(self) -> None:
+        if self.state.link is not None and self.state.link.retry_at is not None:
+            self.query_one(StatusBar).show(self.state, self._poll_label())
+        now = time.monotonic()
+        if (
+            self.polling
+            and now - self._last_poll >= self.poll_interval
+            and self.state.connected
+            and not self.link.busy
+            and not self.link.data_mode
+        ):
+            self._last_poll = now
+            self.link.submit(c.qistate_read(), tag="poll")
+
+    def action_toggle_poll(self) -> None:
+        self.polling = not self.polling
+        self.query_one(StatusBar).show(self.state, self._poll_label())
+        self.notify(f"QISTATE polling {'on' if self.polling else 'paused'}")
+
+    def action_refresh(self) -> None:
+        self.submit(c.qistate_read(), on_done=self._user_result)
+
+    # ------------------------------------------------------------- sockets
+
+    def _selected_socket(self) -> int | None:
+        return self.query_one(SocketTable).selected_id
+
+    def action_close_socket(self) -> None:
+        cid = self._selected_socket()
+        if cid is None:
+            self.notify("No socket selected in the table.", severity="warning")
+            return
+        self.submit(c.qiclose(cid), on_done=self._user_result)
+
+    def action_query_acked(self) -> None:
+        cid = self._selected_socket()
+        if cid is None:
+            self.notify("No socket selected in the table.", severity="warning")
+            return
+        self.submit(c.qisend_query(cid), on_done=self._user_result)
+
+    def action_send_to(self) -> None:
+        cid = self._selected_socket()
+        self.query_one(TabbedContent).active = "tab-send"
+        composer = self.query_one(SendComposer)
+        if cid is not None:
+            composer.select_target(cid)
+        composer.query_one("#data", Input).focus()
+
+    def action_open_socket(self) -> None:
+        self.push_screen(
+            OpenSocketDialog(
+                self.state.free_ids(),
+                module_ip=self.state.ip or "127.0.0.1",
+                host=self.demo.get("tcp_host", ""),
+                remote_port=self.demo.get("tcp_port"),
+            )
+        )
+
+    @on(OpenSocketDialog.OpenRequested)
+    def _open_requested(self, message: OpenSocketDialog.OpenRequested) -> None:
+        dialog = message.dialog
+        cmd = c.classify(message.line)
+        cid = cmd.values.get("connectID")
+
+        def done(result: CommandResult) -> None:
+            code = result.result_code
+            if result.outcome is not Outcome.OK and code is None:
+                code = None
+            if dialog.is_attached:
+                dialog.opened(int(cid) if isinstance(cid, int) else 0, code, result.message)
+            if code == 0:
+                self.notify(f"socket {cid} open")
+
+        self.submit(cmd, tag="open", on_done=done)
+
+    # ---------------------------------------------------------------- send
+
+    def action_send(self) -> None:
+        self.query_one(TabbedContent).active = "tab-send"
+        self.query_one(SendComposer).submit()
+
+    @on(SendComposer.SendRequested)
+    def _send_requested(self, message: SendComposer.SendRequested) -> None:
+        composer = self.query_one(SendComposer)
+        record = composer.history[0] if composer.history else None
+        if message.mode == "interactive":
+            self._data_source = "composer"
+            udp = "udp_" if message.remote else ""
+            prefix: list[object] = [message.connect_id]
+            if message.remote:
+                prefix += list(message.remote)
+            cmd = c.build("+QISEND", f"qisend.{udp}variable", *prefix)  # type: ignore[arg-type]
+        else:
+            try:
+                cmd = c.qisend(
+                    message.connect_id,
+                    message.data,
+                    hex_format=self.state.send_hex,
+                    mode=c.SendMode(message.mode),
+                    rai_mode=message.rai_mode,
+                    remote=message.remote,
+                )
+            except ParamError as exc:
+                composer.show_status(str(exc), False)
+                return
+        started = time.monotonic()
+
+        def done(result: CommandResult) -> None:
+            ms = (time.monotonic() - started) * 1000
+            if result.ok:
+                text = f"SEND OK: {len(message.data)} B to #{message.connect_id} ({ms:.0f} ms)"
+                if message.mode == "interactive":
+                    text = f"SEND OK to #{message.connect_id} ({ms:.0f} ms)"
+            elif result.outcome is Outcome.SEND_FAIL:
+                text = f"SEND FAIL on #{message.connect_id}: the data did not reach the stack"
+            else:
+                text = result.message
+            composer.show_status(text, result.ok)
+            if record is not None:
+                composer.record_result(record, "SEND OK" if result.ok else "failed")
+            self.query_one(SendHistory).show(composer.history)
+
+        self.submit(cmd, tag="send", on_done=done)
+        self.query_one(SendHistory).show(composer.history)
+
+    @on(SendHistory.Picked)
+    def _history_picked(self, message: SendHistory.Picked) -> None:
+        composer = self.query_one(SendComposer)
+        if 0 <= message.index < len(composer.history):
+            composer.refill(composer.history[message.index])
+            self.query_one(TabbedContent).active = "tab-send"
+
+    # ----------------------------------------------------------- data mode
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("data_send", "data_cancel"):
+            return self.state.data_mode and self.link.awaiting_input
+        return True
+
+    def action_data_send(self) -> None:
+        if not self.link.awaiting_input:
+            return
+        try:
+            if self._data_source == "composer":
+                payload = self.query_one(SendComposer).payload()
+            else:
+                payload = parse_text(self.query_one(CommandLine).input.value)
+        except PayloadError as exc:
+            self.notify(f"payload: {exc}", severity="error")
+            return
+        self.link.data_mode_send(payload)
+        if self._data_source == "cmdline":
+            self.query_one(CommandLine).input.value = ""
+
+    def action_data_cancel(self) -> None:
+        if self.link.awaiting_input:
+            self.link.data_mode_cancel()
+
+    # --------------------------------------------------------- ping/NTP/DNS
+
+    @on(PingForm.Requested)
+    def _ping(self, message: PingForm.Requested) -> None:
+        form = self.query_one(PingForm)
+        try:
+            cmd = c.qping(
+                message.host,
+                time_out=message.time_out,
+                ping_num=message.ping_num,
+                ping_size=message.ping_size,
+                rai_enable=1 if message.rai else None,
+            )
+        except ParamError as exc:
+            form.say(str(exc), False)
+            return
+
+        def done(result: CommandResult) -> None:
+            summary = result.deferred[-1] if result.deferred else None
+            form.finished(summary, result.message, result.ok)
+
+        self.submit(cmd, tag="ping", on_done=done)
+
+    @on(NtpForm.Requested)
+    def _ntp(self, message: NtpForm.Requested) -> None:
+        form = self.query_one(NtpForm)
+        try:
+            cmd = c.qntp(
+                message.server, port=message.port, auto_set_time=int(message.auto_set_time)
+            )
+        except ParamError as exc:
+            form.say(str(exc), False)
+            return
+
+        def done(result: CommandResult) -> None:
+            form.finished(
+                result.deferred[-1] if result.deferred else None, result.message, result.ok
+            )
+
+        self.submit(cmd, tag="ntp", on_done=done)
+
+    @on(DnsForm.Configure)
+    def _dns_configure(self, message: DnsForm.Configure) -> None:
+        form = self.query_one(DnsForm)
+        try:
+            cmd = c.qidnscfg(message.primary, message.secondary)
+        except ParamError as exc:
+            form.say(str(exc), False)
+            return
+        self.submit(
+            cmd,
+            tag="dns",
+            on_done=lambda r: form.say("DNS servers set" if r.ok else r.message, r.ok),
+        )
+
+    @on(DnsForm.Show)
+    def _dns_show(self) -> None:
+        form = self.query_one(DnsForm)
+
+        def done(result: CommandResult) -> None:
+            cfg = next((e for e in result.lines if isinstance(e, ev.QiDnsCfg)), None)
+            form.configured(cfg, result.message, result.ok)
+
+        self.submit(c.qidnscfg_query(), tag="dns", on_done=done)
+
+    @on(DnsForm.Resolve)
+    def _dns_resolve(self, message: DnsForm.Resolve) -> None:
+        form = self.query_one(DnsForm)
+        try:
+            cmd = c.qidnsgip(message.hostname)
+        except ParamError as exc:
+            form.say(str(exc), False)
+            return
+        self.submit(cmd, tag="dns", on_done=lambda r: form.resolved(r.deferred, r.message, r.ok))
+
+    # ------------------------------------------------------------ the log
+
+    def action_toggle_hex(self) -> None:
+        log_ = self.query_one(EventLog)
+        log_.hex_payload = not log_.hex_payload
+        self.notify(f"payloads shown as {'hex' if log_.hex_payload else 'text'}")
+
+    def action_toggle_follow(self) -> None:
+        log_ = self.query_one(EventLog)
+        if log_.following:
+            log_.following = False
+        else:
+            log_.action_follow()
+        self.notify(f"log {'follows new lines' if log_.following else 'paused'}")
+
+    def action_filter(self) -> None:
+        def apply(result: Any) -> None:
+            if result is None:
+                return
+            self.journal.filter = result
+            self.journal.refilter()
+            self.query_one(EventLog).reset()
+
+        self.push_screen(FilterDialog(self.journal.filter), apply)
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("-shown")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self._find(event.value, from_current=True)
+
+    @on(Input.Submitted, "#search")
+    def _search_next(self, event: Input.Submitted) -> None:
+        self._find(event.value, from_current=False)
+
+    def _find(self, query: str, *, from_current: bool) -> None:
+        log_ = self.query_one(EventLog)
+        current = log_.match_index
+        if current is None:
+            start = len(self.journal.view) - 1
+            backwards = True
+        else:
+            start = current if from_current else current - 1
+            backwards = True
+        index = self.journal.find(query, max(0, start), backwards=backwards)
+        if index is None:
+            if query:
+                self.query_one("#search", Input).border_subtitle = "no match"
+            return
+        self.query_one("#search", Input).border_subtitle = f"{index + 1}/{len(self.journal.view)}"
+        log_.show_index(index)
+
+    def action_note(self) -> None:
+        log_ = self.query_one(EventLog)
+        selected = (
+            self.journal.view[log_.match_index]
+            if log_.match_index is not None and log_.match_index < len(self.journal.view)
+            else None
+        )
+
+        def add(text: str | None) -> None:
+            if not text:
+                return
+            ref = selected.capture_seq if selected is not None else None
+            if self.capture is not None:
+                self.capture.note(text, ref=ref)
+            entry = LogEntry(time.time(), "app", Category.NOTE, f"// {text}")
+            if self.journal.add([entry]):
+                log_.entries_added()
+
+        self.push_screen(NoteDialog(selected.text if selected is not None else ""), add)
+
+    def action_marker(self) -> None:
+        number = self.capture.marker() if self.capture is not None else self._next_marker()
+        entry = LogEntry(time.time(), "app", Category.MARKER, f"── marker {number} ──")
+        if self.journal.add([entry]):
+            self.query_one(EventLog).entries_added()
+
+    def _next_marker(self) -> int:
+        self._markers = getattr(self, "_markers", 0) + 1
+        return self._markers
+
+    def action_focus_cmdline(self) -> None:
+        self.query_one(CommandLine).input.focus()
+
+    def on_key(self, event: Any) -> None:
+        search = self.query_one("#search", Input)
+        if event.key == "escape" and search.has_focus:
+            search.remove_class("-shown")
+            self.query_one(CommandLine).input.focus()
+
+    # ------------------------------------------------------------ palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Open a socket", "AT+QIOPEN with a form (F2)", self.action_open_socket)
+        yield SystemCommand("Refresh sockets", "AT+QISTATE? now (F5)", self.action_refresh)
+        yield SystemCommand("Pause/resume polling", "QISTATE polling (F6)", self.action_toggle_poll)
+        yield SystemCommand("Filter the log", "By kind and socket (F7)", self.action_filter)
+        yield SystemCommand("Add a note", "An annotation in the capture (F9)", self.action_note)
+        yield SystemCommand(
+            "Drop a marker", "A numbered marker in the capture (F10)", self.action_marker
+        )
+        yield SystemCommand("Payloads as hex/text", "Toggle (Ctrl+T)", self.action_toggle_hex)

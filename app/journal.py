@@ -1,0 +1,297 @@
+"""The event log's model: every line in both directions as a log entry, bounded,
+filterable and searchable. Pure (no Textual): the log pane renders it.
+
+The capture file holds everything; this keeps the last ``maxlen`` entries so
+the console's memory stays flat however long a flood runs.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from app.link.results import (
+    CommandFinished,
+    DataFormatChanged,
+    DataModeChanged,
+    LinkEvent,
+    LinkState,
+    LinkStatus,
+    ModuleIdentity,
+    ModuleRebooted,
+    Outcome,
+    Role,
+    Rx,
+    Tx,
+    TxKind,
+)
+from app.protocol import events as ev
+from app.protocol.codes import describe
+from app.protocol.text import escape_bytes
+
+DEFAULT_MAXLEN = 20_000
+
+
+class Category(Enum):
+    COMMAND = "command"
+    PAYLOAD = "payload"
+    ECHO = "echo"
+    RESPONSE = "response"
+    OK = "ok"
+    ERROR = "error"
+    PROMPT = "prompt"
+    RECV = "recv"
+    CLOSED = "closed"
+    INCOMING = "incoming"
+    DEFERRED = "deferred"
+    URC = "urc"
+    LINK = "link"
+    APP = "app"
+    NOTE = "note"
+    MARKER = "marker"
+
+
+#: Filter groups shown to the user, in order.
+GROUPS: dict[str, tuple[Category, ...]] = {
+    "Commands": (Category.COMMAND, Category.PAYLOAD),
+    "Echo": (Category.ECHO, Category.PROMPT),
+    "Responses": (Category.RESPONSE, Category.OK, Category.ERROR),
+    "URC recv": (Category.RECV,),
+    "URC closed/incoming": (Category.CLOSED, Category.INCOMING),
+    "Other URCs": (Category.URC,),
+    "Deferred results": (Category.DEFERRED,),
+    "Link and messages": (Category.LINK, Category.APP),
+    "Notes and markers": (Category.NOTE, Category.MARKER),
+}
+
+
+@dataclass(slots=True)
+class LogEntry:
+    wall: float
+    #: "tx" (to the module), "rx" (from it) or "app" (qiterm itself, notes).
+    direction: str
+    category: Category
+    text: str
+    connect_id: int | None = None
+    tag: str | None = None
+    #: A result code's meaning, shown after the line ("566 Socket connection failed").
+    meaning: str = ""
+    #: Payload bytes (recv URCs and data-mode writes), for the text/hex toggle.
+    payload: bytes | None = None
+    #: The line before its payload (``+QIURC: "recv",0,5,``), when there is one.
+    head: str = ""
+    seq: int = 0
+    #: The capture record this entry stands for (notes/markers), if known.
+    capture_seq: int | None = None
+
+    def shown(self, hex_payload: bool) -> str:
+        """The line as displayed: payloads as escaped text or as hex bytes."""
+        if self.payload is None or not hex_payload:
+            return self.text
+        digits = " ".join(f"{b:02X}" for b in self.payload)
+        return f"{self.head}{digits}" if self.head else digits
+
+
+def _recv_head(event: ev.QiUrcRecv) -> str:
+    head = f'+QIURC: "recv",{event.connect_id},'
+    if event.current_recv_length is not None:
+        head += f"{event.current_recv_length},"
+    if event.recv_ip is not None:
+        head += f'"{event.recv_ip}",{event.recv_port},'
+    return head
+
+
+def _meaning(event: ev.Event) -> str:
+    code: int | None = None
+    if isinstance(
+        event, ev.QiOpenResult | ev.QNtpResult | ev.QiDnsGipHeader | ev.QPingResult | ev.QPingReply
+    ):
+        code = event.result
+    elif isinstance(event, ev.QPingSummary):
+        code = event.finresult
+    elif isinstance(event, ev.CmeError) and event.code is not None:
+        code = event.code
+    if code is None or code == 0:
+        return ""
+    return describe(code)
+
+
+def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
+    """The log entries one link event stands for (none for silent ones)."""
+    if isinstance(item, Tx):
+        return [_tx_entry(item)]
+    if isinstance(item, Rx):
+        entry = _rx_entry(item, recv_hex)
+        return [] if entry is None else [entry]
+    now = time.time()
+    if isinstance(item, LinkStatus):
+        text = f"link {item.state.value}: {item.message}" if item.message else item.state.value
+        cat = Category.LINK if item.state is LinkState.CONNECTED else Category.ERROR
+        if item.state is LinkState.CONNECTING:
+            cat = Category.LINK
+        return [LogEntry(now, "app", cat, text)]
+    if isinstance(item, CommandFinished):
+        result = item.result
+        if result.outcome is Outcome.OK and result.ok:
+            return []
+        if result.tag == "poll" and result.outcome is Outcome.NOT_SENT:
+            return []
+        cid = result.command.values.get("connectID")
+        return [
+            LogEntry(
+                now,
+                "app",
+                Category.ERROR,
+                result.message,
+                connect_id=cid if isinstance(cid, int) else None,
+                tag=result.tag,
+            )
+        ]
+    if isinstance(item, DataModeChanged):
+        text = (
+            f"data mode ({item.line}): Ctrl+Z sends, Esc cancels"
+            if item.active
+            else "data mode ended"
+        )
+        return [LogEntry(now, "app", Category.APP, text)]
+    if isinstance(item, DataFormatChanged):
+        fmt = {False: "text", True: "hex"}
+        text = (
+            f"dataformat: send {fmt[item.send_hex]}, receive {fmt[item.recv_hex]}; "
+            f"showRA {int(item.show_ra)}"
+        )
+        return [LogEntry(now, "app", Category.APP, text)]
+    if isinstance(item, ModuleRebooted):
+        return [LogEntry(now, "app", Category.ERROR, "module rebooted (RDY): every socket closed")]
+    if isinstance(item, ModuleIdentity):
+        text = f"module: {item.identity}" + (f", {item.revision}" if item.revision else "")
+        return [LogEntry(now, "app", Category.APP, text)]
+    return []
+
+
+def _tx_entry(tx: Tx) -> LogEntry:
+    if tx.what is TxKind.COMMAND:
+        text = tx.data.decode("utf-8", "backslashreplace").rstrip("\r")
+        return LogEntry(tx.wall, "tx", Category.COMMAND, text, tag=tx.tag)
+    if tx.what is TxKind.PAYLOAD:
+        return LogEntry(
+            tx.wall, "tx", Category.PAYLOAD, escape_bytes(tx.data), tag=tx.tag, payload=tx.data
+        )
+    label = "<Ctrl-Z>" if tx.what is TxKind.CTRL_Z else "<Esc>"
+    return LogEntry(tx.wall, "tx", Category.PAYLOAD, label, tag=tx.tag)
+
+
+def _rx_entry(rx: Rx, recv_hex: bool) -> LogEntry | None:
+    event = rx.event
+    if rx.role is Role.NOISE:
+        return None
+    text = event.text
+    cid: int | None = getattr(event, "connect_id", None)
+    entry = LogEntry(rx.wall, "rx", Category.RESPONSE, text, connect_id=cid, tag=rx.tag)
+    entry.meaning = _meaning(event)
+    if isinstance(event, ev.OverlongLine):
+        what = "unterminated" if event.unterminated and not event.truncated else "cut at the cap"
+        entry.meaning = f"line {what}"
+    if rx.role is Role.ECHO:
+        entry.category = Category.ECHO
+    elif isinstance(event, ev.Prompt):
+        entry.category = Category.PROMPT
+    elif isinstance(event, ev.Ok | ev.SendOk | ev.CloseOk):
+        entry.category = Category.OK if rx.role is not Role.URC else Category.URC
+    elif isinstance(event, ev.Error | ev.CmeError | ev.SendFail):
+        entry.category = Category.ERROR
+    elif isinstance(event, ev.QiUrcRecv):
+        entry.category = Category.RECV
+        entry.payload = event.payload(recv_hex)
+        entry.head = _recv_head(event)
+        if event.length_mismatch:
+            entry.meaning = "length does not match the data"
+    elif isinstance(event, ev.QiUrcClosed):
+        entry.category = Category.CLOSED
+    elif isinstance(event, ev.QiUrcIncoming):
+        entry.category = Category.INCOMING
+    elif rx.role is Role.DEFERRED:
+        entry.category = Category.DEFERRED
+    elif rx.role is Role.URC:
+        entry.category = Category.URC
+    return entry
+
+
+@dataclass
+class Filter:
+    hidden: set[Category] = field(default_factory=set)
+    #: Only entries of this socket (and those tied to no socket are hidden too).
+    connect_id: int | None = None
+    #: Show the console's own QISTATE polling traffic.
+    show_poll: bool = False
+
+    def passes(self, entry: LogEntry) -> bool:
+        if entry.category in self.hidden:
+            return False
+        if entry.tag == "poll" and not self.show_poll:
+            return False
+        return self.connect_id is None or entry.connect_id == self.connect_id
+
+
+class Journal:
+    """The bounded log: all entries (``entries``) and the filtered view (``view``).
+
+    ``view`` is a list (a view is read by index on every frame) trimmed from the
+    front in chunks; :meth:`take_dropped` says how many entries left the front
+    since it was last asked, so a scrolled-back reader can keep its place.
+    """
+
+    def __init__(self, maxlen: int = DEFAULT_MAXLEN) -> None:
+        self.maxlen = maxlen
+        self.entries: deque[LogEntry] = deque(maxlen=maxlen)
+        self.view: list[LogEntry] = []
+        self.filter = Filter()
+        self.total = 0
+        self._dropped = 0
+        self._slack = max(1, maxlen // 4)
+
+    def add(self, entries: Iterable[LogEntry]) -> int:
+        """Add entries; returns how many became visible."""
+        visible = 0
+        for entry in entries:
+            self.total += 1
+            entry.seq = self.total
+            self.entries.append(entry)
+            if self.filter.passes(entry):
+                self.view.append(entry)
+                visible += 1
+        excess = len(self.view) - self.maxlen
+        if excess >= self._slack:
+            del self.view[:excess]
+            self._dropped += excess
+        return visible
+
+    def take_dropped(self) -> int:
+        dropped, self._dropped = self._dropped, 0
+        return dropped
+
+    def refilter(self) -> None:
+        self.view = [e for e in self.entries if self.filter.passes(e)]
+        self._dropped = 0
+
+    def find(self, query: str, start: int, backwards: bool = False) -> int | None:
+        """Index in ``view`` of the next entry matching ``query`` (a regex, or plain
+        text when it is not a valid one; case-insensitive), from ``start``, wrapping."""
+        if not query or not self.view:
+            return None
+        try:
+            rx = re.compile(query, re.IGNORECASE)
+        except re.error:
+            rx = re.compile(re.escape(query), re.IGNORECASE)
+        n = len(self.view)
+        step = -1 if backwards else 1
+        for k in range(n):
+            i = (start + step * k) % n
+            entry = self.view[i]
+            if rx.search(entry.text) or (entry.meaning and rx.search(entry.meaning)):
+                return i
+        return None

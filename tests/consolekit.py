@@ -1,0 +1,92 @@
+"""Helpers for pilot tests of the console against the simulated module."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from app.console import QitermApp
+from app.journal import Category
+from app.peers import Peers
+from tests.conftest import sim_url
+
+
+def make_app(peers: Peers | None, **kw: Any) -> tuple[QitermApp, str]:
+    name, url = sim_url(peers)
+    kw.setdefault("poll_interval", 0.5)
+    return QitermApp(url, 115200, **kw), name
+
+
+async def until(
+    pilot: Pilot[Any],
+    predicate: Callable[[], object],
+    timeout: float = 8.0,
+    message: Callable[[], str] | None = None,
+) -> None:
+    """Let the app run until ``predicate()`` is true (bounded in time)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            extra = f": {message()}" if message is not None else ""
+            raise AssertionError(f"condition not met within {timeout} s{extra}")
+        await pilot.pause(0.05)
+
+
+async def ready(pilot: Pilot[Any]) -> QitermApp:
+    app = pilot.app
+    assert isinstance(app, QitermApp)
+    await until(pilot, lambda: app.state.identity is not None and not app.link.busy)
+    return app
+
+
+def log_texts(app: QitermApp, category: Category | None = None) -> list[str]:
+    return [e.text for e in app.journal.entries if category is None or e.category is category]
+
+
+async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.value = text
+    await pilot.pause()
+
+
+async def command(pilot: Pilot[Any], line: str) -> None:
+    """Type a line on the AT command line and press Enter."""
+    await type_into(pilot, "#at-input", line)
+    await pilot.press("enter")
+
+
+def tx_lines(app: QitermApp) -> list[str]:
+    """Command lines written, without the console's own QISTATE polling."""
+    return [
+        e.text for e in app.journal.entries if e.category is Category.COMMAND and e.tag != "poll"
+    ]
+
+
+async def settle(pilot: Pilot[Any], seconds: float = 0.2) -> None:
+    await asyncio.sleep(seconds)
+    await pilot.pause()
+
+
+async def show_tab(pilot: Pilot[Any], tab: str) -> None:
+    """Switch the left pane's tabs and wait until the pane is laid out."""
+    app = pilot.app
+    # Focus inside the old pane would pull the tabs back to it.
+    app.query_one("#tabs Tabs").focus()
+    await pilot.pause()
+    app.query_one("#tabs").active = tab  # type: ignore[attr-defined]
+    pane = app.query_one(f"#{tab}")
+    await until(pilot, lambda: pane.region.width > 0)
+    await pilot.pause()
+
+
+async def click(pilot: Pilot[Any], selector: str) -> None:
+    """Click a widget once it is laid out (a fresh tab lays out a frame later)."""
+    widget = pilot.app.screen.query_one(selector)
+    await until(pilot, lambda: widget.region.width > 0 and widget.region.height > 0)
+    assert await pilot.click(selector), f"the click on {selector} hit something else"

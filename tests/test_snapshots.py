@@ -1,0 +1,133 @@
+"""SVG snapshots of the main screen and of each dialog and form (pytest-textual-snapshot).
+
+Timestamps are pinned and the module is a named simulator without peers, so the
+screens are the same on every run. Update after a deliberate UI change with
+``.venv/bin/pytest tests/test_snapshots.py --snapshot-update`` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+import widgets.eventlog
+from app.console import QitermApp
+from app.sim import registry
+from tests.consolekit import log_texts, ready, show_tab, type_into, until
+from widgets.dialogs import FilterDialog, NoteDialog, OpenSocketDialog
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(widgets.eventlog, "stamp", lambda wall: "12:00:00.000")
+
+
+@pytest.fixture
+def snap_app() -> Iterator[QitermApp]:
+    app = QitermApp("sim://snapshot", 115200, poll_interval=0)
+    yield app
+    registry.destroy("snapshot")
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    await ready(pilot)
+    for field in pilot.app.query(Input):
+        field.cursor_blink = False  # a blinking cursor would make screens differ
+    await pilot.pause(0.1)
+
+
+def test_main_screen(snap_compare: Any, snap_app: QitermApp) -> None:
+    assert snap_compare(snap_app, terminal_size=(140, 40), run_before=settled)
+
+
+def test_main_screen_80x24(snap_compare: Any, snap_app: QitermApp) -> None:
+    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=settled)
+
+
+def test_main_screen_light_theme(snap_compare: Any, snap_app: QitermApp) -> None:
+    async def light(pilot: Pilot[Any]) -> None:
+        pilot.app.theme = "textual-light"
+        await settled(pilot)
+
+    assert snap_compare(snap_app, terminal_size=(140, 40), run_before=light)
+
+
+def test_open_socket_dialog(snap_compare: Any, snap_app: QitermApp) -> None:
+    async def open_dialog(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(pilot.app.screen, OpenSocketDialog))
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        port = pilot.app.screen.query_one("#remote-port", Input)
+        port.value = "70000"
+        port.focus()
+        await pilot.press("enter")  # a click would leave the button in its hover colour
+        await pilot.pause()
+
+    assert snap_compare(snap_app, terminal_size=(100, 30), run_before=open_dialog)
+
+
+def test_open_socket_dialog_listener(snap_compare: Any, snap_app: QitermApp) -> None:
+    async def open_dialog(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(pilot.app.screen, OpenSocketDialog))
+        pilot.app.screen.query_one("#service", Select).value = "TCP LISTENER"
+        await pilot.pause()
+
+    assert snap_compare(snap_app, terminal_size=(100, 30), run_before=open_dialog)
+
+
+def test_filter_dialog(snap_compare: Any, snap_app: QitermApp) -> None:
+    async def open_filter(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(pilot.app.screen, FilterDialog))
+
+    assert snap_compare(snap_app, terminal_size=(100, 30), run_before=open_filter)
+
+
+def test_note_dialog(snap_compare: Any, snap_app: QitermApp) -> None:
+    async def open_note(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(pilot.app.screen, NoteDialog))
+        pilot.app.screen.query_one(Input).cursor_blink = False
+
+    assert snap_compare(snap_app, terminal_size=(100, 30), run_before=open_note)
+
+
+@pytest.mark.parametrize("tab", ["tab-ping", "tab-ntp", "tab-dns"])
+def test_forms(snap_compare: Any, snap_app: QitermApp, tab: str) -> None:
+    async def show(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await show_tab(pilot, tab)
+
+    assert snap_compare(snap_app, terminal_size=(140, 40), run_before=show)
+
+
+def test_data_mode_on_the_command_line(snap_compare: Any, snap_app: QitermApp) -> None:
+    async def data_mode(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        app = pilot.app
+        assert isinstance(app, QitermApp)
+        await type_into(pilot, "#at-input", 'AT+QIOPEN=0,0,"UDP","127.0.0.1",9,47001,1')
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: app.state.sockets.get(0) is not None and app.state.sockets[0].state == 2,
+            message=lambda: str(log_texts(app)[-6:]),
+        )
+        await type_into(pilot, "#at-input", "AT+QISEND=0")
+        await pilot.press("enter")
+        await until(
+            pilot, lambda: app.link.awaiting_input, message=lambda: str(log_texts(app)[-6:])
+        )
+        await pilot.pause(0.1)
+
+    assert snap_compare(snap_app, terminal_size=(140, 40), run_before=data_mode)

@@ -1,0 +1,183 @@
+"""The AT command line: Enter sends any raw line, Up/Down walk the history,
+completion and a parameter hint come from the catalog; in data mode it takes the
+payload (Ctrl+Z sends, Esc cancels)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Vertical
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label
+
+from app.protocol import catalog
+from app.protocol.commands import check_line
+from app.protocol.syntax import AtSyntaxError, parse_command_line
+
+
+def _prefixes() -> list[str]:
+    out: set[str] = set()
+    for _spec, form in catalog.all_forms():
+        syntax = form.syntax
+        cut = min((syntax.find(ch) for ch in "<[" if ch in syntax), default=len(syntax))
+        out.add(syntax[:cut])
+    return sorted(out, key=lambda s: (len(s), s))
+
+
+def hint_for(line: str, *, send_hex: bool | None = None) -> Text:
+    """The hint under the command line: the forms of the command being typed, or
+    what is wrong with the line (a pure function of the text)."""
+    text = line.strip()
+    if not text:
+        return Text("Type an AT command (Tab completes, ↑↓ history, Ctrl+P lists all).", "dim")
+    try:
+        parsed = parse_command_line(text)
+    except AtSyntaxError as exc:
+        if len(text) < 3 and "AT".startswith(text.upper()[:2]):
+            return Text("AT…", "dim")
+        return Text(f"✗ {exc}", "bold red")
+    spec = catalog.lookup(parsed.name)
+    if spec is None:
+        return Text(
+            f"{parsed.display_name}: not in qiterm's catalog; it is sent as typed.", "yellow"
+        )
+    forms = [f for f in spec.forms if f.form is parsed.form] or list(spec.forms)
+    out = Text()
+    out.append(f"{spec.command} ", "bold")
+    out.append(f"§{spec.chapter} {spec.title}: ", "dim")
+    out.append("  |  ".join(f.syntax for f in forms[:3]))
+    problem = check_line(text, send_hex=send_hex)
+    if problem and (text.endswith((")", '"')) or text[-1:].isdigit() or text.endswith("?")):
+        out.append(f"\n✗ {problem}", "bold red")
+    return out
+
+
+class AtInput(Input):
+    BINDINGS = [
+        Binding("up", "history(-1)", "History", show=False),
+        Binding("down", "history(1)", "History", show=False),
+    ]
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(suggester=SuggestFromList(_prefixes(), case_sensitive=False), **kw)  # type: ignore[arg-type]
+        self.history: list[str] = []
+        self._index: int | None = None
+        self._draft = ""
+
+    def remember(self, line: str) -> None:
+        if line and (not self.history or self.history[-1] != line):
+            self.history.append(line)
+            del self.history[:-500]
+        self._index = None
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        if self._index is None:
+            if step > 0:
+                return
+            self._draft = self.value
+            self._index = len(self.history)
+        self._index = max(0, min(len(self.history), self._index + step))
+        self.value = self._draft if self._index == len(self.history) else self.history[self._index]
+        self.cursor_position = len(self.value)
+
+
+class CommandLine(Vertical):
+    DEFAULT_CSS = """
+    CommandLine { height: auto; }
+    CommandLine > Label { height: auto; max-height: 2; padding: 0 1; }
+    CommandLine.-datamode AtInput { border: tall $error; }
+    """
+
+    class Submitted(Message):
+        def __init__(self, line: str) -> None:
+            super().__init__()
+            self.line = line
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.send_hex: bool | None = None
+        self.data_mode = False
+
+    def compose(self) -> ComposeResult:
+        yield AtInput(placeholder="AT command, e.g. ATI", id="at-input")
+        yield Label(hint_for(""), id="hint")
+
+    @property
+    def input(self) -> AtInput:
+        return self.query_one(AtInput)
+
+    def set_data_mode(self, active: bool) -> None:
+        """While the module waits for a payload, this line takes it."""
+        self.data_mode = active
+        self.set_class(active, "-datamode")
+        inp = self.input
+        if active:
+            inp.value = ""
+            inp.placeholder = "payload (escapes \\r \\n \\xNN): Ctrl+Z sends, Esc cancels"
+            self.query_one("#hint", Label).update(
+                Text("DATA MODE: the module takes what you type as payload.", "bold red")
+            )
+        else:
+            inp.placeholder = "AT command, e.g. ATI"
+            self.query_one("#hint", Label).update(hint_for(inp.value))
+
+    @on(Input.Changed, "#at-input")
+    def _changed(self, event: Input.Changed) -> None:
+        if not self.data_mode:
+            self.query_one("#hint", Label).update(hint_for(event.value, send_hex=self.send_hex))
+
+    @on(Input.Submitted, "#at-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.data_mode:
+            return  # Enter is part of what is typed; Ctrl+Z sends
+        line = event.value.strip()
+        if not line:
+            return
+        self.input.remember(line)
+        self.input.value = ""
+        self.post_message(self.Submitted(line))
+
+    def insert(self, text: str) -> None:
+        self.input.value = text
+        self.input.cursor_position = len(text)
+        self.input.focus()
+
+
+class AtCommandsProvider(Provider):
+    """The command palette lists every catalog form with its syntax and help;
+    choosing one puts it on the command line."""
+
+    def _entries(self) -> list[tuple[str, str, str]]:
+        out = []
+        for spec, form in catalog.all_forms():
+            text = form.syntax
+            cut = min((text.find(ch) for ch in "<[" if ch in text), default=len(text))
+            out.append((form.syntax, f"§{spec.chapter} {spec.title}: {form.summary}", text[:cut]))
+        return out
+
+    def _insert(self, prefix: str) -> None:
+        app = self.app
+        cmdline = app.query_one(CommandLine)
+        cmdline.insert(prefix)
+
+    async def discover(self) -> Hits:
+        for syntax, help_text, prefix in self._entries():
+            yield DiscoveryHit(syntax, partial(self._insert, prefix), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for syntax, help_text, prefix in self._entries():
+            score = max(matcher.match(syntax), matcher.match(help_text) * 0.8)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(syntax), partial(self._insert, prefix), help=help_text
+                )

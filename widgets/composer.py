@@ -1,0 +1,278 @@
+"""The send composer: target socket, text/hex input with a live byte count against
+the spec's limit, send mode (inline, data mode with Ctrl-Z / Esc, fixed length),
+rai_mode, the UDP SERVICE remote, and the history of sends."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, OptionList, Select
+
+from app.payload import PayloadError, parse
+from app.protocol import catalog
+from app.protocol.commands import MAX_HEX_SEND, MAX_TEXT_SEND, SendMode, inline_safe
+from app.protocol.text import escape_bytes
+from app.state import ModuleState
+from widgets.fields import Field, ParamValidator, param_input, problems, value_of
+
+#: "data mode" below is the interactive one: '>' then Ctrl+Z sends, Esc cancels.
+MODES: list[tuple[str, str]] = [
+    ("auto (inline, or data mode when needed)", "auto"),
+    ('inline  AT+QISEND=id,len,"data"', "inline"),
+    ("data mode  > ... Ctrl+Z / Esc", "interactive"),
+    ("fixed length  AT+QISEND=id,len", "fixed"),
+]
+SEND_MODES = {"auto": SendMode.AUTO, "inline": SendMode.INLINE, "fixed": SendMode.FIXED}
+
+
+@dataclass
+class SendRecord:
+    wall: float
+    connect_id: int
+    data: bytes
+    hex_input: bool
+    text: str
+    result: str = "…"
+
+
+class SendComposer(Vertical):
+    DEFAULT_CSS = """
+    SendComposer { height: auto; padding: 0 1; }
+    SendComposer .row { height: auto; }
+    SendComposer Select { width: 1fr; }
+    SendComposer #target { width: 2fr; }
+    SendComposer #format { width: 12; }
+    SendComposer #rai { width: 14; }
+    SendComposer #data { width: 1fr; }
+    SendComposer #count { width: auto; padding: 0 1; }
+    SendComposer #send-status { height: auto; padding: 0 1; }
+    SendComposer .udp { display: none; }
+    SendComposer.-udp .udp { display: block; }
+    SendComposer #send { min-width: 10; }
+    """
+
+    class SendRequested(Message):
+        def __init__(
+            self,
+            connect_id: int,
+            data: bytes,
+            mode: str,
+            rai_mode: int | None,
+            remote: tuple[str, int] | None,
+        ) -> None:
+            super().__init__()
+            self.connect_id = connect_id
+            self.data = data
+            self.mode = mode
+            self.rai_mode = rai_mode
+            self.remote = remote
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.send_hex = False
+        self.history: list[SendRecord] = []
+        self._targets: list[tuple[int, str]] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Select[int]([], prompt="socket", id="target", allow_blank=True, compact=True)
+            yield Select(
+                [("text", "text"), ("hex", "hex")],
+                value="text",
+                allow_blank=False,
+                id="format",
+                compact=True,
+            )
+            yield Select(
+                [("rai -", -1), ("rai 0", 0), ("rai 1", 1), ("rai 2", 2)],
+                value=-1,
+                allow_blank=False,
+                id="rai",
+                compact=True,
+            )
+        yield Select(MODES, value="auto", allow_blank=False, id="mode", compact=True)
+        with Horizontal(classes="row udp"):
+            yield Field("IP", param_input(catalog.REMOTE_IP, id="remote-ip"))
+            yield Field("Port", param_input(catalog.UDP_REMOTE_PORT, id="remote-port"))
+        with Horizontal(classes="row"):
+            yield Input(
+                placeholder="data: text with \\r \\n \\xNN escapes",
+                id="data",
+                tooltip='Text (escapes \\r \\n \\t \\0 \\\\ \\" \\xNN) or hex digits',
+                compact=True,
+            )
+            yield Label("0/1024 B", id="count")
+            yield Button(
+                "Send", id="send", variant="primary", tooltip="Send (Ctrl+S)", compact=True
+            )
+        yield Label("", id="send-status")
+
+    # -- from the app --------------------------------------------------------------
+
+    def update_targets(self, state: ModuleState) -> None:
+        targets = [
+            (cid, f"#{cid} {row.service_type}")
+            for cid, row in sorted(state.sockets.items())
+            if row.service_type != "TCP LISTENER"
+        ]
+        self.send_hex = state.send_hex
+        self._udp = {cid for cid, row in state.sockets.items() if row.service_type == "UDP SERVICE"}
+        if targets != self._targets:
+            self._targets = targets
+            select = self.query_one("#target", Select)
+            current = select.value
+            select.set_options([(label, cid) for cid, label in targets])
+            if current in {cid for cid, _ in targets}:
+                select.value = current
+            elif targets:
+                select.value = targets[0][0]
+        self._refresh_udp()
+        self._update_count()
+
+    def select_target(self, connect_id: int) -> None:
+        select = self.query_one("#target", Select)
+        if connect_id in {cid for cid, _ in self._targets}:
+            select.value = connect_id
+
+    def show_status(self, message: str, ok: bool | None) -> None:
+        style = {True: "bold green", False: "bold red", None: "yellow"}[ok]
+        self.query_one("#send-status", Label).update(Text(message, style=style))
+
+    def record_result(self, record: SendRecord, result: str) -> None:
+        record.result = result
+
+    # -- internals ---------------------------------------------------------------------
+
+    @property
+    def hex_input(self) -> bool:
+        return self.query_one("#format", Select).value == "hex"
+
+    @property
+    def target(self) -> int | None:
+        value = self.query_one("#target", Select).value
+        return value if isinstance(value, int) else None
+
+    def _refresh_udp(self) -> None:
+        self.set_class(self.target in getattr(self, "_udp", set()), "-udp")
+
+    def payload(self) -> bytes:
+        """The bytes typed, or PayloadError."""
+        return parse(self.query_one("#data", Input).value, hex_input=self.hex_input)
+
+    def _update_count(self) -> None:
+        label = self.query_one("#count", Label)
+        limit = MAX_HEX_SEND if self.send_hex else MAX_TEXT_SEND
+        try:
+            size = len(self.payload())
+        except PayloadError as exc:
+            label.update(Text("bad input", style="bold red"))
+            label.tooltip = str(exc)
+            return
+        style = "bold red" if size > limit else ""
+        label.update(Text(f"{size}/{limit} B", style=style))
+        label.tooltip = f"§2.3.4: at most {limit} bytes while the send format is " + (
+            "hex" if self.send_hex else "text"
+        )
+
+    @on(Input.Changed, "#data")
+    @on(Select.Changed, "#format")
+    def _changed(self) -> None:
+        self._update_count()
+
+    @on(Select.Changed, "#target")
+    def _target_changed(self) -> None:
+        self._refresh_udp()
+
+    @on(Button.Pressed, "#send")
+    @on(Input.Submitted, "#data")
+    def submit(self) -> None:
+        request = self.build_request()
+        if request is not None:
+            self.post_message(request)
+
+    def build_request(self) -> SendRequested | None:
+        """Validate everything; show what is wrong, or return the request."""
+        target = self.target
+        if target is None:
+            self.show_status("No socket to send to: open one first (Ctrl+O).", False)
+            return None
+        mode = str(self.query_one("#mode", Select).value)
+        try:
+            data = self.payload()
+        except PayloadError as exc:
+            self.show_status(f"Data: {exc}", False)
+            return None
+        limit = MAX_HEX_SEND if self.send_hex else MAX_TEXT_SEND
+        if mode != "interactive":
+            if not data:
+                self.show_status("Nothing to send: type the data first.", False)
+                return None
+            if len(data) > limit:
+                self.show_status(
+                    f"{len(data)} bytes: at most {limit} in "
+                    f"{'hex' if self.send_hex else 'text'} send format (§2.3.4).",
+                    False,
+                )
+                return None
+        if mode == "inline" and not self.send_hex and not inline_safe(data):
+            self.show_status(
+                'Inline text cannot hold ", CR, LF or control bytes: choose auto or data mode.',
+                False,
+            )
+            return None
+        rai_value = self.query_one("#rai", Select).value
+        rai = rai_value if isinstance(rai_value, int) and rai_value >= 0 else None
+        if rai is not None and mode not in ("inline", "auto"):
+            self.show_status("rai_mode goes with inline sends only (§2.3.4).", False)
+            return None
+        remote: tuple[str, int] | None = None
+        if self.has_class("-udp"):
+            ip_input = self.query_one("#remote-ip", Input)
+            port_input = self.query_one("#remote-port", Input)
+            wrong = problems(ip_input, port_input)
+            if wrong:
+                self.show_status("; ".join(wrong), False)
+                return None
+            ip, port = value_of(ip_input), value_of(port_input)
+            assert isinstance(ip, str) and isinstance(port, int)
+            remote = (ip, port)
+        text = self.query_one("#data", Input).value
+        self.history.insert(0, SendRecord(time.time(), target, data, self.hex_input, text))
+        del self.history[50:]
+        self.show_status("sending…", None)
+        return self.SendRequested(target, data, mode, rai, remote)
+
+    def refill(self, record: SendRecord) -> None:
+        self.query_one("#format", Select).value = "hex" if record.hex_input else "text"
+        self.query_one("#data", Input).value = record.text
+        self.select_target(record.connect_id)
+
+
+class SendHistory(OptionList):
+    """The sends of this session, newest first; Enter refills the composer."""
+
+    class Picked(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def show(self, history: list[SendRecord]) -> None:
+        self.clear_options()
+        for rec in history:
+            stamp = time.strftime("%H:%M:%S", time.localtime(rec.wall))
+            preview = escape_bytes(rec.data[:40]) + ("…" if len(rec.data) > 40 else "")
+            self.add_option(f"{stamp} #{rec.connect_id} {len(rec.data)} B  {preview}  {rec.result}")
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(self.Picked(event.option_index))
+
+
+__all__ = ["MODES", "ParamValidator", "SendComposer", "SendHistory", "SendRecord"]

@@ -1,0 +1,288 @@
+"""Modal dialogs: open a socket, add a note, filter the log."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, LoadingIndicator, Select
+
+from app.journal import GROUPS, Category, Filter
+from app.protocol import catalog
+from app.protocol.catalog import ParamError
+from app.protocol.codes import describe
+from widgets.fields import Field, param_input, problems, value_of
+
+SERVICE_HELP = {
+    "TCP": "TCP client: connects to host:remote port.",
+    "UDP": "UDP client: sends to host:remote port.",
+    "TCP LISTENER": "TCP server: listens on the local port; clients get their own IDs.",
+    "UDP SERVICE": "UDP service: receives on the local port from anyone.",
+}
+
+
+class OpenSocketDialog(ModalScreen[int | None]):
+    """AT+QIOPEN for the four service types (§2.3.1), validated as you type; waits
+    (up to 60 s, note 2) for +QIOPEN: and shows the result code's meaning."""
+
+    DEFAULT_CSS = """
+    OpenSocketDialog { align: center middle; }
+    OpenSocketDialog > Vertical {
+        width: 80; max-width: 95%; height: auto; max-height: 95%; border: thick $primary;
+        background: $surface; padding: 0 1;
+    }
+    OpenSocketDialog .row { height: auto; }
+    OpenSocketDialog #help { color: $text-muted; padding: 0 1; }
+    OpenSocketDialog #problem { height: auto; width: 100%; padding: 0 1; }
+    OpenSocketDialog LoadingIndicator { height: 1; display: none; }
+    OpenSocketDialog.-busy LoadingIndicator { display: block; }
+    OpenSocketDialog.-server #f-remote-port { display: none; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self,
+        free_ids: list[int],
+        *,
+        module_ip: str = "127.0.0.1",
+        host: str = "",
+        remote_port: int | None = None,
+        service: str = "TCP",
+    ) -> None:
+        super().__init__()
+        self.free_ids = free_ids or [0]
+        self.module_ip = module_ip
+        self.default_host = host
+        self.default_port = remote_port
+        self.service = service
+        self.started: float | None = None
+        self.command_line = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Open a socket  (AT+QIOPEN, §2.3.1)", style="bold"))
+            with Horizontal(classes="row"):
+                yield Select(
+                    [(s, s) for s in catalog.SERVICE_TYPES],
+                    value=self.service,
+                    allow_blank=False,
+                    id="service",
+                    compact=True,
+                )
+                yield Select(
+                    [(f"connectID {i}", i) for i in self.free_ids],
+                    value=self.free_ids[0],
+                    allow_blank=False,
+                    id="cid",
+                    compact=True,
+                )
+            yield Label("", id="help")
+            yield Field("Host", param_input(catalog.HOST, value=self.default_host, id="host"))
+            with Horizontal(classes="row"):
+                yield Field(
+                    "Remote port",
+                    param_input(
+                        catalog.REMOTE_PORT,
+                        value=str(self.default_port or ""),
+                        placeholder="1-65535",
+                        id="remote-port",
+                    ),
+                    id="f-remote-port",
+                )
+                yield Field(
+                    "Local port",
+                    param_input(catalog.LOCAL_PORT, value="0", optional=True, id="local-port"),
+                )
+            yield Label("", id="problem")
+            yield LoadingIndicator()
+            with Horizontal(classes="row"):
+                yield Button("Open", id="open", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self._service_changed()
+        self.query_one("#host", Input).focus()
+
+    @on(Select.Changed, "#service")
+    def _service_changed(self) -> None:
+        service = str(self.query_one("#service", Select).value)
+        self.query_one("#help", Label).update(SERVICE_HELP[service])
+        server = service in ("TCP LISTENER", "UDP SERVICE")
+        self.set_class(server, "-server")
+        host = self.query_one("#host", Input)
+        local = self.query_one("#local-port", Input)
+        if server:
+            if not host.value or host.value == self.default_host:
+                host.value = self.module_ip  # §2.3.3: the local IP for servers
+            if local.value in ("", "0"):
+                local.value = ""
+            local.placeholder = "1-65535 (required)"
+        else:
+            if host.value == self.module_ip and self.default_host:
+                host.value = self.default_host
+            local.placeholder = "0 = any"
+
+    def build(self) -> str | None:
+        """The AT+QIOPEN line, or None after showing what is wrong."""
+        from app.protocol import commands as c
+
+        service = str(self.query_one("#service", Select).value)
+        cid = self.query_one("#cid", Select).value
+        host_in = self.query_one("#host", Input)
+        rport_in = self.query_one("#remote-port", Input)
+        lport_in = self.query_one("#local-port", Input)
+        server = service in ("TCP LISTENER", "UDP SERVICE")
+        wrong = problems(host_in, lport_in) + ([] if server else problems(rport_in))
+        if wrong:
+            self.problem("; ".join(wrong))
+            return None
+        host = value_of(host_in)
+        local = value_of(lport_in)
+        remote = value_of(rport_in) if not server else None
+        # Chapter 4 passes 0 (LISTENER) and 1 (UDP SERVICE) as the unused remote port.
+        if remote is None:
+            remote = 0 if service == "TCP LISTENER" else 1
+        try:
+            cmd = c.qiopen(
+                connect_id=int(cid) if isinstance(cid, int) else 0,
+                service_type=service,
+                host=str(host),
+                remote_port=int(remote),
+                local_port=int(local or 0),
+            )
+        except ParamError as exc:
+            self.problem(str(exc))
+            return None
+        return cmd.line
+
+    def problem(self, message: str) -> None:
+        self.query_one("#problem", Label).update(Text(message, style="bold red"))
+
+    @on(Button.Pressed, "#open")
+    @on(Input.Submitted)
+    def _open(self) -> None:
+        if self.started is not None:
+            return
+        line = self.build()
+        if line is None:
+            return
+        self.command_line = line
+        self.started = time.monotonic()
+        self.add_class("-busy")
+        self.query_one("#open", Button).disabled = True
+        self.problem("")
+        self.query_one("#problem", Label).update(
+            Text(f"{line}\nwaiting for +QIOPEN: (up to 60 s)…", style="yellow")
+        )
+        self.app.post_message(self.OpenRequested(self, line))
+
+    class OpenRequested(Message):
+        """Ask the app to send ``line`` and report back with :meth:`opened`."""
+
+        def __init__(self, dialog: OpenSocketDialog, line: str) -> None:
+            super().__init__()
+            self.dialog = dialog
+            self.line = line
+
+    def opened(self, connect_id: int, result_code: int | None, message: str) -> None:
+        """The app's answer: dismiss on success, else show why and allow a retry."""
+        self.remove_class("-busy")
+        self.started = None
+        self.query_one("#open", Button).disabled = False
+        if result_code == 0:
+            self.dismiss(connect_id)
+            return
+        why = describe(result_code) if result_code is not None else message
+        self.problem(f"{self.command_line}: {why}")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NoteDialog(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    NoteDialog { align: center middle; }
+    NoteDialog > Vertical {
+        width: 70; max-width: 100%; height: auto; border: thick $accent;
+        background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, about: str = "") -> None:
+        super().__init__()
+        self.about = about
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Add a note to the capture", style="bold"))
+            if self.about:
+                yield Label(Text(f"about: {self.about}", style="dim"), id="about")
+            yield Input(placeholder="what happened here?", id="note", compact=True)
+
+    @on(Input.Submitted)
+    def _done(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FilterDialog(ModalScreen[Filter | None]):
+    DEFAULT_CSS = """
+    FilterDialog { align: center middle; }
+    FilterDialog > Vertical {
+        width: 60; max-width: 100%; height: auto; border: thick $primary;
+        background: $surface; padding: 0 1;
+    }
+    FilterDialog Checkbox { border: none; padding: 0; height: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: Filter) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Show in the log", style="bold"))
+            for i, (name, cats) in enumerate(GROUPS.items()):
+                shown = not any(c in self.current.hidden for c in cats)
+                yield Checkbox(name, value=shown, id=f"g{i}")
+            yield Checkbox("QISTATE polling", value=self.current.show_poll, id="poll")
+            yield Select(
+                [("all sockets", -1)] + [(f"socket {i} only", i) for i in range(5)],
+                value=-1 if self.current.connect_id is None else self.current.connect_id,
+                allow_blank=False,
+                id="socket",
+                compact=True,
+            )
+            with Horizontal():
+                yield Button("Apply", id="apply", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    @on(Button.Pressed, "#apply")
+    def _apply(self) -> None:
+        hidden: set[Category] = set()
+        for i, cats in enumerate(GROUPS.values()):
+            if not self.query_one(f"#g{i}", Checkbox).value:
+                hidden.update(cats)
+        socket = self.query_one("#socket", Select).value
+        self.dismiss(
+            Filter(
+                hidden=hidden,
+                connect_id=socket if isinstance(socket, int) and socket >= 0 else None,
+                show_poll=self.query_one("#poll", Checkbox).value,
+            )
+        )
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,197 @@
+"""The URC / event log pane: every line in both directions, timestamped, coloured
+by kind, filterable and searchable, bounded in memory.
+
+A ScrollView that renders only the lines on screen (like Textual's own ``Log``),
+so a flood costs an append per line, not a re-layout.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from app.journal import Category, Journal, LogEntry
+
+#: Colours per kind, chosen to stay readable on dark and on light themes.
+DARK: dict[Category, str] = {
+    Category.COMMAND: "bold #7ab8ff",
+    Category.PAYLOAD: "#7ab8ff",
+    Category.ECHO: "#7f8a99",
+    Category.RESPONSE: "#d8dee9",
+    Category.OK: "bold #7ccf85",
+    Category.ERROR: "bold #ff6b6b",
+    Category.PROMPT: "bold #f2c14e",
+    Category.RECV: "#5ed6c8",
+    Category.CLOSED: "bold #ff9f5a",
+    Category.INCOMING: "bold #c792ea",
+    Category.DEFERRED: "#f2c14e",
+    Category.URC: "#b4a7f5",
+    Category.LINK: "italic #9aa5b1",
+    Category.APP: "italic #9aa5b1",
+    Category.NOTE: "bold #ffd866",
+    Category.MARKER: "bold reverse #ffd866",
+}
+LIGHT: dict[Category, str] = {
+    Category.COMMAND: "bold #0b4fa8",
+    Category.PAYLOAD: "#0b4fa8",
+    Category.ECHO: "#6b7280",
+    Category.RESPONSE: "#1f2933",
+    Category.OK: "bold #1b7a2c",
+    Category.ERROR: "bold #b42318",
+    Category.PROMPT: "bold #8a5a00",
+    Category.RECV: "#006d6a",
+    Category.CLOSED: "bold #b54708",
+    Category.INCOMING: "bold #6b2fa8",
+    Category.DEFERRED: "#8a5a00",
+    Category.URC: "#4b3fbf",
+    Category.LINK: "italic #52606d",
+    Category.APP: "italic #52606d",
+    Category.NOTE: "bold #7a5c00",
+    Category.MARKER: "bold reverse #7a5c00",
+}
+ARROWS = {"tx": "→", "rx": "←", "app": "·"}
+
+
+def stamp(wall: float) -> str:
+    """``HH:MM:SS.mmm`` local time (snapshot tests replace this with a fixed clock)."""
+    return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int((wall % 1) * 1000):03d}"
+
+
+def render_entry(entry: LogEntry, *, hex_payload: bool, dark: bool, match: bool = False) -> Text:
+    palette = DARK if dark else LIGHT
+    text = Text(no_wrap=True, end="")
+    muted = "#7f8a99" if dark else "#5b6470"
+    text.append(f"{stamp(entry.wall)} ", style=muted)
+    text.append(f"{ARROWS.get(entry.direction, ' ')} ", style=muted)
+    text.append(entry.shown(hex_payload), style=palette[entry.category])
+    if entry.meaning:
+        text.append(f"  ({entry.meaning})", style=f"italic {muted}")
+    if entry.tag == "poll":
+        text.stylize("dim")
+    if match:
+        text.stylize("reverse")
+    return text
+
+
+class EventLog(ScrollView, can_focus=True):
+    """A view of a :class:`Journal`'s filtered entries."""
+
+    DEFAULT_CSS = """
+    EventLog {
+        background: $surface;
+        overflow: auto auto;
+    }
+    EventLog:focus { background-tint: $foreground 4%; }
+    """
+
+    BINDINGS = [
+        Binding("end", "follow", "Follow", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+    ]
+
+    #: Keep the newest line in view as lines arrive.
+    following: reactive[bool] = reactive(True)
+    hex_payload: reactive[bool] = reactive(False)
+
+    def __init__(self, journal: Journal, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.journal = journal
+        self._cache: LRUCache[tuple[int, bool, bool, bool], Strip] = LRUCache(2048)
+        self._width = 0
+        self.match_index: int | None = None
+
+    # -- content changes ----------------------------------------------------------
+
+    def entries_added(self) -> None:
+        """The journal grew (or was trimmed): resize, keep the reader's place."""
+        dropped = self.journal.take_dropped()
+        if dropped and self.match_index is not None:
+            self.match_index = max(0, self.match_index - dropped)
+        self._grow_width(self.journal.view[-50:])
+        self.virtual_size = Size(self._width, len(self.journal.view))
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif dropped:
+            self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
+        self.refresh()
+
+    def reset(self) -> None:
+        """The filter changed: the whole view is new."""
+        self._cache.clear()
+        self._width = 0
+        self._grow_width(self.journal.view)
+        self.match_index = None
+        self.virtual_size = Size(self._width, len(self.journal.view))
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def _grow_width(self, entries: list[LogEntry]) -> None:
+        for e in entries:
+            width = 16 + len(e.text) + (len(e.meaning) + 4 if e.meaning else 0)
+            if e.payload is not None:
+                width = max(width, 16 + len(e.head) + 3 * len(e.payload))
+            self._width = max(self._width, width)
+
+    def watch_hex_payload(self) -> None:
+        self._cache.clear()
+        self._grow_width(self.journal.view)
+        self.virtual_size = Size(self._width, len(self.journal.view))
+        self.refresh()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        # Scrolling up stops following; reaching the end resumes it.
+        if new < old and not self.is_vertical_scroll_end:
+            self.following = False
+        elif self.is_vertical_scroll_end:
+            self.following = True
+
+    def action_follow(self) -> None:
+        self.following = True
+        self.scroll_end(animate=False)
+
+    def show_index(self, index: int) -> None:
+        """Scroll so ``view[index]`` is visible and highlighted (search)."""
+        self.match_index = index
+        self.following = False
+        self._cache.clear()
+        top = max(0, index - self.size.height // 2)
+        self.scroll_to(y=top, animate=False)
+        self.refresh()
+
+    # -- rendering -------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        style = self.rich_style
+        view = self.journal.view
+        if index >= len(view):
+            return Strip.blank(width, style)
+        entry = view[index]
+        dark = self.app.current_theme.dark if self.app.current_theme else True
+        match = index == self.match_index
+        key = (entry.seq, self.hex_payload, dark, match)
+        strip = self._cache.get(key)
+        if strip is None:
+            text = render_entry(entry, hex_payload=self.hex_payload, dark=dark, match=match)
+            text.stylize(Style(bgcolor=style.bgcolor))
+            strip = Strip(text.render(self.app.console), text.cell_len)
+            self._cache[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
+
+    def visible_text(self) -> list[str]:
+        """The lines on screen as plain text (tests, screenshots as text)."""
+        top = int(self.scroll_y)
+        rows = self.journal.view[top : top + self.size.height]
+        return [render_entry(e, hex_payload=self.hex_payload, dark=True).plain for e in rows]

@@ -1,0 +1,78 @@
+"""The socket table: connectIDs 0-4 with type, peer, ports, state by name and
+colour, and this session's byte counts; kept live by QISTATE polling and URCs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from app.protocol.events import SocketState
+from app.state import ModuleState, SocketRow
+
+STATE_STYLE = {
+    SocketState.INITIAL: "dim",
+    SocketState.CONNECTING: "yellow",
+    SocketState.CONNECTED: "bold green",
+    SocketState.CLOSING: "magenta",
+    SocketState.REMOTE_CLOSING: "bold red",
+}
+COLUMNS = ("ID", "Type", "Host", "RPort", "LPort", "State", "Tx", "Rx", "Acked")
+
+
+def cells(row: SocketRow) -> tuple[Text | str, ...]:
+    state = row.state if row.state is not None else SocketState.CONNECTING
+    style = STATE_STYLE.get(SocketState(state), "") if 0 <= state <= 4 else ""
+    label = Text(row.state_label, style=style)
+    if row.open_result not in (None, 0) and row.state == SocketState.INITIAL:
+        label.append(f" ({row.open_result})", style="red")
+    acked = "" if row.sent is None else f"{row.acked}/{row.sent} ({row.nacked} n)"
+    cells_: tuple[Text | str, ...] = (
+        str(row.connect_id),
+        row.service_type,
+        row.host,
+        str(row.remote_port) if row.remote_port else "-",
+        str(row.local_port) if row.local_port else "-",
+        label,
+        str(row.bytes_sent),
+        str(row.bytes_received),
+        acked,
+    )
+    if row.stale:
+        return tuple(Text(c.plain if isinstance(c, Text) else c, style="dim") for c in cells_)
+    return cells_
+
+
+class SocketTable(DataTable[Text | str]):
+    DEFAULT_CSS = """
+    SocketTable { height: auto; max-height: 8; }
+    """
+    BINDINGS = [
+        Binding("delete", "app.close_socket", "Close", show=False),
+        Binding("s", "app.send_to", "Send to", show=False),
+        Binding("a", "app.query_acked", "Acked?", show=False),
+    ]
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+
+    def show(self, state: ModuleState) -> None:
+        selected = self.selected_id
+        self.clear()
+        for cid in sorted(state.sockets):
+            self.add_row(*cells(state.sockets[cid]), key=str(cid))
+        if selected is not None and str(selected) in {str(c) for c in state.sockets}:
+            self.move_cursor(row=self.get_row_index(str(selected)))
+
+    @property
+    def selected_id(self) -> int | None:
+        if self.row_count == 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return int(key.value) if key.value is not None else None

@@ -1,0 +1,74 @@
+"""The status header: port, link state with the retry countdown, module identity,
+IP address, registration, dataformat, and a loud DATA MODE while in data mode."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import Static
+
+from app.link.results import LinkState
+from app.state import ModuleState
+
+CEREG_SHORT = {
+    0: "not registered",
+    1: "registered (home)",
+    2: "searching",
+    3: "denied",
+    4: "unknown",
+    5: "registered (roaming)",
+}
+
+
+def status_text(state: ModuleState, *, polling: str = "") -> Text:
+    """The header's content; a pure function of the state (tested without a UI)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" qiterm ", style="bold reverse")
+    if state.data_mode:
+        text.append(" DATA MODE: Ctrl+Z sends · Esc cancels ", style="bold reverse red")
+    link = state.link
+    text.append(" ")
+    if link is None or link.state is LinkState.CONNECTING:
+        text.append("● connecting", style="bold yellow")
+    elif link.state is LinkState.CONNECTED:
+        text.append("● connected", style="bold green")
+    elif link.state is LinkState.DISCONNECTED:
+        wait = ""
+        if link.retry_at is not None:
+            wait = f", retry in {max(0.0, link.retry_at - time.monotonic()):.0f} s"
+        text.append(f"● disconnected{wait}", style="bold red")
+    else:
+        text.append("● closed", style="bold red")
+    text.append(f"  {state.url or '-'}")
+    if state.baudrate:
+        text.append(f" @{state.baudrate}", style="dim")
+    text.append(f"  IP {state.ip or '-'}")
+    if state.cereg is not None:
+        style = "green" if state.cereg in (1, 5) else "yellow"
+        text.append(f"  {CEREG_SHORT.get(state.cereg, state.cereg)}", style=style)
+    fmt = {False: "text", True: "hex"}
+    text.append(f"  send {fmt[state.send_hex]}/recv {fmt[state.recv_hex]}", style="dim")
+    if state.show_ra:
+        text.append(" showRA", style="dim")
+    if polling:
+        text.append(f"  {polling}", style="dim")
+    if state.identity is not None:
+        model = state.identity.identity.split()[-1] if state.identity.identity else "?"
+        text.append(f"  {model}", style="bold")
+        if state.identity.revision:
+            text.append(f" {state.identity.revision}", style="dim")
+    return text
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def show(self, state: ModuleState, polling: str = "") -> None:
+        self.update(status_text(state, polling=polling))
