@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.link.results import LinkState, LinkStatus, ModuleIdentity, Outcome, Role, Rx
+from app.link.results import LinkState, LinkStatus, ModuleIdentity, Outcome, Role, Rx, Tx
 from app.link.worker import SerialWorker
 from app.peers import Peers
 from app.protocol import commands as c
@@ -78,11 +78,16 @@ def test_open_send_receive_and_deferred_results(named: tuple[str, str], peers: P
 
 def test_reboot_mid_command_fails_it_and_the_link_reinitialises(named: tuple[str, str]) -> None:
     name, url = named
-    worker, _ = start(url)
+    worker, collector = start(url)
     try:
         module = registry.get(name)
         module.hang_next(1)
+        seen = len(collector.events)
         future = worker.submit(c.at())
+        # Reboot once the AT is on the wire (the module then has it, unanswered).
+        collector.wait_for(
+            lambda e: isinstance(e, Tx) and e.data == b"AT\r" and e not in collector.events[:seen]
+        )
         module.reboot()
         result = future.result(5)
         assert result.outcome is Outcome.REBOOTED
@@ -139,3 +144,55 @@ def test_worker_over_a_real_pty_with_echo_and_data_mode(sim_pty: str, peers: Pee
         assert urc.event.payload() == b"over the pty"
     finally:
         worker.close()
+
+
+def test_worker_over_socket_url_keeps_up_with_a_flood() -> None:
+    """socket:// (qiterm sim --tcp): pyserial reports at most one byte waiting there,
+    so a worker that trusted in_waiting took 2 bytes a pass (~40 KB/s). 2 MiB must
+    arrive whole well inside the bound."""
+    import subprocess
+    import sys
+    import time
+
+    peers = Peers(tcp_echo=False, udp_echo=False, ntp=False, dns=False, blaster=True).start()
+    peers.blaster_bytes = 2 * 1024 * 1024
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "sim", "--tcp", "127.0.0.1:0", "--no-echo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        worker, collector = start(url)
+        try:
+            got = 0
+
+            def count(batch: list) -> None:
+                nonlocal got
+                got += sum(
+                    len(e.event.payload())
+                    for e in batch
+                    if isinstance(e, Rx) and isinstance(e.event, ev.QiUrcRecv)
+                )
+
+            worker.subscribe(count)
+            assert peers.blaster is not None
+            opened = worker.submit(
+                c.qiopen(
+                    connect_id=0, service_type="TCP", host="127.0.0.1", remote_port=peers.blaster[1]
+                )
+            ).result(10)
+            assert opened.ok
+            deadline = time.monotonic() + 20
+            while got < peers.blaster_bytes and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert got == peers.blaster_bytes
+            assert worker.submit(c.at()).result(5).ok
+        finally:
+            worker.close()
+    finally:
+        proc.terminate()
+        proc.wait(5)
+        peers.stop()

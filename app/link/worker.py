@@ -18,7 +18,10 @@ backoff; on return it resynchronises (Esc, AT) and re-reads the module's state
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import select
 import threading
 import time
 from collections import deque
@@ -55,6 +58,10 @@ PortFactory = Callable[[str, int, float], Any]
 DEFAULT_BAUDRATE = 115200
 #: Reconnect delays in seconds; the last one repeats.
 BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
+#: How long one wait for input lasts before timeouts are checked again.
+READ_WAIT_S = 0.05
+#: The most read at once from a port with a file descriptor.
+READ_CHUNK = 65536
 
 
 class Recorder(Protocol):
@@ -125,6 +132,15 @@ class SerialWorker:
         self._stopped = threading.Event()
         self._attempt = 0
         self._last_rx = time.monotonic()
+        #: Ports with a file descriptor (device paths, socket://) are waited on with
+        #: select() next to a wake-up pipe, so a new command or a control request
+        #: goes out at once and reads take whatever is there (pyserial's socket://
+        #: has no cancel_read and reports at most 1 byte waiting).
+        self._fd: int | None = None
+        self._wake_r, self._wake_w = os.pipe() if os.name == "posix" else (-1, -1)
+        if self._wake_r >= 0:
+            os.set_blocking(self._wake_r, False)
+            os.set_blocking(self._wake_w, False)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._dispatcher = threading.Thread(
             target=self._dispatch_loop, name=f"{name}-dispatch", daemon=True
@@ -268,8 +284,11 @@ class SerialWorker:
 
     def _poke(self) -> None:
         self._wake.set()
+        if self._wake_w >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"!")
         port = self._port
-        if port is not None and hasattr(port, "cancel_read"):
+        if self._fd is None and port is not None and hasattr(port, "cancel_read"):
             try:
                 port.cancel_read()
             except Exception:
@@ -363,6 +382,7 @@ class SerialWorker:
             self._set_status(LinkState.DISCONNECTED, message, time.monotonic() + delay)
             return
         self._port = port
+        self._fd = self._port_fd(port)
         self._attempt = 0
         self._framer = Framer()
         self.engine = Engine(
@@ -430,9 +450,31 @@ class SerialWorker:
         if not data:
             self._kick_dispatch()
 
+    def _port_fd(self, port: Any) -> int | None:
+        """The port's file descriptor when it can be select()ed, after switching the
+        port to non-blocking reads; None for ports without one (sim://, loop://)."""
+        if self._wake_r < 0 or not hasattr(port, "fileno"):
+            return None
+        try:
+            fd = int(port.fileno())
+            port.timeout = 0
+        except Exception:
+            return None
+        return fd
+
     def _read(self, port: Any) -> bytes:
+        fd = self._fd
+        if fd is not None:
+            ready, _, _ = select.select([fd, self._wake_r], [], [], READ_WAIT_S)
+            if self._wake_r in ready:
+                with contextlib.suppress(OSError):
+                    os.read(self._wake_r, 4096)
+            if fd not in ready:
+                return b""
+            data: bytes = port.read(READ_CHUNK)
+            return data
         waiting = port.in_waiting
-        data: bytes = port.read(waiting or 1)
+        data = port.read(waiting or 1)
         if data:
             more = port.in_waiting
             if more:
@@ -531,6 +573,7 @@ class SerialWorker:
 
     def _lost(self, reason: str) -> None:
         port, self._port = self._port, None
+        self._fd = None
         if port is not None:
             try:
                 port.close()
@@ -567,6 +610,13 @@ class SerialWorker:
                 pass
         if self.state is not LinkState.CLOSED:
             self._set_status(LinkState.CLOSED, "closed")
+        self._fd = None
+        pipe = (self._wake_r, self._wake_w)
+        self._wake_r = self._wake_w = -1  # before closing: _poke must not write to a reused fd
+        for fd in pipe:
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         self._stopped.set()
         self._kick_dispatch()
 
