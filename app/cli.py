@@ -58,11 +58,26 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="Capture file (JSON Lines). Default: a timestamped file in the user log directory.",
 )
-def console(port: str | None, baud: int, log_path: str | None) -> None:
+@click.option(
+    "--no-peers",
+    is_flag=True,
+    help="On the built-in simulator, do not start the loopback demo peers "
+    "(TCP/UDP echo, NTP, DNS).",
+)
+@click.option(
+    "--welcome/--no-welcome",
+    default=None,
+    help="Show (or not) the welcome panel; by default it shows on the first start only.",
+)
+def console(
+    port: str | None, baud: int, log_path: str | None, no_peers: bool, welcome: bool | None
+) -> None:
     """Open the console (the default)."""
     from app.launch import run_console
 
-    sys.exit(run_console(port=port, baud=baud, log_path=log_path))
+    sys.exit(
+        run_console(port=port, baud=baud, log_path=log_path, peers=not no_peers, welcome=welcome)
+    )
 
 
 @main.command()

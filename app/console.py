@@ -42,6 +42,7 @@ from widgets.eventlog import EventLog
 from widgets.forms import DnsForm, NtpForm, PingForm
 from widgets.sockets import SocketTable
 from widgets.status import StatusBar
+from widgets.welcome import WelcomeScreen
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +58,18 @@ class QitermApp(App[None]):
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "toggle_keys", "Keys"),
         Binding("f2,ctrl+o", "open_socket", "Open", priority=True),
         Binding("f3", "close_socket", "Close"),
         Binding("f4", "query_acked", "Acked"),
         Binding("f5", "refresh", "QISTATE?"),
         Binding("f6", "toggle_poll", "Poll"),
         Binding("f7", "filter", "Filter"),
-        Binding("f8", "toggle_follow", "Follow"),
+        Binding("f8", "toggle_follow", "Follow", show=False),
         Binding("f9", "note", "Note"),
-        Binding("f10", "marker", "Marker"),
-        Binding("ctrl+f", "search", "Search", priority=True),
-        Binding("ctrl+t", "toggle_hex", "Hex/Text", priority=True),
+        Binding("f10", "marker", "Marker", show=False),
+        Binding("ctrl+f", "search", "Search", show=False, priority=True),
+        Binding("ctrl+t", "toggle_hex", "Hex/Text", show=False, priority=True),
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+z", "data_send", "Ctrl+Z send", priority=True),
         Binding("escape", "data_cancel", "Esc cancel", priority=True),
@@ -84,12 +86,17 @@ class QitermApp(App[None]):
         journal_size: int = 20_000,
         worker: SerialWorker | None = None,
         demo: dict[str, Any] | None = None,
+        peers_info: list[str] | None = None,
+        welcome: bool = False,
+        port_label: str | None = None,
     ) -> None:
         super().__init__()
         self.url = url
         self.baudrate = baudrate
         self.capture = capture
         self.state = ModuleState(url=url, baudrate=baudrate)
+        #: How the header names the port (the built-in simulator's URL is long).
+        self.port_label = port_label
         self.journal = Journal(journal_size)
         self.poll_interval = poll_interval
         self.polling = poll_interval > 0
@@ -100,6 +107,9 @@ class QitermApp(App[None]):
         self._pending: set[asyncio.Task[Any]] = set()
         #: Defaults for the forms (the first-run demo peers fill these).
         self.demo = demo or {}
+        #: The demo peers, one line each (welcome panel), when qiterm started them.
+        self.peers_info = peers_info or []
+        self.show_welcome_at_start = welcome and bool(self.peers_info)
 
     # ------------------------------------------------------------------ layout
 
@@ -138,10 +148,14 @@ class QitermApp(App[None]):
         if not self.link._thread.is_alive():
             self.link.start()
         self.set_interval(0.25, self._tick)
-        self.query_one(StatusBar).show(self.state, self._poll_label())
+        self._show_status()
         self.query_one("#cmdline", CommandLine).input.focus()
         if self.capture is not None:
             self.say(f"capturing to {self.capture.path}")
+        for line in self.peers_info:
+            self.say(f"demo peer: {line}")
+        if self.show_welcome_at_start:
+            self.action_welcome()
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -178,7 +192,7 @@ class QitermApp(App[None]):
             self.query_one(SocketTable).show(self.state)
             self.query_one(SendComposer).update_targets(self.state)
         if Changed.STATUS in changed:
-            self.query_one(StatusBar).show(self.state, self._poll_label())
+            self._show_status()
             self.query_one(CommandLine).send_hex = self.state.send_hex
             self.query_one(SendComposer).update_targets(self.state)
         if Changed.DATA_MODE in changed:
@@ -202,7 +216,7 @@ class QitermApp(App[None]):
                 "DATA MODE: '>' came. Ctrl+Z sends the data field, Esc cancels.", None
             )
         self.refresh_bindings()
-        self.query_one(StatusBar).show(self.state, self._poll_label())
+        self._show_status()
 
     # ----------------------------------------------------------- submitting
 
@@ -254,6 +268,9 @@ class QitermApp(App[None]):
 
     # ------------------------------------------------------------- polling
 
+    def _show_status(self) -> None:
+        self.query_one(StatusBar).show(self.state, self._poll_label(), self.port_label)
+
     def _poll_label(self) -> str:
         if not self.polling:
             return "poll paused (F6)"
@@ -261,7 +278,7 @@ class QitermApp(App[None]):
 
     def _tick(self) -> None:
         if self.state.link is not None and self.state.link.retry_at is not None:
-            self.query_one(StatusBar).show(self.state, self._poll_label())
+            self._show_status()
         now = time.monotonic()
         if (
             self.polling
@@ -275,7 +292,7 @@ class QitermApp(App[None]):
 
     def action_toggle_poll(self) -> None:
         self.polling = not self.polling
-        self.query_one(StatusBar).show(self.state, self._poll_label())
+        self._show_status()
         self.notify(f"QISTATE polling {'on' if self.polling else 'paused'}")
 
     def action_refresh(self) -> None:
@@ -578,6 +595,19 @@ class QitermApp(App[None]):
         self._markers = getattr(self, "_markers", 0) + 1
         return self._markers
 
+    def action_toggle_keys(self) -> None:
+        """F1: the panel listing every key of the focused widget and the app."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_welcome(self) -> None:
+        if not self.peers_info:
+            self.notify("No demo peers: qiterm starts them only on the built-in simulator.")
+            return
+        self.push_screen(WelcomeScreen(self.peers_info, self.demo))
+
     def action_focus_cmdline(self) -> None:
         self.query_one(CommandLine).input.focus()
 
@@ -600,3 +630,6 @@ class QitermApp(App[None]):
             "Drop a marker", "A numbered marker in the capture (F10)", self.action_marker
         )
         yield SystemCommand("Payloads as hex/text", "Toggle (Ctrl+T)", self.action_toggle_hex)
+        yield SystemCommand(
+            "Show the welcome panel", "The demo peers and three first steps", self.action_welcome
+        )

@@ -21,7 +21,7 @@ CEREG_SHORT = {
 }
 
 
-def status_text(state: ModuleState, *, polling: str = "") -> Text:
+def status_text(state: ModuleState, *, polling: str = "", port_label: str | None = None) -> Text:
     """The header's content; a pure function of the state (tested without a UI)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" qiterm ", style="bold reverse")
@@ -40,7 +40,7 @@ def status_text(state: ModuleState, *, polling: str = "") -> Text:
         text.append(f"● disconnected{wait}", style="bold red")
     else:
         text.append("● closed", style="bold red")
-    text.append(f"  {state.url or '-'}")
+    text.append(f"  {port_label or state.url or '-'}")
     if state.baudrate:
         text.append(f" @{state.baudrate}", style="dim")
     text.append(f"  IP {state.ip or '-'}")
@@ -70,5 +70,5 @@ class StatusBar(Static):
     }
     """
 
-    def show(self, state: ModuleState, polling: str = "") -> None:
-        self.update(status_text(state, polling=polling))
+    def show(self, state: ModuleState, polling: str = "", port_label: str | None = None) -> None:
+        self.update(status_text(state, polling=polling, port_label=port_label))

@@ -1,0 +1,135 @@
+"""A newcomer's first minute: the console started as `make run` starts it, on the
+built-in simulator with its demo peers, driven through the pre-filled forms only."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Label
+
+from app import launch
+from app.demo import is_builtin_simulator, start_demo
+from app.journal import Category
+from app.protocol.events import SocketState
+from app.sim import registry
+from tests.consolekit import click, log_texts, ready, show_tab, type_into, until
+from widgets.dialogs import OpenSocketDialog
+from widgets.forms import DnsForm, NtpForm, PingForm
+from widgets.welcome import WelcomeScreen
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(launch.platformdirs, "user_state_dir", lambda name: str(tmp_path / name))
+    return tmp_path
+
+
+async def test_first_minute_with_the_prefilled_forms(state_dir: Path, tmp_path: Path) -> None:
+    name = f"firstrun{os.getpid()}"
+    console = launch.prepare_console(
+        port=f"sim://{name}", baud=115200, log_path=str(tmp_path / "first.jsonl")
+    )
+    assert console is not None and console.demo is not None
+    app = console.app
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            # The welcome panel shows on the first start and lists the peers.
+            await until(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+            shown = str(app.screen.query_one("#welcome-text").render())
+            assert "echo.qiterm.local" in shown and "time.qiterm.local" in shown
+            await pilot.press("enter")
+            await until(pilot, lambda: not isinstance(app.screen, WelcomeScreen))
+            await ready(pilot)
+            # 1. Open TCP to the echo peer: the dialog is filled in; Enter opens it.
+            await pilot.press("f2")
+            await until(pilot, lambda: isinstance(app.screen, OpenSocketDialog))
+            dialog = app.screen
+            assert dialog.query_one("#host", Input).value == "echo.qiterm.local"
+            assert (
+                dialog.query_one("#remote-port", Input).value
+                == console.demo.variables["ECHO_TCP_PORT"]
+            )
+            await pilot.press("enter")
+            await until(
+                pilot,
+                lambda: (
+                    app.state.sockets.get(0) is not None
+                    and app.state.sockets[0].state == SocketState.CONNECTED
+                ),
+            )
+            # 2. Send and receive.
+            await show_tab(pilot, "tab-send")
+            await type_into(pilot, "#data", "hello")
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: app.state.sockets[0].bytes_received == 5)
+            assert any('"hello"' in t for t in log_texts(app, Category.RECV))
+            # 3. Ping, NTP and DNS with what the forms already hold.
+            await show_tab(pilot, "tab-ping")
+            ping = app.query_one(PingForm)
+            assert ping.query_one("#ping-host", Input).value == "echo.qiterm.local"
+            await click(pilot, "#ping-go")
+            await until(
+                pilot,
+                lambda: "4/4 replies" in str(ping.query_one(".result", Label).render()),
+                timeout=20,
+            )
+            await show_tab(pilot, "tab-ntp")
+            ntp = app.query_one(NtpForm)
+            await click(pilot, "#ntp-go")
+            await until(pilot, lambda: "UTC " in str(ntp.query_one(".result", Label).render()))
+            await show_tab(pilot, "tab-dns")
+            dns = app.query_one(DnsForm)
+            await click(pilot, "#dns-go")
+            await until(
+                pilot, lambda: str(dns.query_one(".result", Label).render()).startswith("127.0.0.1")
+            )
+    finally:
+        console.close()
+        registry.destroy(name)
+    # Every byte of that session is in the capture.
+    assert (tmp_path / "first.jsonl").stat().st_size > 1000
+
+
+def test_the_welcome_panel_shows_once(state_dir: Path) -> None:
+    assert launch.first_start() is True
+    assert launch.first_start() is False
+    assert launch.welcome_marker().exists()
+
+
+def test_demo_peers_bind_loopback_only_and_stop() -> None:
+    demo = start_demo("sim://demo-check")
+    try:
+        bound = demo.peers.bound_addresses()
+        assert {kind for kind, _, _ in bound} >= {"tcp_echo", "udp_echo", "ntp", "dns"}
+        assert all(ipaddress.ip_address(host).is_loopback for _, host, _ in bound)
+        assert "dns=127.0.0.1:" in demo.url and "ntp_port=" in demo.url
+    finally:
+        demo.stop()
+    assert demo.peers.bound_addresses() == []
+
+
+def test_nothing_is_started_for_a_real_port(state_dir: Path, tmp_path: Path) -> None:
+    assert not is_builtin_simulator("/dev/ttyUSB0")
+    assert not is_builtin_simulator("socket://127.0.0.1:5555")
+    console = launch.prepare_console(
+        port="loop://", baud=115200, log_path=str(tmp_path / "real.jsonl")
+    )
+    assert console is not None
+    try:
+        assert console.demo is None and not console.app.peers_info
+        assert not console.app.show_welcome_at_start
+    finally:
+        console.close()
+
+
+def test_an_unwritable_capture_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    console = launch.prepare_console(
+        port="loop://", baud=115200, log_path=str(blocker / "sub" / "c.jsonl")
+    )
+    assert console is None
+    assert "cannot write the capture" in capsys.readouterr().err
