@@ -18,6 +18,7 @@ from app.link.results import (
     CommandFinished,
     DataFormatChanged,
     DataModeChanged,
+    DisplayDropped,
     LinkEvent,
     LinkState,
     LinkStatus,
@@ -163,6 +164,12 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
         text = (
             f"dataformat: send {fmt[item.send_hex]}, receive {fmt[item.recv_hex]}; "
             f"showRA {int(item.show_ra)}"
+        )
+        return [LogEntry(now, "app", Category.APP, text)]
+    if isinstance(item, DisplayDropped):
+        text = (
+            f"… {item.count} received line(s) not shown: the display fell behind a flood "
+            "(the capture has every one)"
         )
         return [LogEntry(now, "app", Category.APP, text)]
     if isinstance(item, ModuleRebooted):

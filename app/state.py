@@ -20,6 +20,7 @@ from app.link.results import (
     CommandFinished,
     DataFormatChanged,
     DataModeChanged,
+    DisplayDropped,
     LinkEvent,
     LinkState,
     LinkStatus,
@@ -141,6 +142,10 @@ class ModuleState:
         if isinstance(item, ModuleIdentity):
             self.identity = item
             return {Changed.STATUS}
+        if isinstance(item, DisplayDropped):
+            for cid, size in item.recv_bytes.items():
+                self.row(cid).bytes_received += size
+            return {Changed.SOCKETS} if item.recv_bytes else set()
         if isinstance(item, ModuleRebooted):
             self.reboots += 1
             self.sockets.clear()

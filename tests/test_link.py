@@ -470,3 +470,54 @@ def test_every_command_reports_finished_and_tx_is_recorded(worker_port) -> None:
     assert isinstance(finished, CommandFinished) and finished.result is result
     tx = [e for e in collector.events if isinstance(e, Tx)]
     assert tx[0].data == b"AT\r" and tx[0].what is TxKind.COMMAND
+
+
+def test_a_subscriber_that_falls_behind_costs_bounded_memory_and_is_told(basic_port) -> None:
+    """The outbox stops queueing recv lines for subscribers past its bound; the
+    recorder still gets every one, and subscribers get a DisplayDropped with the
+    bytes they missed, so the socket counters stay right."""
+    from app.link.results import DisplayDropped
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.items: list[object] = []
+
+        def record(self, item: object) -> None:
+            self.items.append(item)
+
+    recorder = Recorder()
+    gate = threading.Event()
+    seen: list[object] = []
+
+    def slow(batch: list[object]) -> None:
+        gate.wait(5)
+        seen.extend(batch)
+
+    factory = PortFactory(lambda: basic_port)
+    worker = SerialWorker("fake://", port_factory=factory, init=False, recorder=recorder)
+    worker.max_outbox = 100
+    worker.subscribe(slow)
+    worker.start()
+    try:
+        assert worker.wait_connected(2)
+        for _ in range(500):
+            basic_port.inject(b'\r\n+QIURC: "recv",1,4,"abcd"\r\n')
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            got = sum(1 for i in recorder.items if isinstance(i, Rx))
+            if got >= 500:
+                break
+            time.sleep(0.01)
+        assert sum(1 for i in recorder.items if isinstance(i, Rx)) == 500
+        assert len(worker._outbox) <= 101
+        gate.set()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(isinstance(i, DisplayDropped) for i in seen):
+            time.sleep(0.01)
+        dropped = [i for i in seen if isinstance(i, DisplayDropped)]
+        shown = [i for i in seen if isinstance(i, Rx) and isinstance(i.event, ev.QiUrcRecv)]
+        assert dropped and len(shown) + sum(d.count for d in dropped) == 500
+        assert sum(d.recv_bytes.get(1, 0) for d in dropped) == 4 * sum(d.count for d in dropped)
+    finally:
+        gate.set()
+        worker.close()

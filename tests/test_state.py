@@ -189,3 +189,14 @@ def test_ntp_offset_reads_both_year_forms() -> None:
     assert ntp_offset("2019/06/11,11:08:20", now) == 0
     assert ntp_offset("19/06/11,11:08:30", now) == 10
     assert ntp_offset("garbage", now) is None
+
+
+def test_display_dropped_keeps_counters_and_says_so() -> None:
+    from app.link.results import DisplayDropped
+
+    s = ModuleState()
+    s.apply(rx(b'+QIURC: "recv",2,3,"abc"'))
+    s.apply(DisplayDropped(10, {2: 40}))
+    assert s.sockets[2].bytes_received == 43
+    [entry] = entries_for(DisplayDropped(10, {2: 40}))
+    assert entry.category is Category.APP and "10 received line(s) not shown" in entry.text

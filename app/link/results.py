@@ -178,6 +178,16 @@ class ModuleIdentity:
     revision: str
 
 
+@dataclass(frozen=True, slots=True)
+class DisplayDropped:
+    """Subscribers fell behind a flood: ``count`` received payload lines were not
+    handed to them (the capture has every one). ``recv_bytes`` is the payload those
+    lines carried per connectID, so counters stay right."""
+
+    count: int
+    recv_bytes: dict[int, int]
+
+
 LinkEvent = (
     Rx
     | Tx
@@ -187,4 +197,5 @@ LinkEvent = (
     | ModuleRebooted
     | CommandFinished
     | ModuleIdentity
+    | DisplayDropped
 )

@@ -35,11 +35,13 @@ from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Writ
 from app.link.results import (
     CommandFinished,
     CommandResult,
+    DisplayDropped,
     LinkEvent,
     LinkState,
     LinkStatus,
     ModuleIdentity,
     Outcome,
+    Role,
     Rx,
     Tx,
     TxKind,
@@ -62,6 +64,10 @@ BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
 READ_WAIT_S = 0.05
 #: The most read at once from a port with a file descriptor.
 READ_CHUNK = 65536
+#: Events waiting for subscribers beyond which recv payload lines are no longer
+#: queued for them (the capture still records every one): a UI that falls behind a
+#: flood costs bounded memory, and says how much it skipped (DisplayDropped).
+MAX_OUTBOX = 20_000
 
 
 class Recorder(Protocol):
@@ -126,6 +132,9 @@ class SerialWorker:
         self._tags: dict[int, str] = {}
         self._subscribers: list[Subscriber] = []
         self._outbox: list[LinkEvent] = []
+        self.max_outbox = MAX_OUTBOX
+        self._dropped = 0
+        self._dropped_bytes: dict[int, int] = {}
         self._outbox_cv = threading.Condition()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -308,7 +317,25 @@ class SerialWorker:
 
     def _publish(self, item: LinkEvent) -> None:
         with self._outbox_cv:
+            if len(self._outbox) >= self.max_outbox and self._droppable(item):
+                self._dropped += 1
+                if isinstance(item, Rx) and isinstance(item.event, ev.QiUrcRecv):
+                    cid = item.event.connect_id
+                    size = len(item.event.payload(self.engine.recv_hex))
+                    self._dropped_bytes[cid] = self._dropped_bytes.get(cid, 0) + size
+                return
             self._outbox.append(item)
+
+    @staticmethod
+    def _droppable(item: LinkEvent) -> bool:
+        """Lines a display can skip without getting the module's state wrong."""
+        if isinstance(item, Tx):
+            return item.what is TxKind.PAYLOAD
+        if isinstance(item, Rx):
+            return isinstance(
+                item.event, ev.QiUrcRecv | ev.BlankLines | ev.OverlongLine | ev.TextLine
+            ) and item.role in (Role.URC, Role.NOISE)
+        return False
 
     def _set_status(
         self, state: LinkState, message: str = "", retry_at: float | None = None
@@ -330,6 +357,9 @@ class SerialWorker:
                 if not self._outbox and self._stopped.is_set():
                     return
                 batch, self._outbox = self._outbox, []
+                if self._dropped:
+                    batch.append(DisplayDropped(self._dropped, self._dropped_bytes))
+                    self._dropped, self._dropped_bytes = 0, {}
                 subscribers = list(self._subscribers)
             for sub in subscribers:
                 try:
