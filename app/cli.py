@@ -84,9 +84,24 @@ def console(
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))
 @click.option("-p", "--port", "port", default=None, help="Serial port or URL (default sim://).")
 @click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False))
-def run(script: str, port: str | None, log_path: str | None) -> None:
-    """Run a scenario SCRIPT headless; exit 0 only if every step passed."""
-    _not_yet("run")
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a script variable ${NAME} (repeatable); wins over the script's set lines "
+    "and the demo peers' values.",
+)
+def run(script: str, port: str | None, log_path: str | None, variables: tuple[str, ...]) -> None:
+    """Run a scenario SCRIPT headless; exit 0 only if every step passed.
+
+    On the built-in simulator (no -p) the loopback demo peers are started for the
+    run. Exit codes: 0 passed, 1 a step failed or the port cannot be opened,
+    2 a problem in the script, 130 interrupted.
+    """
+    from app.scenario.cli import run_main
+
+    sys.exit(run_main(script, port, log_path, list(variables)))
 
 
 @main.command()

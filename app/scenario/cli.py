@@ -1,0 +1,313 @@
+"""``qiterm run SCRIPT``: run a scenario headless, show progress, summarise, exit.
+
+On the built-in simulator (no ``-p``, or a ``sim://`` URL) the loopback demo
+peers are started for the run and their names and ports become the script's
+variables; on any other port nothing is started and the script's variables
+come from ``--var``. Exit codes: 0 every step passed, 1 a step failed (or the
+port could not be opened), 2 the script (or an option) is wrong, 130
+interrupted.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from rich import box
+from rich.console import Console, OverflowMethod
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from app.capture.recorder import CaptureRecorder, default_capture_path
+from app.demo import Demo, is_builtin_simulator, start_demo
+from app.link.results import LinkState
+from app.link.worker import SerialWorker
+from app.scenario.runner import Report, StepResult, StepStatus, run, simulator_variables
+from app.scenario.script import (
+    MarkerStep,
+    NoteStep,
+    Script,
+    ScriptError,
+    SetStep,
+    SleepStep,
+    Step,
+    load_script,
+)
+from app.sim.config import SimConfigError, parse_url
+
+SIM_URL = "sim://"
+#: ``qiterm run`` has no baud option: modules ship at 115200 (the worker's default).
+BAUDRATE = 115200
+#: How long opening the port may take (a socket:// connect, a slow USB adapter).
+CONNECT_TIMEOUT = 10.0
+#: How long the worker's start-up queries (AT, ATI, formats, QISTATE...) may take.
+INIT_TIMEOUT = 20.0
+#: How long to wait for the run to stop after Ctrl-C.
+STOP_TIMEOUT = 5.0
+#: Columns of step text shown in the progress line.
+PROGRESS_TEXT = 60
+
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+_STATUS_TEXT = {
+    StepStatus.PASSED: ("✓ pass", "green"),
+    StepStatus.FAILED: ("✗ FAIL", "bold red"),
+    StepStatus.TOLERATED: ("~ try", "yellow"),
+    StepStatus.SKIPPED: ("- skip", "dim"),
+    StepStatus.RUNNING: ("… run", "cyan"),
+}
+
+
+def parse_var_options(items: list[str]) -> dict[str, str]:
+    """``["HOST=1.2.3.4", ...]`` -> ``{"HOST": "1.2.3.4"}``; ValueError names a bad one."""
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not _VAR_NAME.fullmatch(name):
+            raise ValueError(f"--var {item!r}: expected NAME=VALUE (NAME: letters, digits, _)")
+        values[name] = value
+    return values
+
+
+def run_main(
+    script_path: str,
+    port: str | None,
+    log_path: str | None,
+    variables: list[str],
+    *,
+    out: Console | None = None,
+    err: Console | None = None,
+) -> int:
+    """``qiterm run``: returns the process exit code (never raises for a bad
+    script, a port that cannot be opened or a failing module)."""
+    out = out or Console(highlight=False)
+    # Messages to stderr are plain lines (file:line: ...), never wrapped or styled.
+    err = err or Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    try:
+        overrides = parse_var_options(variables)
+    except ValueError as exc:
+        err.print(f"qiterm run: {exc}")
+        return 2
+    demo: Demo | None = None
+    url = port or SIM_URL
+    base: dict[str, str] = {}
+    if is_builtin_simulator(port):
+        try:
+            demo = start_demo(url)
+        except OSError as exc:
+            err.print(f"qiterm run: cannot start the demo peers on loopback: {exc}")
+            return 1
+        url = demo.url
+        base = simulator_variables(demo, _module_ip(url))
+    try:
+        return _run_with(script_path, url, demo, base, overrides, log_path, out, err)
+    except KeyboardInterrupt:
+        err.print("qiterm run: interrupted")
+        return 130
+    finally:
+        if demo is not None:
+            demo.stop()
+
+
+def _module_ip(url: str) -> str:
+    try:
+        return parse_url(url).ip
+    except SimConfigError:
+        return "127.0.0.1"  # the worker reports the bad URL when it tries to open it
+
+
+def _run_with(
+    script_path: str,
+    url: str,
+    demo: Demo | None,
+    base: Mapping[str, str],
+    overrides: Mapping[str, str],
+    log_path: str | None,
+    out: Console,
+    err: Console,
+) -> int:
+    try:
+        script = load_script(script_path, base, overrides=overrides)
+    except ScriptError as exc:
+        for problem in exc.problems:
+            err.print(str(problem))
+        count = len(exc.problems)
+        err.print(
+            f"qiterm run: {count} problem{'s' if count != 1 else ''} in {script_path}; "
+            "nothing was sent."
+        )
+        return 2
+
+    capture_path = Path(log_path) if log_path else default_capture_path()
+    try:
+        capture: CaptureRecorder | None = CaptureRecorder(capture_path, url=url, baud=BAUDRATE)
+    except OSError as exc:
+        err.print(f"qiterm run: cannot write the capture {capture_path}: {exc.strerror or exc}")
+        if log_path:
+            return 2  # asked for a file we cannot write: say so rather than run unrecorded
+        capture = None
+
+    _header(out, script, url, demo)
+    try:
+        worker = _connect(url, capture, err)
+        if worker is None:
+            if capture is not None and not log_path:
+                # Nothing happened worth keeping: no clutter in the log directory.
+                capture.close()
+                capture.path.unlink(missing_ok=True)
+            return 1
+        where = str(capture.path) if capture is not None else "(none: not recorded)"
+        out.print(f"  capture  {where}", markup=False, soft_wrap=True)
+        out.print(f"  steps    {len(script)}")
+        try:
+            report = _run_with_progress(script, worker, capture, out)
+        finally:
+            worker.close()
+    finally:
+        if capture is not None:
+            capture.close()
+    _summary(out, report, capture)
+    if report.cancelled:
+        return 130
+    return 0 if report.passed else 1
+
+
+def _header(out: Console, script: Script, url: str, demo: Demo | None) -> None:
+    out.print(Text.assemble(("qiterm run ", "bold"), (script.name, "bold cyan")))
+    if script.title != script.name:
+        out.print(f"  {script.title}", markup=False, soft_wrap=True)
+    module = "built-in simulated BC660K-GL (sim://)" if demo is not None else url
+    out.print(f"  module   {module}", markup=False, soft_wrap=True)
+    if demo is not None:
+        for i, line in enumerate(demo.describe()):
+            out.print(f"  {'peers' if i == 0 else '':<8} {line}", markup=False, soft_wrap=True)
+
+
+def _connect(url: str, capture: CaptureRecorder | None, err: Console) -> SerialWorker | None:
+    """Open the port and let the worker read the module's state; None (message
+    printed) when the port cannot be opened."""
+    worker = SerialWorker(url, BAUDRATE, recorder=capture, reconnect=False)
+    worker.start()
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while worker.state not in (LinkState.CONNECTED, LinkState.CLOSED):
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    if worker.state is not LinkState.CONNECTED:
+        message = worker.status.message or f"cannot open {url} within {CONNECT_TIMEOUT:.0f} s"
+        worker.close()
+        err.print(f"qiterm run: {message}")
+        return None
+    worker.wait_idle(INIT_TIMEOUT)
+    return worker
+
+
+def _run_with_progress(
+    script: Script, worker: SerialWorker, capture: CaptureRecorder | None, out: Console
+) -> Report:
+    total = len(script)
+    cancel = threading.Event()
+    outcome: list[Report] = []
+    failure: list[BaseException] = []
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("step {task.fields[n]}/{task.total:.0f}"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=total, n=0)
+
+        def on_step(index: int, step: Step, status: StepStatus) -> None:
+            if status is StepStatus.RUNNING:
+                progress.update(task, n=index + 1, description=_clip(step.text))
+            else:
+                progress.update(task, completed=index + 1)
+
+        def target() -> None:
+            try:
+                outcome.append(run(script, worker, capture=capture, on_step=on_step, cancel=cancel))
+            except BaseException as exc:  # handed to the main thread
+                failure.append(exc)
+
+        thread = threading.Thread(target=target, name="qiterm-scenario", daemon=True)
+        thread.start()
+        stop_by: float | None = None
+        while thread.is_alive():
+            try:
+                thread.join(0.1)
+            except KeyboardInterrupt:
+                if stop_by is None:
+                    cancel.set()
+                    stop_by = time.monotonic() + STOP_TIMEOUT
+                    progress.console.print("interrupted: stopping the run…")
+            if stop_by is not None and time.monotonic() > stop_by:
+                break
+    if failure:
+        raise failure[0]
+    if not outcome:  # the runner did not stop within STOP_TIMEOUT of Ctrl-C
+        return Report(script, [], 0.0, cancelled=True)
+    return outcome[0]
+
+
+def _clip(text: str, width: int = PROGRESS_TEXT) -> str:
+    """One short line of step text for the progress display (which reads markup)."""
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return escape(text)
+
+
+def _summary(out: Console, report: Report, capture: CaptureRecorder | None) -> None:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("line", justify="right", style="dim")
+    table.add_column("step", ratio=3)
+    table.add_column("result", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("detail", ratio=4)
+    for result in report.results:
+        table.add_row(*_row(result))
+    out.print(table)
+    mark, style = ("✓", "bold green") if report.passed else ("✗", "bold red")
+    out.print(Text(f"{mark} {report.summary()}", style=style), soft_wrap=True)
+    if capture is not None:
+        out.print(f"capture: {capture.path}", markup=False, soft_wrap=True)
+        out.print(
+            f"share it: qiterm export {capture.path} --format html", markup=False, soft_wrap=True
+        )
+
+
+#: Steps that only annotate or wait: shown dimmed so the commands stand out.
+_QUIET_STEPS = (NoteStep, MarkerStep, SetStep, SleepStep)
+
+
+def _row(result: StepResult) -> tuple[str, str, Text, Text, str, Text]:
+    """A table row: one line per step, except a failed step, shown in full."""
+    label, status_style = _STATUS_TEXT[result.status]
+    failed = result.status is StepStatus.FAILED
+    quiet = isinstance(result.step, _QUIET_STEPS) and not failed
+    elapsed = "" if result.status is StepStatus.SKIPPED else f"{result.elapsed:.2f}s"
+    overflow: OverflowMethod = "fold" if failed else "ellipsis"
+    text_style = "dim" if quiet or result.status is StepStatus.SKIPPED else ""
+    return (
+        str(result.index + 1),
+        str(result.step.line_no),
+        Text(result.step.text, style=text_style, no_wrap=not failed, overflow=overflow),
+        Text(label, style=status_style),
+        elapsed,
+        Text(
+            result.message,
+            style="red" if failed else text_style,
+            no_wrap=not failed,
+            overflow=overflow,
+        ),
+    )
+
+
+__all__ = ["parse_var_options", "run_main"]
