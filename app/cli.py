@@ -137,6 +137,14 @@ def run(script: str, port: str | None, log_path: str | None, variables: tuple[st
     type=click.IntRange(1, 65535),
     help="Port AT+QNTP uses when the command gives none.",
 )
+@click.option(
+    "--link",
+    default=None,
+    metavar="PATH",
+    type=click.Path(dir_okay=False),
+    help="With --pty: also make PATH a symlink to the pty, a name that stays the same "
+    "when qiterm sim restarts.",
+)
 def sim(
     use_pty: bool,
     tcp: str | None,
@@ -145,6 +153,7 @@ def sim(
     dns: str,
     dns_port: int,
     ntp_port: int,
+    link: str | None,
 ) -> None:
     """Serve the simulated BC660K-GL on a pty or TCP port until killed.
 
@@ -156,6 +165,8 @@ def sim(
 
     if use_pty == (tcp is not None):
         raise click.UsageError("choose one of --pty or --tcp HOST:PORT")
+    if link is not None and not use_pty:
+        raise click.UsageError("--link goes with --pty")
     try:
         code = serve(
             pty=use_pty,
@@ -165,6 +176,7 @@ def sim(
             dns=dns,
             dns_port=dns_port,
             ntp_port=ntp_port,
+            link=link,
         )
     except SimConfigError as exc:
         raise click.UsageError(str(exc)) from None

@@ -181,6 +181,10 @@ class _BlasterProtocol(asyncio.Protocol):
         self._offset = 0  # position in the pattern of the next byte to send
         self._pattern_len = 1
         self._buffer = b""
+        # Pacing (Peers.blaster_rate): bytes sent since ``_since`` at ``_rate``.
+        self._rate: float | None = None
+        self._since = 0.0
+        self._paced = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
@@ -193,6 +197,17 @@ class _BlasterProtocol(asyncio.Protocol):
         self._peers._blaster_opened(self._transport)
         self._pump()
 
+    def _allowance(self) -> int | None:
+        """Bytes the rate allows now (None: no limit). Read live, so a test can
+        change ``Peers.blaster_rate`` in the middle of a flood."""
+        rate = self._peers.blaster_rate
+        now = asyncio.get_running_loop().time()
+        if rate != self._rate:
+            self._rate, self._since, self._paced = rate, now, 0
+        if rate is None:
+            return None
+        return int(rate * (now - self._since)) - self._paced
+
     def _pump(self) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
@@ -200,7 +215,12 @@ class _BlasterProtocol(asyncio.Protocol):
         for _ in range(_BLASTER_BURST):
             if self._remaining <= 0 or self._paused:
                 break
-            n = min(_BLASTER_CHUNK, self._remaining)
+            allowed = self._allowance()
+            if allowed is not None and allowed <= 0:
+                asyncio.get_running_loop().call_later(0.01, self._pump)
+                return
+            n = min(_BLASTER_CHUNK, self._remaining, allowed or _BLASTER_CHUNK)
+            self._paced += n
             transport.write(self._buffer[self._offset : self._offset + n])
             self._offset = (self._offset + n) % self._pattern_len
             self._remaining -= n
@@ -316,6 +336,8 @@ class Peers:
         self.dns_silent = False
         #: Bytes the blaster writes on each connection before closing it.
         self.blaster_bytes = 1024 * 1024
+        #: Bytes per second the blaster may send (None: as fast as the client takes).
+        self.blaster_rate: float | None = None
         self._blaster_pattern = bytes(range(0x20, 0x7F))  # printable ASCII
 
         # Addresses, filled in by start().

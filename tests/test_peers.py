@@ -428,3 +428,20 @@ def test_restart_after_stop() -> None:
             c.sendall(b"hello")
             assert recv_exactly(c, 5) == b"hello"
     assert first is not None
+
+
+def test_blaster_rate_paces_the_flood() -> None:
+    import socket as _socket
+    import time as _time
+
+    with Peers(tcp_echo=False, udp_echo=False, ntp=False, dns=False, blaster=True) as peers:
+        peers.blaster_bytes = 10 * 1024 * 1024
+        peers.blaster_rate = 200_000.0
+        assert peers.blaster is not None
+        with _socket.create_connection(peers.blaster, timeout=5) as sock:
+            got = 0
+            started = _time.monotonic()
+            while _time.monotonic() - started < 1.0:
+                got += len(sock.recv(65536))
+        # Paced at 200 kB/s the first second carries ~200 kB, nowhere near 10 MB.
+        assert 50_000 < got < 600_000

@@ -657,3 +657,15 @@ def test_unplug_breaks_the_port_and_the_named_module_keeps_its_sockets(
         assert len(state_rows(AtClient(again))) == 1
     finally:
         again.close()
+
+
+def test_closing_udp_sockets_does_not_wait_for_a_close_that_never_comes(sim: Sim) -> None:
+    at, module = sim
+    at.ok('AT+QIOPEN=0,0,"UDP","127.0.0.1",9,0,1')
+    at.expect(r"\+QIOPEN: 0,0")
+    at.write(b"AT+QICLOSE=0\r")
+    # CLOSE OK comes when the host socket is gone, not after CLOSE_WAIT_S (2 s).
+    assert [e.text for e in at.events_until(lambda g: isinstance(g[-1], ev.CloseOk), 1.5)] == [
+        "OK",
+        "CLOSE OK",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import re
 
 _NAMED = {
     0x0D: "\\r",
@@ -11,7 +12,28 @@ _NAMED = {
     0x00: "\\0",
     0x1A: "\\x1a",
     0x1B: "\\x1b",
-    0x5C: "\\\\",
+}
+
+
+def _table(escape_backslash: bool) -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)]:
+        table[code] = _NAMED.get(code, f"\\x{code:02x}")
+    if escape_backslash:
+        table[0x5C] = "\\\\"
+    # Bytes that are not UTF-8, kept by surrogateescape as U+DC80..U+DCFF.
+    for code in range(0x80, 0x100):
+        table[0xDC00 + code] = f"\\x{code:02x}"
+    return table
+
+
+_TABLES = {True: _table(True), False: _table(False)}
+#: Anything but printable ASCII other than the backslash: the slow path's work.
+_SPECIAL = re.compile(rb"[^\x20-\x5b\x5d-\x7e]")
+#: The characters the slow path replaces, in the decoded text.
+_TO_ESCAPE = {
+    True: re.compile("[\x00-\x1f\x7f-\x9f\\\\\udc80-\udcff]"),
+    False: re.compile("[\x00-\x1f\x7f-\x9f\udc80-\udcff]"),
 }
 
 
@@ -23,20 +45,16 @@ def escape_bytes(data: bytes, *, show_line_endings: bool = True) -> str:
     nothing the module sent is hidden or lost on screen. With
     ``show_line_endings=False``, CR and LF are still escaped but the backslash
     itself is not doubled (friendlier for plain log lines).
+
+    Printable ASCII (most payloads, and every line of a flood) is returned as is
+    without a per-character loop; otherwise only the characters to escape are
+    visited.
     """
+    if not _SPECIAL.search(data):
+        return data.decode("ascii")
+    table = _TABLES[show_line_endings]
     text = data.decode("utf-8", errors="surrogateescape")
-    out: list[str] = []
-    for ch in text:
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by surrogateescape
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code in _NAMED and (show_line_endings or code != 0x5C):
-            out.append(_NAMED[code])
-        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _TO_ESCAPE[show_line_endings].sub(lambda m: table[ord(m.group())], text)
 
 
 def decode_field(data: bytes) -> str:

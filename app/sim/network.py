@@ -112,8 +112,13 @@ class StreamHandler(asyncio.Protocol):
 
 
 class DatagramHandler(asyncio.DatagramProtocol):
-    def __init__(self, on_datagram: Callable[[bytes, tuple[str, int]], None]) -> None:
+    def __init__(
+        self,
+        on_datagram: Callable[[bytes, tuple[str, int]], None],
+        on_closed: Callable[[], None] | None = None,
+    ) -> None:
         self.on_datagram = on_datagram
+        self.on_closed = on_closed
         # On 3.11 the selector loop's datagram transport is not a subclass of
         # asyncio.DatagramTransport, so it is kept untyped.
         self.transport: Any = None
@@ -129,6 +134,10 @@ class DatagramHandler(asyncio.DatagramProtocol):
         # ICMP port unreachable on a connected UDP socket: keep it for the record;
         # UDP is connectionless, the socket stays open (as on the module).
         self.error = exc
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.on_closed is not None:
+            self.on_closed()
 
 
 def unacked_bytes(transport: asyncio.Transport | None) -> int:

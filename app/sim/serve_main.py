@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import signal
 import sys
 import threading
@@ -30,6 +32,7 @@ def serve(
     dns: str,
     dns_port: int,
     ntp_port: int,
+    link: str | None = None,
 ) -> int:
     try:
         get_profile(profile)
@@ -66,6 +69,16 @@ def serve(
         else:
             pty_server = PtyServer(module).start()
             server, where = pty_server, pty_server.path
+            if link is not None:
+                try:
+                    make_link(link, pty_server.path)
+                except OSError as exc:
+                    print(
+                        f"qiterm sim: cannot create {link}: {exc.strerror or exc}", file=sys.stderr
+                    )
+                    server.stop()
+                    return 1
+                where = link
         print(where, flush=True)
         print(
             f"qiterm sim: serving a simulated BC660K-GL on {where} (Ctrl-C stops)",
@@ -77,4 +90,16 @@ def serve(
         server.stop()
     finally:
         module.close()
+        if link is not None and os.path.islink(link):
+            os.unlink(link)
     return 0
+
+
+def make_link(link: str, target: str) -> None:
+    """A stable name for the pty (like socat's link=), so a client that reconnects
+    finds the module again after ``qiterm sim`` restarts. Only ever replaces a symlink."""
+    if os.path.lexists(link):
+        if not os.path.islink(link):
+            raise FileExistsError(errno.EEXIST, "exists and is not a symlink", link)
+        os.unlink(link)
+    os.symlink(target, link)

@@ -241,7 +241,9 @@ class Sockets:
     async def _open_udp(self, sock: SimSocket, ip: str) -> None:
         try:
             transport, _ = await self.m.loop.create_datagram_endpoint(
-                lambda: DatagramHandler(lambda data, addr: self.on_data(sock, data, addr)),
+                lambda: DatagramHandler(
+                    lambda data, addr: self.on_data(sock, data, addr), sock.gone.set
+                ),
                 remote_addr=(ip, sock.remote_port),
                 local_addr=self._client_local_addr(ip, sock.local_port),
             )
@@ -266,7 +268,9 @@ class Sockets:
         bind = self._bind_ip(sock.host)
         try:
             transport, _ = await self.m.loop.create_datagram_endpoint(
-                lambda: DatagramHandler(lambda data, addr: self.on_data(sock, data, addr)),
+                lambda: DatagramHandler(
+                    lambda data, addr: self.on_data(sock, data, addr), sock.gone.set
+                ),
                 local_addr=(bind, sock.local_port),
             )
         except OSError as exc:
