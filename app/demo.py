@@ -63,9 +63,7 @@ def start_demo(url: str = "sim://") -> Demo:
     peers = Peers().start()
     assert peers.tcp_echo and peers.udp_echo and peers.ntp and peers.dns
     dns_ip, dns_port = peers.dns
-    wired = add_options(
-        url, dns=f"{dns_ip}:{dns_port}", dns_port=dns_port, ntp_port=peers.ntp[1]
-    )
+    wired = add_options(url, dns=f"{dns_ip}:{dns_port}", dns_port=dns_port, ntp_port=peers.ntp[1])
     variables = {
         "ECHO_HOST": ECHO_HOST,
         "ECHO_IP": peers.tcp_echo[0],

@@ -165,7 +165,7 @@ def test_worker_over_socket_url_keeps_up_with_a_flood() -> None:
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
-        worker, collector = start(url)
+        worker, _ = start(url)
         try:
             got = 0
 

@@ -660,7 +660,7 @@ def test_unplug_breaks_the_port_and_the_named_module_keeps_its_sockets(
 
 
 def test_closing_udp_sockets_does_not_wait_for_a_close_that_never_comes(sim: Sim) -> None:
-    at, module = sim
+    at, _ = sim
     at.ok('AT+QIOPEN=0,0,"UDP","127.0.0.1",9,0,1')
     at.expect(r"\+QIOPEN: 0,0")
     at.write(b"AT+QICLOSE=0\r")
