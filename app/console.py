@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -37,7 +38,7 @@ from app.protocol.syntax import AtSyntaxError
 from app.state import Changed, ModuleState
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.composer import SendComposer, SendHistory
-from widgets.dialogs import FilterDialog, NoteDialog, OpenSocketDialog
+from widgets.dialogs import FilterDialog, NoteDialog, OpenSocketDialog, ScriptDialog
 from widgets.eventlog import EventLog
 from widgets.forms import DnsForm, NtpForm, PingForm
 from widgets.sockets import SocketTable
@@ -89,6 +90,7 @@ class QitermApp(App[None]):
         peers_info: list[str] | None = None,
         welcome: bool = False,
         port_label: str | None = None,
+        script_variables: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.url = url
@@ -97,6 +99,10 @@ class QitermApp(App[None]):
         self.state = ModuleState(url=url, baudrate=baudrate)
         #: How the header names the port (the built-in simulator's URL is long).
         self.port_label = port_label
+        #: ``${NAME}`` values for scenario scripts played here (the demo peers').
+        self.script_variables = script_variables or {}
+        self._script_cancel: threading.Event | None = None
+        self._script_progress = ""
         self.journal = Journal(journal_size)
         self.poll_interval = poll_interval
         self.polling = poll_interval > 0
@@ -272,9 +278,10 @@ class QitermApp(App[None]):
         self.query_one(StatusBar).show(self.state, self._poll_label(), self.port_label)
 
     def _poll_label(self) -> str:
-        if not self.polling:
-            return "poll paused (F6)"
-        return f"poll {self.poll_interval:g}s"
+        label = "poll paused (F6)" if not self.polling else f"poll {self.poll_interval:g}s"
+        if self._script_progress:
+            label = f"{self._script_progress}  {label}"
+        return label
 
     def _tick(self) -> None:
         if self.state.link is not None and self.state.link.retry_at is not None:
@@ -595,6 +602,71 @@ class QitermApp(App[None]):
         self._markers = getattr(self, "_markers", 0) + 1
         return self._markers
 
+    # ------------------------------------------------------------ scripts
+
+    def action_run_script(self) -> None:
+        """Play a scenario script on this link, with progress in the log."""
+        if self._script_cancel is not None:
+            self.notify("A script is already playing (palette: Stop the script).")
+            return
+        shipped = sorted(str(p.relative_to(ASSETS.parent)) for p in ASSETS.glob("scenarios/*.qis"))
+        self.push_screen(ScriptDialog(shipped), self._script_chosen)
+
+    def _script_chosen(self, path: str | None) -> None:
+        from app.scenario import ScriptError, load_script
+
+        if not path:
+            return
+        file = Path(path)
+        if not file.is_absolute() and not file.exists():
+            file = ASSETS.parent / path
+        try:
+            script = load_script(file, self.script_variables)
+        except ScriptError as exc:
+            for problem in exc.problems:
+                self.say(str(problem), error=True)
+            return
+        cancel = threading.Event()
+        self._script_cancel = cancel
+        total = len(script.steps)
+        self.say(f"playing {script.path} ({total} steps); palette: Stop the script")
+        self.run_worker(
+            lambda: self._play(script, cancel, total), thread=True, name="script", group="script"
+        )
+
+    def _play(self, script: Any, cancel: threading.Event, total: int) -> None:
+        """On a worker thread: run the script, report each step on the app's loop."""
+        from app.scenario import StepStatus, run
+
+        def on_result(result: Any) -> None:
+            text = f"script {result.index + 1}/{total} {result.status.value}: {result.step.text}"
+            if result.message and result.status is not StepStatus.PASSED:
+                text += f" — {result.message}"
+            error = result.status is StepStatus.FAILED
+            self.call_from_thread(self._script_step, text, error, result.index + 1, total)
+
+        report = run(script, self.link, capture=self.capture, on_result=on_result, cancel=cancel)
+        self.call_from_thread(self._script_done, report.summary(), report.passed)
+
+    def _script_step(self, text: str, error: bool, done: int, total: int) -> None:
+        self._script_progress = f"script {done}/{total}"
+        self.say(text, error=error)
+        self._show_status()
+
+    def _script_done(self, summary: str, passed: bool) -> None:
+        self._script_cancel = None
+        self._script_progress = ""
+        self.say(f"script: {summary}", error=not passed)
+        if passed:
+            self.notify(f"script: {summary}")
+        self._show_status()
+
+    def action_stop_script(self) -> None:
+        if self._script_cancel is None:
+            self.notify("No script is playing.")
+            return
+        self._script_cancel.set()
+
     def action_toggle_keys(self) -> None:
         """F1: the panel listing every key of the focused widget and the app."""
         if self.screen.query("HelpPanel"):
@@ -633,3 +705,7 @@ class QitermApp(App[None]):
         yield SystemCommand(
             "Show the welcome panel", "The demo peers and three first steps", self.action_welcome
         )
+        yield SystemCommand(
+            "Play a scenario script", "Run a .qis script here, step by step", self.action_run_script
+        )
+        yield SystemCommand("Stop the script", "Cancel the script playing", self.action_stop_script)

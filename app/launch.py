@@ -81,6 +81,11 @@ def prepare_console(
             demo.stop()
         return None  # asked for a file we cannot write: say so rather than run unrecorded
     show_welcome = demo is not None and (first_start() if welcome is None else welcome)
+    variables: dict[str, str] = {}
+    if demo is not None:
+        from app.scenario import simulator_variables
+
+        variables = simulator_variables(demo)
     app = QitermApp(
         url,
         baud,
@@ -89,6 +94,7 @@ def prepare_console(
         peers_info=demo.describe() if demo else None,
         welcome=show_welcome,
         port_label="sim:// built-in simulator" if is_builtin_simulator(port) else None,
+        script_variables=variables,
     )
     return Console(app, capture, demo)
 

@@ -15,7 +15,7 @@ from app.demo import is_builtin_simulator, start_demo
 from app.journal import Category
 from app.protocol.events import SocketState
 from app.sim import registry
-from tests.consolekit import click, log_texts, ready, show_tab, type_into, until
+from tests.consolekit import click, log_texts, ready, show_tab, tx_lines, type_into, until
 from widgets.dialogs import OpenSocketDialog
 from widgets.forms import DnsForm, NtpForm, PingForm
 from widgets.welcome import WelcomeScreen
@@ -133,3 +133,48 @@ def test_an_unwritable_capture_is_a_clear_error(tmp_path: Path, capsys) -> None:
     )
     assert console is None
     assert "cannot write the capture" in capsys.readouterr().err
+
+
+async def test_a_shipped_scenario_plays_inside_the_console(state_dir: Path, tmp_path: Path) -> None:
+    from textual.widgets import OptionList
+
+    from widgets.dialogs import ScriptDialog
+
+    name = f"script{os.getpid()}"
+    console = launch.prepare_console(
+        port=f"sim://{name}", baud=115200, log_path=str(tmp_path / "s.jsonl"), welcome=False
+    )
+    assert console is not None
+    app = console.app
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await ready(pilot)
+            app.action_run_script()
+            await until(pilot, lambda: isinstance(app.screen, ScriptDialog))
+            await pilot.pause()
+            dialog = app.screen
+            options = dialog.scripts
+            assert "assets/scenarios/tcp_echo.qis" in options
+            option_list = dialog.query_one(OptionList)
+            option_list.highlighted = options.index("assets/scenarios/tcp_echo.qis")
+            option_list.focus()
+            await pilot.press("enter")
+            await until(
+                pilot,
+                lambda: any("script: all" in t and "passed" in t for t in log_texts(app)),
+                timeout=30,
+            )
+            assert any(t.startswith("script 1/") for t in log_texts(app))
+            assert app.state.sockets == {}  # the scenario closed what it opened
+            # A broken script is refused with file:line, nothing sent.
+            bad = tmp_path / "bad.qis"
+            bad.write_text("AT\nexpect (unclosed\nAT+QIOPEN=0,9\n")
+            before = len(tx_lines(app))
+            app._script_chosen(str(bad))
+            await pilot.pause()
+            errors = log_texts(app, Category.ERROR)
+            assert any(f"{bad}:2" in t for t in errors) and any(f"{bad}:3" in t for t in errors)
+            assert len(tx_lines(app)) == before
+    finally:
+        console.close()
+        registry.destroy(name)
