@@ -198,7 +198,9 @@ def export(log: str, fmt: str, output: str | None) -> None:
 @click.argument("log", type=click.Path(exists=True, dir_okay=False))
 def view(log: str) -> None:
     """Open a capture LOG read-only in the console."""
-    _not_yet("view")
+    from app.viewer import view_main
+
+    sys.exit(view_main(log))
 
 
 if __name__ == "__main__":  # pragma: no cover

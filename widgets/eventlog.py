@@ -77,7 +77,9 @@ def render_entry(entry: LogEntry, *, hex_payload: bool, dark: bool, match: bool 
     if entry.tag == "poll":
         text.stylize("dim")
     if match:
-        text.stylize("reverse")
+        # A marker is already drawn in reverse: its highlight undoes that instead.
+        marker = entry.category is Category.MARKER
+        text.stylize("not reverse underline" if marker else "reverse")
     return text
 
 
@@ -159,12 +161,18 @@ class EventLog(ScrollView, can_focus=True):
         self.following = True
         self.scroll_end(animate=False)
 
-    def show_index(self, index: int) -> None:
-        """Scroll so ``view[index]`` is visible and highlighted (search)."""
+    def show_index(self, index: int, *, center: bool = True) -> None:
+        """Scroll so ``view[index]`` is visible and highlighted (search, or a
+        selected line). ``center=False`` scrolls only as far as needed, the way
+        a cursor moving line by line keeps its place on screen."""
         self.match_index = index
         self.following = False
         self._cache.clear()
-        top = max(0, index - self.size.height // 2)
+        if center:
+            top = max(0, index - self.size.height // 2)
+        else:
+            height = max(1, self.scrollable_content_region.height)
+            top = min(max(int(self.scroll_y), index - height + 1), index)
         self.scroll_to(y=top, animate=False)
         self.refresh()
 
