@@ -38,9 +38,17 @@ async def until(
 
 
 async def ready(pilot: Pilot[Any]) -> QitermApp:
+    """The console is connected and its start-up queries (the last is AT+CGPADDR)
+    have all come back to the UI."""
     app = pilot.app
     assert isinstance(app, QitermApp)
-    await until(pilot, lambda: app.state.identity is not None and not app.link.busy)
+
+    def settled() -> bool:
+        done = [e for e in app.journal.entries if e.text == "AT+CGPADDR" and e.direction == "tx"]
+        return app.state.identity is not None and bool(done) and not app.link.busy
+
+    await until(pilot, settled)
+    await pilot.pause(0.1)  # the batch with AT+CGPADDR's answer
     return app
 
 
@@ -76,6 +84,8 @@ async def settle(pilot: Pilot[Any], seconds: float = 0.2) -> None:
 async def show_tab(pilot: Pilot[Any], tab: str) -> None:
     """Switch the left pane's tabs and wait until the pane is laid out."""
     app = pilot.app
+    if app.query_one("#tabs").active == tab:  # type: ignore[attr-defined]
+        return
     # Focus inside the old pane would pull the tabs back to it.
     app.query_one("#tabs Tabs").focus()
     await pilot.pause()
