@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: run test lint typecheck pytest tools bench clean
+.PHONY: run test lint typecheck pytest tools bench fuzz clean
 
 # (Re)install when the venv is missing or pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -34,6 +34,13 @@ test: lint typecheck pytest
 
 bench: $(STAMP) tools
 	$(BIN)/python -m bench
+
+# Coverage-guided fuzzing of the framer and parser for a fixed budget (FUZZ_RUNS
+# inputs); what reaches new code is added to tests/corpus/framer/, replayed by make test.
+FUZZ_RUNS ?= 50000
+fuzz: $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,fuzz]'
+	PYTHONPATH=. $(BIN)/python tests/fuzz_framer.py tests/corpus/framer -runs=$(FUZZ_RUNS) -max_len=2048
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
