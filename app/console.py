@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,14 @@ from app.protocol.syntax import AtSyntaxError
 from app.state import Changed, ModuleState
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.composer import SendComposer, SendHistory
-from widgets.dialogs import FilterDialog, NoteDialog, OpenSocketDialog, ScriptDialog
-from widgets.eventlog import EventLog
+from widgets.dialogs import (
+    BaudDialog,
+    FilterDialog,
+    NoteDialog,
+    OpenSocketDialog,
+    ScriptDialog,
+)
+from widgets.eventlog import PAYLOAD_MODES, STAMP_MODES, EventLog
 from widgets.forms import DnsForm, NtpForm, PingForm
 from widgets.sockets import SocketTable
 from widgets.status import StatusBar
@@ -69,6 +76,7 @@ class QitermApp(App[None]):
         Binding("f8", "toggle_follow", "Follow", show=False),
         Binding("f9", "note", "Note"),
         Binding("f10", "marker", "Marker", show=False),
+        Binding("f12", "save_screenshot", "Screenshot", show=False),
         Binding("ctrl+f", "search", "Search", show=False, priority=True),
         Binding("ctrl+t", "toggle_hex", "Hex/Text", show=False, priority=True),
         Binding("ctrl+s", "send", "Send", priority=True),
@@ -275,7 +283,10 @@ class QitermApp(App[None]):
     # ------------------------------------------------------------- polling
 
     def _show_status(self) -> None:
-        self.query_one(StatusBar).show(self.state, self._poll_label(), self.port_label)
+        lines = f"DTR {'●' if self.link.dtr else '○'} RTS {'●' if self.link.rts else '○'}"
+        self.query_one(StatusBar).show(
+            self.state, f"{lines}  {self._poll_label()}", self.port_label
+        )
 
     def _poll_label(self) -> str:
         label = "poll paused (F6)" if not self.polling else f"poll {self.poll_interval:g}s"
@@ -520,9 +531,93 @@ class QitermApp(App[None]):
     # ------------------------------------------------------------ the log
 
     def action_toggle_hex(self) -> None:
+        """Payloads as text, as hex, or both side by side (Ctrl+T cycles)."""
         log_ = self.query_one(EventLog)
-        log_.hex_payload = not log_.hex_payload
-        self.notify(f"payloads shown as {'hex' if log_.hex_payload else 'text'}")
+        modes = PAYLOAD_MODES
+        mode = modes[(modes.index(log_.view.payload) + 1) % len(modes)]
+        log_.view = replace(log_.view, payload=mode)
+        self.notify(f"payloads shown as {'hex and text' if mode == 'both' else mode}")
+
+    def action_cycle_stamps(self) -> None:
+        log_ = self.query_one(EventLog)
+        modes = STAMP_MODES
+        mode = modes[(modes.index(log_.view.stamps) + 1) % len(modes)]
+        log_.view = replace(log_.view, stamps=mode)
+        self.notify(f"timestamps: {mode}")
+
+    def action_toggle_endings(self) -> None:
+        log_ = self.query_one(EventLog)
+        log_.view = replace(log_.view, endings=not log_.view.endings)
+        self.notify(f"line endings {'shown' if log_.view.endings else 'hidden'}")
+
+    # -------------------------------------------------------- line control
+
+    def action_toggle_dtr(self) -> None:
+        self._line_control("DTR", self.link.set_dtr, not self.link.dtr)
+
+    def action_toggle_rts(self) -> None:
+        self._line_control("RTS", self.link.set_rts, not self.link.rts)
+
+    def action_send_break(self) -> None:
+        self._line_control("Break", lambda _: self.link.send_break(0.25), True)
+
+    def _line_control(self, what: str, call: Callable[[bool], Future[Any]], on: bool) -> None:
+        try:
+            future = call(on)
+        except Exception as exc:
+            self.say(f"{what}: {exc}", error=True)
+            return
+
+        async def report() -> None:
+            try:
+                await asyncio.wrap_future(future)
+            except Exception as exc:
+                self.say(f"{what}: {exc}", error=True)
+                return
+            state = "sent" if what == "Break" else ("on" if on else "off")
+            self.say(f"{what} {state}")
+            if self.capture is not None:
+                self.capture.note(f"{what} {state}")
+            self._show_status()
+
+        self.run_worker(report(), group="line-control")
+
+    def action_change_baud(self) -> None:
+        def chosen(rate: int | None) -> None:
+            if rate is None or rate == self.link.baudrate:
+                return
+
+            async def apply() -> None:
+                try:
+                    await asyncio.wrap_future(self.link.set_baudrate(rate))
+                except Exception as exc:
+                    self.say(f"baud rate {rate}: {exc}", error=True)
+                    return
+                self.baudrate = self.state.baudrate = rate
+                self.say(f"baud rate now {rate}")
+                self._show_status()
+
+            self.run_worker(apply(), group="line-control")
+
+        self.push_screen(BaudDialog(self.link.baudrate), chosen)
+
+    # ---------------------------------------------------------- screenshots
+
+    def action_save_screenshot(self) -> None:
+        """Save the screen as SVG and as plain text next to the capture."""
+        folder = self.capture.path.parent if self.capture is not None else Path.cwd()
+        base = folder / f"qiterm-screen-{time.strftime('%Y%m%d-%H%M%S')}"
+        try:
+            svg, text = screen_exports(self)
+            base.with_suffix(".svg").write_text(svg, encoding="utf-8")
+            base.with_suffix(".txt").write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.say(f"screenshot not saved: {exc.strerror or exc}", error=True)
+            return
+        if self.capture is not None:
+            self.capture.screenshot(base.with_suffix(".svg"))
+        self.say(f"screenshot saved: {base}.svg and .txt")
+        self.notify(f"screenshot: {base.name}.svg / .txt")
 
     def action_toggle_follow(self) -> None:
         log_ = self.query_one(EventLog)
@@ -701,7 +796,9 @@ class QitermApp(App[None]):
         yield SystemCommand(
             "Drop a marker", "A numbered marker in the capture (F10)", self.action_marker
         )
-        yield SystemCommand("Payloads as hex/text", "Toggle (Ctrl+T)", self.action_toggle_hex)
+        yield SystemCommand(
+            "Payloads as text / hex / both", "Cycle (Ctrl+T)", self.action_toggle_hex
+        )
         yield SystemCommand(
             "Show the welcome panel", "The demo peers and three first steps", self.action_welcome
         )
@@ -709,3 +806,40 @@ class QitermApp(App[None]):
             "Play a scenario script", "Run a .qis script here, step by step", self.action_run_script
         )
         yield SystemCommand("Stop the script", "Cancel the script playing", self.action_stop_script)
+        yield SystemCommand(
+            "Log: timestamps absolute / relative / delta", "Cycle", self.action_cycle_stamps
+        )
+        yield SystemCommand(
+            "Log: show line endings", "Frames as on the wire (\\r\\n)", self.action_toggle_endings
+        )
+        yield SystemCommand("Toggle DTR", "Data Terminal Ready line", self.action_toggle_dtr)
+        yield SystemCommand("Toggle RTS", "Request To Send line", self.action_toggle_rts)
+        yield SystemCommand("Send a break", "Hold TX low for 250 ms", self.action_send_break)
+        yield SystemCommand("Change the baud rate", "Without restarting", self.action_change_baud)
+        yield SystemCommand(
+            "Save a screenshot",
+            "SVG and text into the log folder (F12)",
+            self.action_save_screenshot,
+        )
+
+
+def screen_exports(app: App[Any]) -> tuple[str, str]:
+    """The screen as SVG (Textual's screenshot) and as plain text."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True))
+    text = console.export_text(clear=False)
+    return app.export_screenshot(), text

@@ -88,12 +88,22 @@ class LogEntry:
     seq: int = 0
     #: The capture record this entry stands for (notes/markers), if known.
     capture_seq: int | None = None
+    #: Every byte of the frame as on the wire, line endings included (rx and tx).
+    raw: bytes | None = None
 
-    def shown(self, hex_payload: bool) -> str:
-        """The line as displayed: payloads as escaped text or as hex bytes."""
-        if self.payload is None or not hex_payload:
+    def shown(self, hex_payload: bool | str, endings: bool = False) -> str:
+        """The line as displayed. ``hex_payload``: False/"text" shows payloads as
+        escaped text, True/"hex" as hex bytes, "both" as hex and text side by side.
+        ``endings`` shows the frame as on the wire, ``\\r\\n`` included."""
+        mode = ("hex" if hex_payload else "text") if isinstance(hex_payload, bool) else hex_payload
+        if self.payload is None or mode == "text":
+            if endings and self.raw is not None:
+                return escape_bytes(self.raw)
             return self.text
         digits = " ".join(f"{b:02X}" for b in self.payload)
+        if mode == "both":
+            printable = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in self.payload)
+            digits = f"{digits}  |{printable}|"
         return f"{self.head}{digits}" if self.head else digits
 
 
@@ -183,13 +193,19 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
 def _tx_entry(tx: Tx) -> LogEntry:
     if tx.what is TxKind.COMMAND:
         text = tx.data.decode("utf-8", "backslashreplace").rstrip("\r")
-        return LogEntry(tx.wall, "tx", Category.COMMAND, text, tag=tx.tag)
+        return LogEntry(tx.wall, "tx", Category.COMMAND, text, tag=tx.tag, raw=tx.data)
     if tx.what is TxKind.PAYLOAD:
         return LogEntry(
-            tx.wall, "tx", Category.PAYLOAD, escape_bytes(tx.data), tag=tx.tag, payload=tx.data
+            tx.wall,
+            "tx",
+            Category.PAYLOAD,
+            escape_bytes(tx.data),
+            tag=tx.tag,
+            payload=tx.data,
+            raw=tx.data,
         )
     label = "<Ctrl-Z>" if tx.what is TxKind.CTRL_Z else "<Esc>"
-    return LogEntry(tx.wall, "tx", Category.PAYLOAD, label, tag=tx.tag)
+    return LogEntry(tx.wall, "tx", Category.PAYLOAD, label, tag=tx.tag, raw=tx.data)
 
 
 def _rx_entry(rx: Rx, recv_hex: bool) -> LogEntry | None:
@@ -198,7 +214,9 @@ def _rx_entry(rx: Rx, recv_hex: bool) -> LogEntry | None:
         return None
     text = event.text
     cid: int | None = getattr(event, "connect_id", None)
-    entry = LogEntry(rx.wall, "rx", Category.RESPONSE, text, connect_id=cid, tag=rx.tag)
+    entry = LogEntry(
+        rx.wall, "rx", Category.RESPONSE, text, connect_id=cid, tag=rx.tag, raw=event.raw
+    )
     entry.meaning = _meaning(event)
     if isinstance(event, ev.OverlongLine):
         what = "unterminated" if event.unterminated and not event.truncated else "cut at the cap"

@@ -329,3 +329,41 @@ class ScriptDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+BAUD_RATES = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+
+
+class BaudDialog(ModalScreen[int | None]):
+    DEFAULT_CSS = """
+    BaudDialog { align: center middle; }
+    BaudDialog > Vertical {
+        width: 40; height: auto; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: int) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+
+        with Vertical():
+            yield Label(Text(f"Baud rate (now {self.current})", style="bold"))
+            yield OptionList(*(str(r) for r in BAUD_RATES), id="bauds")
+
+    def on_mount(self) -> None:
+        from textual.widgets import OptionList
+
+        options = self.query_one(OptionList)
+        if self.current in BAUD_RATES:
+            options.highlighted = BAUD_RATES.index(self.current)
+        options.focus()
+
+    def on_option_list_option_selected(self, event: Any) -> None:
+        self.dismiss(BAUD_RATES[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

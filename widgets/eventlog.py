@@ -8,6 +8,8 @@ so a flood costs an append per line, not a re-layout.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -65,13 +67,47 @@ def stamp(wall: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int((wall % 1) * 1000):03d}"
 
 
-def render_entry(entry: LogEntry, *, hex_payload: bool, dark: bool, match: bool = False) -> Text:
+@dataclass(frozen=True)
+class LineView:
+    """How log lines are drawn (the line view options)."""
+
+    #: Payloads of recv URCs and data-mode writes: "text", "hex" or "both" side by side.
+    payload: str = "text"
+    #: Show each frame as on the wire, line endings (``\\r\\n``) included.
+    endings: bool = False
+    #: "absolute" wall clock, "relative" to the session's start, "delta" from the line above.
+    stamps: str = "absolute"
+
+
+PAYLOAD_MODES = ("text", "hex", "both")
+STAMP_MODES = ("absolute", "relative", "delta")
+
+
+def stamp_text(wall: float, view: LineView, origin: float, previous: float | None) -> str:
+    if view.stamps == "relative":
+        return f"+{wall - origin:11.3f}"
+    if view.stamps == "delta":
+        return f"Δ{(wall - previous) if previous is not None else 0.0:11.3f}"
+    return stamp(wall)
+
+
+def render_entry(
+    entry: LogEntry,
+    *,
+    hex_payload: bool | str = False,
+    dark: bool,
+    match: bool = False,
+    view: LineView | None = None,
+    origin: float = 0.0,
+    previous: float | None = None,
+) -> Text:
+    view = view or LineView(payload="hex" if hex_payload is True else "text")
     palette = DARK if dark else LIGHT
     text = Text(no_wrap=True, end="")
     muted = "#7f8a99" if dark else "#5b6470"
-    text.append(f"{stamp(entry.wall)} ", style=muted)
+    text.append(f"{stamp_text(entry.wall, view, origin, previous)} ", style=muted)
     text.append(f"{ARROWS.get(entry.direction, ' ')} ", style=muted)
-    text.append(entry.shown(hex_payload), style=palette[entry.category])
+    text.append(entry.shown(view.payload, view.endings), style=palette[entry.category])
     if entry.meaning:
         text.append(f"  ({entry.meaning})", style=f"italic {muted}")
     if entry.tag == "poll":
@@ -101,14 +137,29 @@ class EventLog(ScrollView, can_focus=True):
 
     #: Keep the newest line in view as lines arrive.
     following: reactive[bool] = reactive(True)
-    hex_payload: reactive[bool] = reactive(False)
+    #: How lines are drawn (payload text/hex/both, line endings, timestamps).
+    view: reactive[LineView] = reactive(LineView)
+    #: Highlight rules from the profile: (compiled regex, rich style) pairs.
+    highlights: reactive[tuple[tuple[Any, Any], ...]] = reactive(tuple)
 
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.journal = journal
-        self._cache: LRUCache[tuple[int, bool, bool, bool], Strip] = LRUCache(2048)
+        self._cache: LRUCache[tuple[int, LineView, bool, bool, float | None], Strip] = LRUCache(
+            2048
+        )
         self._width = 0
         self.match_index: int | None = None
+        #: The session's start: relative timestamps count from here.
+        self.origin = time.time()
+
+    @property
+    def hex_payload(self) -> bool:
+        return self.view.payload != "text"
+
+    @hex_payload.setter
+    def hex_payload(self, on: bool) -> None:
+        self.view = replace(self.view, payload="hex" if on else "text")
 
     # -- content changes ----------------------------------------------------------
 
@@ -143,7 +194,13 @@ class EventLog(ScrollView, can_focus=True):
                 width = max(width, 16 + len(e.head) + 3 * len(e.payload))
             self._width = max(self._width, width)
 
-    def watch_hex_payload(self) -> None:
+    def watch_view(self) -> None:
+        self._redraw()
+
+    def watch_highlights(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
         self._cache.clear()
         self._grow_width(self.journal.view)
         self.virtual_size = Size(self._width, len(self.journal.view))
@@ -189,17 +246,34 @@ class EventLog(ScrollView, can_focus=True):
         entry = view[index]
         dark = self.app.current_theme.dark if self.app.current_theme else True
         match = index == self.match_index
-        key = (entry.seq, self.hex_payload, dark, match)
+        previous = view[index - 1].wall if index > 0 and self.view.stamps == "delta" else None
+        key = (entry.seq, self.view, dark, match, previous)
         strip = self._cache.get(key)
         if strip is None:
-            text = render_entry(entry, hex_payload=self.hex_payload, dark=dark, match=match)
+            text = self.render_text(entry, dark=dark, match=match, previous=previous)
             text.stylize(Style(bgcolor=style.bgcolor))
             strip = Strip(text.render(self.app.console), text.cell_len)
             self._cache[key] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, style)
 
+    def render_text(
+        self, entry: LogEntry, *, dark: bool = True, match: bool = False, previous: float | None
+    ) -> Text:
+        text = render_entry(
+            entry, dark=dark, match=match, view=self.view, origin=self.origin, previous=previous
+        )
+        for pattern, rule_style in self.highlights:
+            for found in pattern.finditer(text.plain):
+                if found.end() > found.start():
+                    text.stylize(rule_style, found.start(), found.end())
+        return text
+
     def visible_text(self) -> list[str]:
         """The lines on screen as plain text (tests, screenshots as text)."""
         top = int(self.scroll_y)
-        rows = self.journal.view[top : top + self.size.height]
-        return [render_entry(e, hex_payload=self.hex_payload, dark=True).plain for e in rows]
+        view = self.journal.view
+        out = []
+        for index in range(top, min(len(view), top + self.size.height)):
+            previous = view[index - 1].wall if index > 0 else None
+            out.append(self.render_text(view[index], previous=previous).plain)
+        return out

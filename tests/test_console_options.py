@@ -1,0 +1,116 @@
+"""Line view options, line control (DTR, RTS, Break, baud) and screenshots."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import OptionList
+
+from app.capture.reader import read_capture
+from app.capture.recorder import CaptureRecorder
+from app.console import QitermApp
+from app.journal import Category
+from app.peers import Peers
+from app.sim import registry
+from tests.conftest import sim_url
+from tests.consolekit import command, log_texts, ready, until
+from widgets.dialogs import BaudDialog
+from widgets.eventlog import EventLog
+from widgets.status import status_text
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+async def console(peers: Peers, tmp_path: Path) -> AsyncIterator[QitermApp]:
+    name, url = sim_url(peers)
+    capture = CaptureRecorder(tmp_path / "options.jsonl", url=url, baud=115200)
+    app = QitermApp(url, 115200, capture=capture, poll_interval=0)
+    try:
+        yield app
+    finally:
+        capture.close()
+        registry.destroy(name)
+
+
+def plain_of(app: QitermApp, text: str) -> str:
+    log_ = app.query_one(EventLog)
+    entry = next(e for e in reversed(app.journal.view) if e.text == text)
+    return log_.render_text(entry, previous=None).plain
+
+
+async def test_payloads_text_hex_both_line_endings_and_timestamps(
+    console: QitermApp, peers: Peers
+) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        assert peers.tcp_echo is not None
+        await command(pilot, f'AT+QIOPEN=0,0,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')
+        await until(
+            pilot, lambda: app.state.sockets.get(0) is not None and app.state.sockets[0].state == 2
+        )
+        await command(pilot, 'AT+QISEND=0,2,"Hi"')
+        await until(pilot, lambda: app.state.sockets[0].bytes_received == 2)
+        recv = '+QIURC: "recv",0,2,"Hi"'
+        assert plain_of(app, recv).endswith(recv)
+        await pilot.press("ctrl+t")
+        assert plain_of(app, recv).endswith('+QIURC: "recv",0,2,48 69')
+        await pilot.press("ctrl+t")
+        assert plain_of(app, recv).endswith('+QIURC: "recv",0,2,48 69  |Hi|')
+        await pilot.press("ctrl+t")
+        assert plain_of(app, recv).endswith(recv)
+        app.action_toggle_endings()
+        assert plain_of(app, "OK").endswith("\\r\\nOK\\r\\n")
+        assert plain_of(app, 'AT+QISEND=0,2,"Hi"').endswith('AT+QISEND=0,2,"Hi"\\r')
+        app.action_cycle_stamps()
+        assert plain_of(app, "OK").startswith("+")
+        app.action_cycle_stamps()
+        assert plain_of(app, "OK").startswith("Δ")
+
+
+async def test_dtr_rts_break_and_baud(console: QitermApp) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        port = app.link._port
+        assert port.dtr and port.rts
+        app.action_toggle_dtr()
+        await until(pilot, lambda: not port.dtr)
+        await until(pilot, lambda: "DTR off" in log_texts(app))
+        assert "DTR ○ RTS ●" in str(app.query_one("#status").render())
+        app.action_toggle_rts()
+        await until(pilot, lambda: not port.rts)
+        app.action_send_break()
+        await until(pilot, lambda: "Break sent" in log_texts(app))
+        app.action_change_baud()
+        await until(pilot, lambda: isinstance(app.screen, BaudDialog))
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        options.highlighted = 0  # 9600
+        await pilot.press("enter")
+        await until(pilot, lambda: app.state.baudrate == 9600)
+        assert port.baudrate == 9600
+        assert "@9600" in status_text(app.state).plain
+        # The link works at the new rate (the simulated UART takes any rate).
+        await command(pilot, "AT+CGMR")
+        await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
+        assert app.capture is not None
+        notes = [r["text"] for r in read_capture(app.capture.path).records if r["type"] == "note"]
+        assert {"DTR off", "RTS off", "Break sent"} <= set(notes)
+
+
+async def test_screenshot_saves_svg_and_text_and_notes_it(console: QitermApp) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        await pilot.press("f12")
+        assert app.capture is not None
+        folder = app.capture.path.parent
+        await until(pilot, lambda: list(folder.glob("qiterm-screen-*.txt")))
+        [text_file] = folder.glob("qiterm-screen-*.txt")
+        svg_file = text_file.with_suffix(".svg")
+        assert svg_file.read_text().startswith("<svg")
+        shot = text_file.read_text()
+        assert "qiterm" in shot and "connected" in shot and "AT+CGPADDR" in shot
+        records = read_capture(app.capture.path).records
+        assert any(r["type"] == "screenshot" and r["path"] == str(svg_file) for r in records)
