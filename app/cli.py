@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
 
 import click
 
 from app import __version__
 
 SIM_URL = "sim://"
-
-
-def _not_yet(verb: str) -> NoReturn:
-    click.echo(f"qiterm {verb}: not available in this version yet.", err=True)
-    sys.exit(2)
 
 
 class _DefaultGroup(click.Group):

@@ -518,3 +518,22 @@ def test_viewer_snapshot(snap_compare: Any, tmp_path: Path, pinned_clock: None) 
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=at_the_note)
+
+
+def test_polling_is_tagged_in_the_capture_so_the_viewer_can_hide_it(tmp_path) -> None:
+    """The recorder keeps who asked (user, poll...) on rx/tx/result records."""
+    import time as _time
+
+    from app.capture.reader import read_capture
+    from app.capture.recorder import CaptureRecorder
+    from app.link.results import Role, Rx, Tx, TxKind
+    from app.protocol.parse import parse_line
+
+    path = tmp_path / "tags.jsonl"
+    with CaptureRecorder(path, url="sim://", baud=115200) as rec:
+        now = _time.time()
+        rec.record(Tx(b"AT+QISTATE?\r", TxKind.COMMAND, 1, 1.0, now, "poll"))
+        rec.record(Rx(parse_line(b"OK"), Role.FINAL, 1, 1.1, now, "poll"))
+        rec.record(Tx(b"AT\r", TxKind.COMMAND, 2, 1.2, now, "user"))
+    tags = [r.get("tag") for r in read_capture(path).records]
+    assert tags == ["poll", "poll", "user"]

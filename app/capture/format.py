@@ -8,13 +8,13 @@ microseconds). The first record is always the ``header``.
 type     fields
 ======== ==========================================================================
 header   format ("qiterm-capture"), version (1), qiterm, url, baud, started (ISO UTC)
-rx       kind, role, cmd, d|x, [flags]    bytes received, one record per frame
-tx       what, cmd, d|x                   bytes written
+rx       kind, role, cmd, d|x, [flags], [tag]  bytes received, one record per frame
+tx       what, cmd, d|x, [tag]            bytes written ([tag]: who asked: user, poll...)
 link     state, message, url, baud        LinkStatus
 datamode active, cmd, line                DataModeChanged
 dataformat send_hex, recv_hex, show_ra    DataFormatChanged
 reboot                                    ModuleRebooted
-result   cmd, line, outcome, message, code, elapsed_ms   CommandFinished
+result   cmd, tag, line, outcome, message, code, elapsed_ms   CommandFinished
 identity identity, revision               ModuleIdentity
 note     text, [ref]                      an annotation (ref: seq it is about)
 marker   n, [text]                        a numbered marker (1, 2, 3... per file)
@@ -155,9 +155,13 @@ def event_fields(item: LinkEvent) -> tuple[str, float | None, float | None, Reco
         flags = _flags(event)
         if flags:
             fields["flags"] = flags
+        if item.tag:
+            fields["tag"] = item.tag
         return RX, item.wall, item.mono, fields
     if isinstance(item, Tx):
         fields = {"what": item.what.value, "cmd": item.command_id, **encode_bytes(item.data)}
+        if item.tag:
+            fields["tag"] = item.tag
         return TX, item.wall, item.mono, fields
     if isinstance(item, LinkStatus):
         fields = {
@@ -179,6 +183,7 @@ def event_fields(item: LinkEvent) -> tuple[str, float | None, float | None, Reco
         result = item.result
         fields = {
             "cmd": result.command_id,
+            "tag": result.tag,
             "line": result.command.line,
             "outcome": result.outcome.value,
             "message": result.message,
