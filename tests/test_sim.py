@@ -669,3 +669,53 @@ def test_closing_udp_sockets_does_not_wait_for_a_close_that_never_comes(sim: Sim
         "OK",
         "CLOSE OK",
     ]
+
+
+def test_fault_injection_from_the_url_option(peers: Peers) -> None:
+    from app.sim import registry
+    from tests.conftest import sim_url
+
+    name, url = sim_url(peers, echo=0, fail_qiopen=570)
+    port = serial.serial_for_url(url, timeout=0.1)
+    try:
+        at = AtClient(port)
+        at.ok(f'AT+QIOPEN=0,0,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')
+        assert at.expect(r"\+QIOPEN")[-1].text == "+QIOPEN: 0,570"
+        at.ok("AT+QICLOSE=0")
+        tcp_open(at, peers)  # armed once only
+    finally:
+        port.close()
+        registry.destroy(name)
+    with pytest.raises(serial.SerialException, match="fail_qiopen takes a result code"):
+        serial.serial_for_url("sim://?fail_qiopen=x")
+
+
+def test_the_nbiot_profile_delays_but_keeps_order_and_bytes(peers: Peers) -> None:
+    """Latencies of the nbiot profile (answers, deferred results, paged URCs) go
+    through ordered schedules: everything still arrives, in order, byte exact."""
+    from app.sim import registry
+    from tests.conftest import sim_url
+
+    name, url = sim_url(peers, echo=0, profile="nbiot", seed=7)
+    port = serial.serial_for_url(url, timeout=0.1)
+    try:
+        at = AtClient(port)
+        assert at.lines("AT", timeout=5) == ["OK"]
+        at.ok(f'AT+QIOPEN=0,0,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1', timeout=5)
+        assert at.expect(r"\+QIOPEN", timeout=10)[-1].text == "+QIOPEN: 0,0"
+        sent = b""
+        got = b""
+        for i in range(5):
+            chunk = f"paged-{i};".encode()
+            sent += chunk
+            events = at.command(f'AT+QISEND=0,{len(chunk)},"{chunk.decode()}"', timeout=5)
+            # Paged URCs may land between the lines of later answers: keep them.
+            got += b"".join(e.payload() for e in events if isinstance(e, ev.QiUrcRecv))
+            assert [e.text for e in events if not isinstance(e, ev.QiUrcRecv)] == [
+                "OK",
+                "SEND OK",
+            ]
+        assert got + recv_payload(at, 0, len(sent) - len(got)) == sent
+    finally:
+        port.close()
+        registry.destroy(name)

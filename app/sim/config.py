@@ -18,6 +18,9 @@
 ``cmee``       initial AT+CMEE mode (0 default: plain ``ERROR`` as the spec's
                tables print)
 ``seed``       random seed for the impairment profile (repeatable demos)
+``fail_qiopen``  a result code (e.g. 566): the first AT+QIOPEN reports it
+               instead of opening (fault injection without code; the test API
+               is :meth:`app.sim.module.Module.arm_qiopen_failure` and friends)
 =============  ==============================================================
 
 A named URL (``sim://bench``) shares one module between every port opened
@@ -60,6 +63,7 @@ class SimConfig:
     cmee: int = 0
     seed: int | None = None
     imei: str = "866818039921444"
+    fail_qiopen: int | None = None
 
     def with_network_dns(self, *servers: DnsServer) -> SimConfig:
         return replace(self, network_dns=tuple(servers))
@@ -139,11 +143,15 @@ def parse_url(url: str) -> SimConfig:
             if value not in ("0", "1", "2"):
                 raise SimConfigError(f"option cmee takes 0, 1 or 2, not {value!r}")
             cfg = replace(cfg, cmee=int(value))
+        elif key == "fail_qiopen":
+            if not value.isdigit():
+                raise SimConfigError(f"option fail_qiopen takes a result code, not {value!r}")
+            cfg = replace(cfg, fail_qiopen=int(value))
         elif key == "seed":
             if not value.lstrip("-").isdigit():
                 raise SimConfigError(f"option seed takes an integer, not {value!r}")
             cfg = replace(cfg, seed=int(value))
         else:
-            known = "profile, echo, boot, ip, dns, dns_port, ntp_port, cmee, seed"
+            known = "profile, echo, boot, ip, dns, dns_port, ntp_port, cmee, seed, fail_qiopen"
             raise SimConfigError(f"unknown sim:// option {key!r} (known: {known})")
     return cfg

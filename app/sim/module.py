@@ -142,7 +142,7 @@ class Module:
         self._timers: list[asyncio.TimerHandle] = []
 
         # Faults a test or a demo can arm (see the thread-safe methods below).
-        self.fail_next_qiopen: int | None = None
+        self.fail_next_qiopen: int | None = config.fail_qiopen
         self.hang_commands = 0
         self.closed = False
         #: Monotonic time until which the port cannot be opened (see :meth:`unplug`).
