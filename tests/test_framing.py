@@ -6,14 +6,28 @@ Property tests run a fixed number of examples (see the settings on each);
 
 from __future__ import annotations
 
+import hashlib
 import random
+from dataclasses import FrozenInstanceError, fields, replace
+from functools import cache
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.protocol import StreamDecoder
 from app.protocol import events as ev
-from app.protocol.framing import DEFAULT_LINE_CAP, MAX_RECV_LENGTH, FrameKind, Framer
+from app.protocol.framing import (
+    DEFAULT_LINE_CAP,
+    MAX_RECV_LENGTH,
+    RECV_MARKER,
+    Frame,
+    FrameKind,
+    Framer,
+    RecvHeader,
+)
+from app.protocol.parse import _parse_text, _split, parse_frame
+from app.protocol.syntax import AtSyntaxError, split_fields
 from tests.protocol_samples import SAMPLES, STREAM
 
 
@@ -218,3 +232,308 @@ def test_unterminated_line_is_emitted_on_flush() -> None:
     assert d.feed(b'+QIURC: "clo') == []
     [e] = d.flush()
     assert isinstance(e, ev.OverlongLine) and e.unterminated
+
+
+# -- regression: a large generated stream against the frames recorded before the
+# framer was rewritten for speed (2026-11-25, the byte-by-byte implementation) ----
+
+
+def _generated_stream(size: int, seed: int) -> bytes:
+    """Module output of every kind, generated from a seed (only ``random`` calls whose
+    results are stable across Python versions): the recorded samples, whole
+    exchanges, recv URCs in every layout (text and hex, quoted and bare, with and
+    without a remote address, lengths that lie, the form without a length), and
+    damage (cut URCs, stray bytes, overlong lines, bare terminators)."""
+    rng = random.Random(seed)
+    samples = [raw for raw, _ in SAMPLES]
+    printable = bytes(range(0x20, 0x7F))
+    specials = b'\r\n",\x00\xff\x1a> '
+    parts: list[bytes] = []
+    total = 0
+    while total < size:
+        roll = rng.random()
+        if roll < 0.40:
+            n = rng.choice((1, 2, 5, 9, 16, 33, 63, 64, 128, 200, 512, 1023, 1024))
+            hex_mode = rng.random() < 0.25
+            if hex_mode:
+                data = bytes(rng.randrange(256) for _ in range(n)).hex().encode()
+                if rng.random() < 0.5:
+                    data = data.upper()
+            else:
+                data = bytes(
+                    rng.choice(specials) if rng.random() < 0.1 else rng.choice(printable)
+                    for _ in range(n)
+                )
+            length = n
+            lie = rng.random()
+            if lie < 0.04:
+                length = n + rng.choice((1, 2, 50))
+            elif lie < 0.07 and n > 1:
+                length = n - 1
+            elif lie < 0.08:
+                length = MAX_RECV_LENGTH + 1
+            head = b'+QIURC: "recv",%d,%d,' % (rng.randrange(12), length)
+            if rng.random() < 0.03:
+                head = b'+QIURC: "recv",%d,' % rng.randrange(12)  # no length: by line
+            address = rng.random()
+            if address < 0.10:
+                head += b'"127.0.0.1",%d,' % rng.randrange(1, 65536)
+            elif address < 0.15:
+                head += b' "::1", %d,' % rng.randrange(1, 65536)
+            if rng.random() < 0.85:
+                data = b'"' + data + b'"'
+            ending = rng.choice((b"\r\n", b"\r\n", b"\r\n", b"\n", b"\r"))
+            piece = rng.choice((b"\r\n", b"\r\n", b"", b"\n")) + head + data + ending
+            if rng.random() < 0.02:
+                piece = piece[: rng.randrange(len(piece))]  # cut short (a reboot)
+        elif roll < 0.55:
+            piece = rng.choice(
+                (
+                    b"AT+QISTATE?\r\r\n"
+                    + b"".join(
+                        b'+QISTATE: %d,"TCP","10.0.0.%d",%d,%d,2,0,1\r\n'
+                        % (i, rng.randrange(256), rng.randrange(65536), rng.randrange(65536))
+                        for i in range(rng.randrange(1, 5))
+                    )
+                    + b"\r\nOK\r\n",
+                    b"AT+QISEND=0\r\r\n> "
+                    + b"x" * rng.randrange(40)
+                    + b"\r\nOK\r\n\r\nSEND OK\r\n",
+                    b'AT+QPING=0,"127.0.0.1"\r\r\nOK\r\n\r\n+QPING: 0,"127.0.0.1",32,%d,255\r\n'
+                    % rng.randrange(1000)
+                    + b"\r\n+QPING: 0,4,4,0,1,2,3\r\n",
+                    b'\r\n+QPING:  0,4\r\n\r\n+qistate: 0,"TCP","h",1,2,3,4,5\r\n',
+                )
+            )
+        elif roll < 0.90:
+            piece = rng.choice(samples)
+        elif roll < 0.95:
+            piece = bytes(rng.choice(specials + b"+QIURC:recv0123456789") for _ in range(20))
+        elif roll < 0.953:
+            piece = b"\r\n" + bytes(rng.choice(printable) for _ in range(4200)) + b"\r\n"
+        elif roll < 0.98:
+            piece = rng.choice((b"\r", b"\n")) * rng.randrange(1, 40)
+        else:
+            piece = b'\r\n+QIURC: "re'
+        parts.append(piece)
+        total += len(piece)
+    return b"".join(parts)
+
+
+def _frame_record(frame: Frame) -> tuple[object, ...]:
+    recv = frame.recv
+    return (
+        frame.kind.value,
+        frame.raw,
+        frame.line,
+        frame.payload,
+        None if recv is None else tuple(getattr(recv, f.name) for f in fields(recv)),
+        frame.truncated,
+        frame.continued,
+        frame.unterminated,
+        frame.length_mismatch,
+    )
+
+
+def _event_record(event: ev.Event) -> tuple[object, ...]:
+    return (type(event).__name__, *(getattr(event, f.name) for f in fields(event)))
+
+
+def _digest(records: object) -> str:
+    return hashlib.sha256(repr(records).encode()).hexdigest()[:16]
+
+
+def _frames_by_feed(data: bytes, cuts: list[int], line_cap: int | None = None) -> list[list[Frame]]:
+    """The frames each feed returned (and the flush, last)."""
+    framer = Framer() if line_cap is None else Framer(line_cap)
+    out: list[list[Frame]] = []
+    prev = 0
+    for cut in [*sorted(set(cuts)), len(data)]:
+        out.append(framer.feed(data[prev:cut]))
+        prev = cut
+        assert framer.pending <= 2 * framer.line_cap + 2 * MAX_RECV_LENGTH + 128
+    out.append(framer.flush())
+    assert framer.pending == 0
+    return out
+
+
+@cache
+def _generated() -> bytes:
+    return _generated_stream(200_000, seed=20261125)
+
+
+#: Recorded from the implementation before the speed-up, fed the stream whole, in
+#: 64-byte chunks (which frames each feed returned), with line_cap=64, and parsed.
+#: The stream draws on tests/protocol_samples.py ("samples"): if that file changes,
+#: this reference has to be recorded again, from a framer known to be right.
+GENERATED_REFERENCE = {
+    "samples": "dbafa2e810456492",
+    "size": 200054,
+    "frames": 2287,
+    "kinds": {"line": 1630, "recv": 534, "prompt": 74, "line/mismatch": 49},
+    "whole": "b3e2b435a0e192f1",
+    "chunks64": "19f7ed9bc2620c08",
+    "cap64": "9dd7c70f74e3d63e",
+    "events": "33a03e809e594a2f",
+}
+
+
+def _generated_summary() -> dict[str, object]:
+    data = _generated()
+    whole = [f for feed in _frames_by_feed(data, []) for f in feed]
+    chunks64 = _frames_by_feed(data, list(range(64, len(data), 64)))
+    cap64 = [f for feed in _frames_by_feed(data, [], line_cap=64) for f in feed]
+    kinds: dict[str, int] = {}
+    for f in whole:
+        key = f.kind.value + ("/mismatch" if f.length_mismatch else "")
+        kinds[key] = kinds.get(key, 0) + 1
+    return {
+        "samples": _digest([raw for raw, _ in SAMPLES]),
+        "size": len(data),
+        "frames": len(whole),
+        "kinds": kinds,
+        "whole": _digest([_frame_record(f) for f in whole]),
+        "chunks64": _digest([[_frame_record(f) for f in feed] for feed in chunks64]),
+        "cap64": _digest([_frame_record(f) for f in cap64]),
+        "events": _digest([_event_record(parse_frame(f)) for f in whole]),
+    }
+
+
+def test_generated_stream_gives_the_recorded_frames_and_events() -> None:
+    assert _generated_summary() == GENERATED_REFERENCE
+
+
+def test_generated_stream_split_anywhere_gives_the_same_frames() -> None:
+    data = _generated()
+    whole = [_frame_record(f) for feed in _frames_by_feed(data, []) for f in feed]
+    rng = random.Random(660)
+    for step in (5, 64, 1000, 20_000):  # cuts every ``step`` bytes on average
+        cuts = [rng.randrange(len(data)) for _ in range(len(data) // step)]
+        feeds = _frames_by_feed(data, cuts)
+        assert [_frame_record(f) for feed in feeds for f in feed] == whole, step
+
+
+def test_generated_stream_invariants() -> None:
+    data = _generated()
+    frames = [f for feed in _frames_by_feed(data, []) for f in feed]
+    assert b"".join(f.raw for f in frames) == data
+    hex_digits = frozenset(b"0123456789abcdefABCDEF")
+    recv = [f for f in frames if f.kind is FrameKind.RECV]
+    assert len(recv) > 400
+    for f in recv:
+        assert f.recv is not None and f.payload is not None
+        n = f.recv.current_recv_length
+        assert 1 <= n <= MAX_RECV_LENGTH
+        assert len(f.payload) == (2 * n if f.recv.hex_payload else n)
+        if f.recv.hex_payload:
+            assert set(f.payload) <= hex_digits
+        assert f.line.startswith(RECV_MARKER)
+        # raw: [a space after a prompt] blank terminators, the line, one terminator.
+        blanks, _, terminator = f.raw.partition(f.line)
+        assert not blanks.removeprefix(b" ").strip(b"\r\n")
+        assert terminator in (b"\r\n", b"\r", b"\n")
+    assert any(f.length_mismatch for f in frames)
+    assert any(f.kind is FrameKind.PROMPT for f in frames)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=30_000), max_size=80))
+def test_generated_stream_any_split_of_a_slice(cuts: list[int]) -> None:
+    data = _generated()[50_000:80_000]
+    whole = [_frame_record(f) for feed in _frames_by_feed(data, []) for f in feed]
+    feeds = _frames_by_feed(data, cuts)
+    assert [_frame_record(f) for feed in feeds for f in feed] == whole
+
+
+# -- the parser's fast paths give what the general path gives ----------------------
+
+_LINE_PIECES = [
+    b"+QISTATE: ",
+    b"+QISTATE:",
+    b"+qistate: ",
+    b"+QPING: ",
+    b"+QPING:  ",
+    b"+CME ERROR: ",
+    b"+QIURC: ",
+    b"AT",
+    b"at+",
+    b"OK",
+    b"SEND OK",
+    b"ERROR",
+    b"0",
+    b"12",
+    b"65535",
+    b"1234567890",
+    b"-1",
+    b",",
+    b", ",
+    b'"',
+    b'"TCP"',
+    b'"127.0.0.1"',
+    b'"closed"',
+    b" ",
+    b"\t",
+    b"(",
+    b")",
+    b":",
+    b"\xff",
+    b"\xc3\xa9",
+]
+
+
+def _general_path(frame: Frame) -> ev.Event:
+    try:
+        return _parse_text(frame.raw, frame.line)
+    except Exception:
+        return ev.TextLine(raw=frame.raw, line=frame.line)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_PIECES), min_size=1, max_size=14).map(b"".join))
+def test_parser_fast_paths_agree_with_the_general_path(line: bytes) -> None:
+    frame = Frame(FrameKind.LINE, b"\r\n" + line + b"\r\n", line)
+    assert parse_frame(frame) == _general_path(frame)
+
+
+def test_parser_fast_paths_agree_on_the_recorded_lines() -> None:
+    frames = Framer().feed(STREAM + _generated())
+    lines = [
+        f
+        for f in frames
+        if f.kind is FrameKind.LINE
+        and f.line
+        and not (f.truncated or f.continued or f.unterminated or f.line.startswith(RECV_MARKER))
+    ]
+    assert len(lines) > 1000
+    for frame in lines:
+        assert parse_frame(frame) == _general_path(frame), frame.line
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=' ",ab1\t()', max_size=24))
+def test_field_split_fast_path_matches_split_fields(body: str) -> None:
+    try:
+        expected: object = split_fields(body)
+    except AtSyntaxError as exc:
+        expected = exc.args
+    try:
+        got: object = _split(body)
+    except AtSyntaxError as exc:
+        got = exc.args
+    assert got == expected
+
+
+def test_the_framers_frames_are_ordinary_frozen_frames() -> None:
+    # The framer builds its frames without Frame.__init__ (see _quick_constructor).
+    frames = [f for feed in _frames_by_feed(STREAM + _generated()[:20_000], []) for f in feed]
+    assert {type(f) for f in frames} == {Frame}
+    assert {type(f.recv) for f in frames if f.kind is FrameKind.RECV} == {RecvHeader}
+    for frame in frames:
+        copy = Frame(**{f.name: getattr(frame, f.name) for f in fields(frame)})
+        assert frame == copy and hash(frame) == hash(copy) and repr(frame) == repr(copy)
+        assert replace(frame) == frame
+        with pytest.raises(FrozenInstanceError):
+            frame.raw = b""  # type: ignore[misc]
+    header = next(f.recv for f in frames if f.recv is not None)
+    with pytest.raises(FrozenInstanceError):
+        header.connect_id = 9  # type: ignore[misc]

@@ -30,12 +30,27 @@ terminators are emitted as empty frames once they pass the cap.
 
 When a recv URC's length lies (the bytes do not end where the length says),
 the frame falls back to line reading and is flagged ``length_mismatch``.
+
+The framer sees every byte from the port, so it leaves the scanning to C.
+Pending bytes are one ``bytes`` object that frames are sliced from by position.
+One compiled regular expression takes the usual frame from where it starts (a
+whole ordinary line, or a recv URC's header); everything else (prompts, cut or
+overlong lines, odd headers, waiting for more bytes) goes the general way, which
+reads those usual frames the same. Terminators are found with ``bytes.find``,
+and ``<recv_ip>,<recv_port>`` and hex digits are matched by regular expressions.
+A recv URC whose <data> is still arriving is not looked at again until enough
+bytes have come for its first possible end, and then carries on from the ends
+not yet ruled out, so a URC cut into many small chunks is read once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields, make_dataclass
 from enum import Enum
+from functools import lru_cache
+from typing import Any
 
 CR = 0x0D
 LF = 0x0A
@@ -43,6 +58,7 @@ SPACE = 0x20
 QUOTE = 0x22
 COMMA = 0x2C
 PROMPT_CHAR = 0x3E  # '>'
+PLUS = 0x2B
 
 RECV_MARKER = b'+QIURC: "recv",'
 #: §2.4 note 5: downlink data is split into pieces of at most 1024 bytes.
@@ -51,7 +67,25 @@ MAX_RECV_LENGTH = 1024
 DEFAULT_LINE_CAP = 4096
 #: Longest ``"<recv_ip>",<recv_port>,`` prefix considered (IPv6 text is <= 45 chars).
 _MAX_RA_IP = 64
-_HEXDIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+# What follows RECV_MARKER, each field at most six digits (longer ones are not trusted).
+# The quantifiers are possessive (``{m,n}+``): what follows a run can never be part
+# of it, so backtracking into it would only waste time.
+#: ``<connectID>,<current_recv_length>,``, the length-delimited form.
+_RECV_HEAD = re.compile(rb"([0-9]{1,6}+),([0-9]{1,6}+),")
+#: ``<connectID>,`` then a quote or a space: the form without a length, read by line.
+_RECV_NO_LENGTH = re.compile(rb'[0-9]{1,6}+,[" ]')
+#: Everything after the marker could still grow into a header (for ``fullmatch``).
+_RECV_HEAD_SO_FAR = re.compile(rb"(?:[0-9]{1,6}+(?:,[0-9]{0,6}+)?)?")
+#: ``[ ]"<recv_ip>",[ ]<recv_port>,`` (chapter 4 shows the stray spaces).
+_REMOTE_ADDRESS = re.compile(rb' ?"([0-9A-Fa-f.:]{1,%d}+)", ?([0-9]{1,5}+),' % _MAX_RA_IP)
+#: Everything from here on could still grow into a remote address (for ``fullmatch``).
+_REMOTE_ADDRESS_SO_FAR = re.compile(
+    rb' ?(?:"(?:[0-9A-Fa-f.:]{1,%d}+(?:"(?:, ?[0-9]{0,5}+)?)?)?)?' % _MAX_RA_IP
+)
+#: The longest remote address: space, quotes, address, comma, space, port, comma.
+_MAX_RA_LENGTH = _MAX_RA_IP + 11
+_HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]*")
 
 
 class FrameKind(Enum):
@@ -96,12 +130,92 @@ class Frame:
     length_mismatch: bool = False
 
 
+def _quick_constructor(cls: type[Any]) -> Callable[..., Any]:
+    """``cls(...)`` for the frozen slots dataclass ``cls``, about three times faster.
+
+    A frozen dataclass's ``__init__`` sets each field with ``object.__setattr__``,
+    to get past the ``__setattr__`` that freezes it, at about 0.3 us a field: making
+    the Frames (nine fields) and RecvHeaders that way took about 15 % of the
+    decoder's time on a busy stream (``python -m bench framer``). Here the instance
+    is made as a mutable dataclass with the same fields and slots, which are plain
+    stores, and then given its real class, which Python allows between classes of
+    the same layout. What comes out is an ordinary ``cls`` instance, equal to
+    ``cls(...)`` with the same arguments and frozen like it. (``cls`` must have no
+    ``__post_init__``: it would be skipped.)
+    """
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} has a __post_init__")
+    mutable = make_dataclass(
+        f"_Mutable{cls.__name__}",
+        [
+            (f.name, f.type) if f.default is MISSING else (f.name, f.type, field(default=f.default))
+            for f in fields(cls)
+        ],
+        slots=True,
+        eq=False,
+        repr=False,
+    )
+
+    def construct(*args: Any, **kwargs: Any) -> Any:
+        obj = mutable(*args, **kwargs)
+        obj.__class__ = cls
+        return obj
+
+    return construct
+
+
+#: ``Frame(...)`` and ``RecvHeader(...)``, for the framer's own frames.
+_new_frame: Callable[..., Frame] = _quick_constructor(Frame)
+_new_recv_header: Callable[..., RecvHeader] = _quick_constructor(RecvHeader)
+
 _BY_LINE = object()
 _MISMATCH = object()
+
+_LINE = FrameKind.LINE
+_PROMPT = FrameKind.PROMPT
+_RECV = FrameKind.RECV
 
 
 class _Wait(Exception):
     """Not enough bytes yet to decide; try again after the next feed."""
+
+
+@lru_cache(maxsize=8)
+def _frame_start(cap: int) -> re.Pattern[bytes]:
+    """The usual frames, recognised in one go from where a frame starts: at most
+    ``cap`` blank terminators, then either a recv URC's header (groups 1 and 2, as
+    in ``_RECV_HEAD``) or a whole ordinary line (group 3): 1 to ``cap`` bytes that
+    are neither a prompt nor a recv URC, and a terminator known to be complete (a
+    CR with a byte after it). Anything else (prompts, overlong lines, a CR at the
+    end, odd recv headers) is left to the general path, which reads these the same
+    way."""
+    return re.compile(
+        rb"[\r\n]{0,%d}+(?:" % cap
+        + re.escape(RECV_MARKER)
+        + rb"([0-9]{1,6}+),([0-9]{1,6}+),"
+        + rb"|((?!%s)[^\r\n>][^\r\n]{0,%d}+)(?:\r\n|\n|\r(?=[^\n])))"
+        % (re.escape(RECV_MARKER), cap - 1)
+    )
+
+
+#: One way a recv URC's <data> may end: ``(end, hex_payload, content, quoted,
+#: recv_ip, recv_port)``, with ``end`` (just past <data>) and ``content`` (its first
+#: byte) counted from the URC's first byte. Tuples sort in the order they are tried.
+_Candidate = tuple[int, bool, int, bool, str | None, int | None]
+
+
+@dataclass(slots=True)
+class _RecvProgress:
+    """A recv URC whose header is read but whose <data> has not all arrived."""
+
+    #: Stream offset of the URC's first byte (``+``): what this is kept for.
+    at: int
+    connect_id: int
+    length: int
+    #: The ways <data> may end, in the order they are tried (by where they end).
+    candidates: list[_Candidate]
+    #: The candidates before this index are ruled out by the bytes already seen.
+    next_index: int
 
 
 class Framer:
@@ -109,9 +223,14 @@ class Framer:
         if line_cap < 16:
             raise ValueError("line_cap must be at least 16 bytes")
         self.line_cap = line_cap
-        self._buf = bytearray()
+        self._buf = b""  # bytes not yet in a frame
+        self._offset = 0  # stream offset of self._buf[0]
         self._continuing = False  # in the middle of a line that was cut
         self._after_prompt = False  # the previous frame was the '>' prompt
+        #: A recv URC waiting for the rest of its <data>, so that it is not read again.
+        self._pending_recv: _RecvProgress | None = None
+        #: Stream length before which the frame being waited for cannot be decided.
+        self._wait_until = 0
 
     @property
     def pending(self) -> int:
@@ -120,7 +239,9 @@ class Framer:
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add bytes; return the frames they complete."""
-        self._buf += data
+        buf = self._buf = self._buf + data
+        if self._offset + len(buf) < self._wait_until:
+            return []  # still short of where the recv URC being waited for can end
         return self._drain(final=False)
 
     def flush(self) -> list[Frame]:
@@ -134,75 +255,103 @@ class Framer:
         return self._drain(final=True)
 
     # -- internals -------------------------------------------------------------
+    #
+    # ``buf`` is the pending bytes, ``pos`` where the next frame starts in it
+    # (blank terminators before a line belong to that line's frame) and
+    # ``start`` where its content starts. A frame's ``raw`` is ``buf[pos:end]``.
 
     def _drain(self, final: bool) -> list[Frame]:
+        buf = self._buf
+        size = len(buf)
+        pos = 0
         frames: list[Frame] = []
-        while self._buf:
-            try:
-                frame = self._next(final)
-            except _Wait:
-                break
-            self._after_prompt = frame.kind is FrameKind.PROMPT
-            frames.append(frame)
+        frame_start = _frame_start(self.line_cap).match
+        self._wait_until = 0
+        try:
+            while pos < size:
+                # Most frames are ordinary lines or recv URCs: tell which in one go.
+                m = None
+                if not self._continuing and not (self._after_prompt and buf[pos] == SPACE):
+                    m = frame_start(buf, pos)
+                    if m is not None and (line := m[3]) is not None:
+                        end = m.end()
+                        frames.append(_new_frame(_LINE, buf[pos:end], line))
+                        pos = end
+                        self._after_prompt = False
+                        continue
+                if m is None:
+                    frame = self._next(buf, pos, final)
+                else:
+                    frame = self._recv_or_line(buf, pos, m.start(1) - len(RECV_MARKER), final, m)
+                pos += len(frame.raw)
+                self._after_prompt = frame.kind is _PROMPT
+                frames.append(frame)
+        except _Wait:
+            pass
+        finally:
+            if pos:
+                self._buf = buf[pos:]
+                self._offset += pos
         return frames
 
-    def _take(self, end: int) -> bytes:
-        raw = bytes(self._buf[:end])
-        del self._buf[:end]
-        return raw
-
-    def _next(self, final: bool) -> Frame:
-        buf = self._buf
+    def _next(self, buf: bytes, pos: int, final: bool) -> Frame:
+        """The general path: any frame, from where it starts."""
         size = len(buf)
-        i = 0
-        if self._after_prompt and size and buf[0] == SPACE:
-            i = 1
-        if not self._continuing:
+        i = pos + 1 if self._after_prompt and buf[pos] == SPACE else pos
+        continuing = self._continuing
+        if not continuing:
             while i < size and buf[i] in (CR, LF):
                 i += 1
-            if i > self.line_cap:
+            if i - pos > self.line_cap:
                 # A run of blank terminators longer than the cap: emit it so the
                 # buffer stays bounded.
-                raw = self._take(self.line_cap)
-                return Frame(FrameKind.LINE, raw, b"")
+                return _new_frame(_LINE, buf[pos : pos + self.line_cap], b"")
         if i >= size:
-            if final and size:
-                raw = self._take(size)
-                return Frame(FrameKind.LINE, raw, b"", unterminated=True)
+            if final:
+                return _new_frame(_LINE, buf[pos:], b"", unterminated=True)
             raise _Wait
-        start = i
-        if not self._continuing:
-            if buf[start] == PROMPT_CHAR:
-                raw = self._take(start + 1)
-                return Frame(FrameKind.PROMPT, raw, b">")
-            avail = size - start
-            head = bytes(buf[start : start + len(RECV_MARKER)])
-            if avail < len(RECV_MARKER) and RECV_MARKER.startswith(head) and not final:
-                raise _Wait
-            if head == RECV_MARKER:
-                frame = self._recv_frame(start, final)
-                if isinstance(frame, Frame):
-                    return frame
-                return self._line_frame(start, final, length_mismatch=frame is _MISMATCH)
-        return self._line_frame(start, final, length_mismatch=False)
+        if not continuing:
+            first = buf[i]
+            if first == PROMPT_CHAR:
+                return _new_frame(_PROMPT, buf[pos : i + 1], b">")
+            if first == PLUS:
+                if size - i < len(RECV_MARKER):
+                    if not final and RECV_MARKER.startswith(buf[i:]):
+                        raise _Wait
+                elif buf.startswith(RECV_MARKER, i):
+                    return self._recv_or_line(buf, pos, i, final)
+        return self._line_frame(buf, pos, i, final, False)
 
-    def _line_frame(self, start: int, final: bool, *, length_mismatch: bool) -> Frame:
-        buf = self._buf
+    def _recv_or_line(
+        self, buf: bytes, pos: int, start: int, final: bool, head: re.Match[bytes] | None = None
+    ) -> Frame:
+        """The recv URC at ``start``: by its length, or else by line."""
+        frame = self._recv_frame(buf, pos, start, final, head)
+        if isinstance(frame, Frame):
+            return frame
+        return self._line_frame(buf, pos, start, final, frame is _MISMATCH)
+
+    def _line_frame(
+        self, buf: bytes, pos: int, start: int, final: bool, length_mismatch: bool
+    ) -> Frame:
         size = len(buf)
         cap = self.line_cap
-        j = start
         limit = min(size, start + cap + 1)
-        while j < limit and buf[j] not in (CR, LF):
-            j += 1
+        # The first CR or LF before the limit (the limit itself when there is none).
+        j = buf.find(b"\r", start, limit)
+        if j < 0:
+            j = limit
+        lf = buf.find(b"\n", start, j)
+        if lf >= 0:
+            j = lf
         continued = self._continuing
         if j - start > cap:
             # No terminator within the cap: cut here, the rest follows.
-            raw = self._take(start + cap)
             self._continuing = True
-            return Frame(
-                FrameKind.LINE,
-                raw,
-                raw[start:],
+            return _new_frame(
+                _LINE,
+                buf[pos : start + cap],
+                buf[start : start + cap],
                 truncated=True,
                 continued=continued,
                 length_mismatch=length_mismatch,
@@ -210,189 +359,179 @@ class Framer:
         if j >= size:
             if not final:
                 raise _Wait
-            raw = self._take(size)
             self._continuing = False
-            return Frame(
-                FrameKind.LINE,
-                raw,
-                raw[start:],
+            return _new_frame(
+                _LINE,
+                buf[pos:],
+                buf[start:],
                 continued=continued,
                 unterminated=True,
                 length_mismatch=length_mismatch,
             )
-        end = self._terminator_end(j, final)
-        raw = self._take(end)
+        end = _terminator_end(buf, j, final)
         self._continuing = False
-        return Frame(
-            FrameKind.LINE,
-            raw,
-            raw[start:j],
+        return _new_frame(
+            _LINE,
+            buf[pos:end],
+            buf[start:j],
             continued=continued,
             length_mismatch=length_mismatch,
         )
 
-    def _terminator_end(self, j: int, final: bool) -> int:
-        """Index just past the terminator starting at ``j`` (CR LF, CR or LF)."""
-        buf = self._buf
-        if buf[j] == LF:
-            return j + 1
-        if j + 1 < len(buf):
-            return j + 2 if buf[j + 1] == LF else j + 1
-        if final:
-            return j + 1
-        raise _Wait  # a CR at the end: wait to see whether an LF follows
-
-    def _recv_frame(self, start: int, final: bool) -> Frame | object:
+    def _recv_frame(
+        self, buf: bytes, pos: int, start: int, final: bool, head: re.Match[bytes] | None = None
+    ) -> Frame | object:
         """A length-delimited recv frame, or a reason to fall back to line reading:
         ``_BY_LINE`` (the form without a length) or ``_MISMATCH`` (a bad header or
-        a length that does not match the bytes)."""
-        buf = self._buf
-        size = len(buf)
-        p = start + len(RECV_MARKER)
-
-        connect_id, p = self._digits(p, final)
-        if connect_id is None or p >= size or buf[p] != COMMA:
-            if p >= size and not final:
-                raise _Wait
-            return _MISMATCH
-        p += 1
-        if p >= size:
-            if final:
+        a length that does not match the bytes). ``head`` is the header when it has
+        already been matched (groups 1 and 2 as in ``_RECV_HEAD``)."""
+        pending = self._pending_recv
+        if pending is not None and pending.at == self._offset + start:
+            # The same URC as on the last feed, with more bytes: go on where it stopped.
+            self._pending_recv = None
+            return self._try_candidates(
+                buf,
+                pos,
+                start,
+                final,
+                pending.connect_id,
+                pending.length,
+                pending.candidates,
+                pending.next_index,
+            )
+        if head is None:
+            p = start + len(RECV_MARKER)
+            head = _RECV_HEAD.match(buf, p)
+            if head is None:
+                if _RECV_NO_LENGTH.match(buf, p):
+                    return _BY_LINE
+                if not final and _RECV_HEAD_SO_FAR.fullmatch(buf, p):
+                    raise _Wait
                 return _MISMATCH
-            raise _Wait
-        if buf[p] in (QUOTE, SPACE):
-            # The form without <current_recv_length> (§2.4.2): read by line.
-            return _BY_LINE
-        length, p = self._digits(p, final)
-        if length is None or p >= size or buf[p] != COMMA:
-            if p >= size and not final:
-                raise _Wait
-            return _MISMATCH
+        length = int(head[2])
         if length < 1 or length > MAX_RECV_LENGTH:
             return _MISMATCH
-        data_start = p + 1
+        connect_id = int(head[1])
+        data_start = head.end()
+        size = len(buf)
 
-        ra = self._match_remote_address(data_start, final)
+        # The common case first: text <data>, quoted or not, right after the length.
+        # Of all the candidates below it ends first, so until its terminator has
+        # arrived nothing can be decided; and once it has, no remote address can be
+        # read across it, so when it fits it is the answer.
+        if data_start < size:
+            quoted = buf[data_start] == QUOTE
+            content = data_start + 1 if quoted else data_start
+            end = content + length
+            close = end + 1 if quoted else end
+            if close >= size:
+                if not final:
+                    self._wait_until = self._offset + close + 1
+                    raise _Wait
+            elif close + 1 < size and (not quoted or buf[end] == QUOTE) and buf[close] in (CR, LF):
+                frame_end = close + 2 if buf[close] == CR and buf[close + 1] == LF else close + 1
+                return _new_frame(
+                    _RECV,
+                    buf[pos:frame_end],
+                    buf[start:close],
+                    payload=buf[content:end],
+                    recv=_new_recv_header(connect_id, length, None, None, False, quoted),
+                )
+        elif not final:
+            raise _Wait
+
         bases: list[tuple[int, str | None, int | None]] = [(data_start, None, None)]
+        ra = _match_remote_address(buf, data_start, final)
         if ra is not None:
             bases.append(ra)
-
-        candidates: list[tuple[int, int, bool, bool, str | None, int | None]] = []
+        candidates: list[_Candidate] = []
         for base, ip, port in bases:
             if base >= size:
                 if not final:
                     raise _Wait
                 continue
             quoted = buf[base] == QUOTE
-            content = base + (1 if quoted else 0)
-            for hex_payload in (False, True):
-                n = length * 2 if hex_payload else length
-                end = content + n
-                candidates.append((end, content, hex_payload, quoted, ip, port))
-        candidates.sort(key=lambda c: (c[0], c[2]))
+            content = (base + 1 if quoted else base) - start
+            candidates.append((content + length, False, content, quoted, ip, port))
+            candidates.append((content + 2 * length, True, content, quoted, ip, port))
+        if len(candidates) > 2:
+            candidates.sort()  # never a tie on (end, hex_payload): nothing further is compared
+        return self._try_candidates(buf, pos, start, final, connect_id, length, candidates, 0)
 
-        for end, content, hex_payload, quoted, ip, port in candidates:
-            close = end + (1 if quoted else 0)  # index of the terminator
+    def _try_candidates(
+        self,
+        buf: bytes,
+        pos: int,
+        start: int,
+        final: bool,
+        connect_id: int,
+        length: int,
+        candidates: list[_Candidate],
+        first: int,
+    ) -> Frame | object:
+        """Try the ways <data> may end, in order, from ``first``; the first that fits
+        its bytes makes the frame. When one runs past the bytes so far, keep what was
+        read and wait."""
+        size = len(buf)
+        for index in range(first, len(candidates)):
+            end, hex_payload, content, quoted, ip, port = candidates[index]
+            end += start
+            content += start
+            close = end + 1 if quoted else end  # index of the terminator
             if close >= size:
                 if final:
                     continue
+                self._wait_until = self._offset + close + 1
+                self._pending_recv = _RecvProgress(
+                    self._offset + start, connect_id, length, candidates, index
+                )
                 raise _Wait
             if quoted and buf[end] != QUOTE:
                 continue
             if buf[close] not in (CR, LF):
                 continue
-            if hex_payload and not all(b in _HEXDIGITS for b in buf[content:end]):
+            if hex_payload and _HEX_DIGITS.fullmatch(buf, content, end) is None:
                 continue
-            frame_end = self._terminator_end(close, final)
-            raw = self._take(frame_end)
-            header = RecvHeader(
-                connect_id=connect_id,
-                current_recv_length=length,
-                recv_ip=ip,
-                recv_port=port,
-                hex_payload=hex_payload,
-                quoted=quoted,
-            )
-            return Frame(
-                FrameKind.RECV,
-                raw,
-                raw[start:close],
-                payload=raw[content:end],
-                recv=header,
+            try:
+                frame_end = _terminator_end(buf, close, final)
+            except _Wait:
+                self._pending_recv = _RecvProgress(
+                    self._offset + start, connect_id, length, candidates, index
+                )
+                raise
+            return _new_frame(
+                _RECV,
+                buf[pos:frame_end],
+                buf[start:close],
+                payload=buf[content:end],
+                recv=_new_recv_header(connect_id, length, ip, port, hex_payload, quoted),
             )
         return _MISMATCH
 
-    def _digits(self, p: int, final: bool) -> tuple[int | None, int]:
-        buf = self._buf
-        size = len(buf)
-        q = p
-        while q < size and 0x30 <= buf[q] <= 0x39 and q - p < 6:
-            q += 1
-        if q == p:
-            return None, p
-        if q >= size and not final:
-            raise _Wait
-        return int(buf[p:q]), q
 
-    def _match_remote_address(
-        self, p: int, final: bool
-    ) -> tuple[int, str | None, int | None] | None:
-        """Match ``[ ]"<recv_ip>",[ ]<recv_port>,`` at ``p`` (chapter 4 shows a stray space)."""
-        buf = self._buf
-        size = len(buf)
+def _terminator_end(buf: bytes, j: int, final: bool) -> int:
+    """Index just past the terminator starting at ``j`` (CR LF, CR or LF)."""
+    if buf[j] == LF:
+        return j + 1
+    if j + 1 < len(buf):
+        return j + 2 if buf[j + 1] == LF else j + 1
+    if final:
+        return j + 1
+    raise _Wait  # a CR at the end: wait to see whether an LF follows
 
-        def need(q: int) -> bool:
-            if q < size:
-                return True
-            if final:
-                return False
-            raise _Wait
 
-        q = p
-        if not need(q):
-            return None
-        if buf[q] == SPACE:
-            q += 1
-            if not need(q):
-                return None
-        if buf[q] != QUOTE:
-            return None
-        q += 1
-        ip_start = q
-        while True:
-            if not need(q):
-                return None
-            b = buf[q]
-            if b == QUOTE:
-                break
-            if (
-                b in (CR, LF)
-                or q - ip_start >= _MAX_RA_IP
-                or not (b == 0x2E or b == 0x3A or b in _HEXDIGITS)
-            ):
-                return None
-            q += 1
-        ip = bytes(buf[ip_start:q]).decode("ascii")
-        if not ip:
-            return None
-        q += 1
-        if not need(q) or buf[q] != COMMA:
-            return None
-        q += 1
-        if not need(q):
-            return None
-        if buf[q] == SPACE:
-            q += 1
-        port_start = q
-        while True:
-            if not need(q):
-                return None
-            if not 0x30 <= buf[q] <= 0x39:
-                break
-            q += 1
-            if q - port_start > 5:
-                return None
-        if q == port_start or buf[q] != COMMA:
-            return None
-        port = int(buf[port_start:q])
-        return q + 1, ip, port
+def _match_remote_address(
+    buf: bytes, p: int, final: bool
+) -> tuple[int, str | None, int | None] | None:
+    """Match ``[ ]"<recv_ip>",[ ]<recv_port>,`` at ``p``: the index after it, the
+    address and the port; None when it is not there; wait when it may yet be."""
+    m = _REMOTE_ADDRESS.match(buf, p)
+    if m is not None:
+        return m.end(), m[1].decode("ascii"), int(m[2])
+    if (
+        not final
+        and len(buf) - p < _MAX_RA_LENGTH
+        and _REMOTE_ADDRESS_SO_FAR.fullmatch(buf, p) is not None
+    ):
+        raise _Wait
+    return None
