@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import FrozenInstanceError, fields, replace
+from dataclasses import fields, replace
 from functools import cache
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -523,17 +522,11 @@ def test_field_split_fast_path_matches_split_fields(body: str) -> None:
     assert got == expected
 
 
-def test_the_framers_frames_are_ordinary_frozen_frames() -> None:
-    # The framer builds its frames without Frame.__init__ (see _quick_constructor).
+def test_the_framers_frames_are_ordinary_frames() -> None:
     frames = [f for feed in _frames_by_feed(STREAM + _generated()[:20_000], []) for f in feed]
     assert {type(f) for f in frames} == {Frame}
     assert {type(f.recv) for f in frames if f.kind is FrameKind.RECV} == {RecvHeader}
     for frame in frames:
         copy = Frame(**{f.name: getattr(frame, f.name) for f in fields(frame)})
-        assert frame == copy and hash(frame) == hash(copy) and repr(frame) == repr(copy)
+        assert frame == copy and repr(frame) == repr(copy)
         assert replace(frame) == frame
-        with pytest.raises(FrozenInstanceError):
-            frame.raw = b""  # type: ignore[misc]
-    header = next(f.recv for f in frames if f.recv is not None)
-    with pytest.raises(FrozenInstanceError):
-        header.connect_id = 9  # type: ignore[misc]
