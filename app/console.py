@@ -24,6 +24,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
@@ -117,6 +118,7 @@ class QitermApp(App[None]):
         self.link = worker or SerialWorker(url, baudrate, recorder=capture)
         self._unsubscribe: Callable[[], None] | None = None
         self._data_source = "cmdline"
+        self._counters_dirty = False
         self._last_poll = 0.0
         self._pending: set[asyncio.Task[Any]] = set()
         #: Defaults for the forms (the first-run demo peers fill these).
@@ -135,22 +137,27 @@ class QitermApp(App[None]):
                 with TabbedContent(id="tabs"):
                     with TabPane("Send", id="tab-send"):
                         yield SendComposer(id="composer")
+                    # The hidden tabs mount after the first frame (a faster start).
                     with TabPane("Ping", id="tab-ping"):
-                        yield PingForm(host=self.demo.get("ping_host", ""), id="ping")
+                        yield Lazy(PingForm(host=self.demo.get("ping_host", ""), id="ping"))
                     with TabPane("NTP", id="tab-ntp"):
-                        yield NtpForm(
-                            server=self.demo.get("ntp_server", ""),
-                            port=self.demo.get("ntp_port", 123),
-                            id="ntp",
+                        yield Lazy(
+                            NtpForm(
+                                server=self.demo.get("ntp_server", ""),
+                                port=self.demo.get("ntp_port", 123),
+                                id="ntp",
+                            )
                         )
                     with TabPane("DNS", id="tab-dns"):
-                        yield DnsForm(
-                            hostname=self.demo.get("dns_name", ""),
-                            primary=self.demo.get("dns_server", ""),
-                            id="dns",
+                        yield Lazy(
+                            DnsForm(
+                                hostname=self.demo.get("dns_name", ""),
+                                primary=self.demo.get("dns_server", ""),
+                                id="dns",
+                            )
                         )
                     with TabPane("History", id="tab-history"):
-                        yield SendHistory(id="history")
+                        yield Lazy(SendHistory(id="history"))
             with Vertical(id="right"):
                 yield Input(placeholder="search the log (regex); Enter: next", id="search")
                 yield EventLog(self.journal, id="log")
@@ -205,6 +212,9 @@ class QitermApp(App[None]):
         if Changed.SOCKETS in changed:
             self.query_one(SocketTable).show(self.state)
             self.query_one(SendComposer).update_targets(self.state)
+            self._counters_dirty = False
+        elif Changed.COUNTERS in changed:
+            self._counters_dirty = True  # redrawn by _tick, at most 4 times a second
         if Changed.STATUS in changed:
             self._show_status()
             self.query_one(CommandLine).send_hex = self.state.send_hex
@@ -295,6 +305,9 @@ class QitermApp(App[None]):
         return label
 
     def _tick(self) -> None:
+        if self._counters_dirty:
+            self._counters_dirty = False
+            self.query_one(SocketTable).show(self.state)
         if self.state.link is not None and self.state.link.retry_at is not None:
             self._show_status()
         now = time.monotonic()

@@ -40,7 +40,8 @@ CONNECT_IDS = range(5)
 
 
 class Changed(Enum):
-    SOCKETS = "sockets"
+    SOCKETS = "sockets"  # a row came, went, or changed state
+    COUNTERS = "counters"  # only byte counts moved (a flood: redraw them lazily)
     STATUS = "status"
     DATA_MODE = "data_mode"
 
@@ -145,7 +146,7 @@ class ModuleState:
         if isinstance(item, DisplayDropped):
             for cid, size in item.recv_bytes.items():
                 self.row(cid).bytes_received += size
-            return {Changed.SOCKETS} if item.recv_bytes else set()
+            return {Changed.COUNTERS} if item.recv_bytes else set()
         if isinstance(item, ModuleRebooted):
             self.reboots += 1
             self.sockets.clear()
@@ -241,9 +242,10 @@ class ModuleState:
             )
             return {Changed.SOCKETS}
         if isinstance(event, ev.QiUrcRecv):
+            known = event.connect_id in self.sockets
             row = self.row(event.connect_id)
             row.bytes_received += len(event.payload(self.recv_hex))
-            return {Changed.SOCKETS}
+            return {Changed.COUNTERS} if known else {Changed.SOCKETS}
         if isinstance(event, ev.IpAddress):
             self.ip = event.address
             return {Changed.STATUS}
@@ -297,7 +299,7 @@ class ModuleState:
                 # Data mode: what was typed after '>' (hex digits count half).
                 count = written // 2 if self.send_hex else written
             self.row(cid).bytes_sent += count
-            return {Changed.SOCKETS}
+            return {Changed.COUNTERS}
         return set()
 
     def _replace_rows(self, lines: list[ev.Event], only: int | None) -> set[Changed]:

@@ -19,6 +19,7 @@ from app.console import QitermApp
 from app.sim import registry
 from tests.consolekit import log_texts, ready, show_tab, type_into, until
 from widgets.dialogs import FilterDialog, NoteDialog, OpenSocketDialog
+from widgets.eventlog import EventLog
 
 
 @pytest.fixture(autouse=True)
@@ -34,10 +35,15 @@ def snap_app() -> Iterator[QitermApp]:
 
 
 async def settled(pilot: Pilot[Any]) -> None:
-    await ready(pilot)
-    for field in pilot.app.query(Input):
+    app = await ready(pilot)
+    for field in app.query(Input):
         field.cursor_blink = False  # a blinking cursor would make screens differ
-    await pilot.pause(0.1)
+    log_ = app.query_one(EventLog)
+    # Every line is in and the log has scrolled to the newest one.
+    await until(pilot, lambda: log_.virtual_size.height == len(app.journal.view))
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.2)
+    await until(pilot, lambda: log_.scroll_y == log_.max_scroll_y)
 
 
 def test_main_screen(snap_compare: Any, snap_app: QitermApp) -> None:

@@ -48,13 +48,18 @@ def hint_for(line: str, *, send_hex: bool | None = None) -> Text:
             f"{parsed.display_name}: not in qiterm's catalog; it is sent as typed.", "yellow"
         )
     forms = [f for f in spec.forms if f.form is parsed.form] or list(spec.forms)
+    syntax = "  |  ".join(f.syntax for f in forms[:3])
+    problem = check_line(text, send_hex=send_hex)
+    if problem and (text.endswith((")", '"')) or text[-1:].isdigit() or text.endswith("?")):
+        # One line (a fixed height keeps typing from re-laying out the screen):
+        # what is wrong first, the syntax after it.
+        out = Text(f"✗ {problem}", "bold red")
+        out.append(f"  ·  {syntax}", "dim")
+        return out
     out = Text()
     out.append(f"{spec.command} ", "bold")
     out.append(f"§{spec.chapter} {spec.title}: ", "dim")
-    out.append("  |  ".join(f.syntax for f in forms[:3]))
-    problem = check_line(text, send_hex=send_hex)
-    if problem and (text.endswith((")", '"')) or text[-1:].isdigit() or text.endswith("?")):
-        out.append(f"\n✗ {problem}", "bold red")
+    out.append(syntax)
     return out
 
 
@@ -92,7 +97,8 @@ class AtInput(Input):
 class CommandLine(Vertical):
     DEFAULT_CSS = """
     CommandLine { height: auto; }
-    CommandLine > Label { height: auto; max-height: 2; padding: 0 1; }
+    /* Fixed sizes: the hint changes on every key without a screen layout. */
+    CommandLine > Label { height: 1; width: 1fr; padding: 0 1; }
     CommandLine.-datamode AtInput { border: tall $error; }
     """
 
@@ -123,16 +129,19 @@ class CommandLine(Vertical):
             inp.value = ""
             inp.placeholder = "payload (escapes \\r \\n \\xNN): Ctrl+Z sends, Esc cancels"
             self.query_one("#hint", Label).update(
-                Text("DATA MODE: the module takes what you type as payload.", "bold red")
+                Text("DATA MODE: the module takes what you type as payload.", "bold red"),
+                layout=False,
             )
         else:
             inp.placeholder = "AT command, e.g. ATI"
-            self.query_one("#hint", Label).update(hint_for(inp.value))
+            self.query_one("#hint", Label).update(hint_for(inp.value), layout=False)
 
     @on(Input.Changed, "#at-input")
     def _changed(self, event: Input.Changed) -> None:
         if not self.data_mode:
-            self.query_one("#hint", Label).update(hint_for(event.value, send_hex=self.send_hex))
+            self.query_one("#hint", Label).update(
+                hint_for(event.value, send_hex=self.send_hex), layout=False
+            )
 
     @on(Input.Submitted, "#at-input")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -50,7 +50,7 @@ class SendComposer(Vertical):
     SendComposer #format { width: 12; }
     SendComposer #rai { width: 14; }
     SendComposer #data { width: 1fr; }
-    SendComposer #count { width: auto; padding: 0 1; }
+    SendComposer #count { width: 12; padding: 0 1; }
     SendComposer #send-status { height: auto; padding: 0 1; }
     SendComposer .udp { display: none; }
     SendComposer.-udp .udp { display: block; }
@@ -78,6 +78,7 @@ class SendComposer(Vertical):
         self.send_hex = False
         self.history: list[SendRecord] = []
         self._targets: list[tuple[int, str]] = []
+        self._udp: set[int] = set()
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -121,8 +122,11 @@ class SendComposer(Vertical):
             for cid, row in sorted(state.sockets.items())
             if row.service_type != "TCP LISTENER"
         ]
+        udp = {cid for cid, row in state.sockets.items() if row.service_type == "UDP SERVICE"}
+        if (targets, udp, state.send_hex) == (self._targets, self._udp, self.send_hex):
+            return  # nothing the composer shows has changed
         self.send_hex = state.send_hex
-        self._udp = {cid for cid, row in state.sockets.items() if row.service_type == "UDP SERVICE"}
+        self._udp = udp
         if targets != self._targets:
             self._targets = targets
             select = self.query_one("#target", Select)
@@ -159,7 +163,7 @@ class SendComposer(Vertical):
         return value if isinstance(value, int) else None
 
     def _refresh_udp(self) -> None:
-        self.set_class(self.target in getattr(self, "_udp", set()), "-udp")
+        self.set_class(self.target in self._udp, "-udp")
 
     def payload(self) -> bytes:
         """The bytes typed, or PayloadError."""
@@ -171,11 +175,11 @@ class SendComposer(Vertical):
         try:
             size = len(self.payload())
         except PayloadError as exc:
-            label.update(Text("bad input", style="bold red"))
+            label.update(Text("bad input", style="bold red"), layout=False)
             label.tooltip = str(exc)
             return
         style = "bold red" if size > limit else ""
-        label.update(Text(f"{size}/{limit} B", style=style))
+        label.update(Text(f"{size}/{limit} B", style=style), layout=False)
         label.tooltip = f"§2.3.4: at most {limit} bytes while the send format is " + (
             "hex" if self.send_hex else "text"
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -60,6 +61,8 @@ LIGHT: dict[Category, str] = {
     Category.MARKER: "bold reverse #7a5c00",
 }
 ARROWS = {"tx": "→", "rx": "←", "app": "·"}
+#: How often a growing log applies its new size (and follows the newest line).
+GROWTH_HZ = 5
 
 
 def stamp(wall: float) -> str:
@@ -145,10 +148,11 @@ class EventLog(ScrollView, can_focus=True):
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.journal = journal
-        self._cache: LRUCache[tuple[int, LineView, bool, bool, float | None], Strip] = LRUCache(
-            2048
+        self._cache: LRUCache[tuple[int, LineView, bool, bool, float | None, int], Strip] = (
+            LRUCache(2048)
         )
         self._width = 0
+        self._growth_pending = False
         self.match_index: int | None = None
         #: The session's start: relative timestamps count from here.
         self.origin = time.time()
@@ -164,17 +168,48 @@ class EventLog(ScrollView, can_focus=True):
     # -- content changes ----------------------------------------------------------
 
     def entries_added(self) -> None:
-        """The journal grew (or was trimmed): resize, keep the reader's place."""
+        """The journal grew (or was trimmed). The new size is applied at most
+        ``GROWTH_HZ`` times a second: under a flood that is what keeps the console
+        answering keys (each size change used to mean a full-screen layout)."""
         dropped = self.journal.take_dropped()
-        if dropped and self.match_index is not None:
-            self.match_index = max(0, self.match_index - dropped)
-        self._grow_width(self.journal.view[-50:])
-        self.virtual_size = Size(self._width, len(self.journal.view))
+        if dropped:
+            if self.match_index is not None:
+                self.match_index = max(0, self.match_index - dropped)
+            if not self.following:
+                self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
+        if not self.is_mounted:
+            self._apply_growth()  # before mounting there are no timers: apply at once
+        elif not self._growth_pending:
+            self._growth_pending = True
+            self.set_timer(1 / GROWTH_HZ, self._apply_growth)
+
+    def _apply_growth(self) -> None:
+        self._growth_pending = False
+        self._grow_width(self.journal.view[-200:])
+        self._set_virtual_size(Size(self._width, len(self.journal.view)))
         if self.following:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
-        elif dropped:
-            self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
+            self._follow_end()
         self.refresh()
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Change the virtual size; a layout only when a scroll bar appears or goes
+        (otherwise the scroll bars are told directly, and only this widget repaints)."""
+        old = self.virtual_size
+        if size == old:
+            return
+        region = self.scrollable_content_region
+        bars_before = (old.height > region.height, old.width > region.width)
+        bars_after = (size.height > region.height, size.width > region.width)
+        if bars_before != bars_after or not self.is_mounted:
+            self.virtual_size = size
+            return
+        self.set_reactive(EventLog.virtual_size, size)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = size.height
+            self.vertical_scrollbar.refresh()
+        if self.show_horizontal_scrollbar:
+            self.horizontal_scrollbar.window_virtual_size = size.width
+            self.horizontal_scrollbar.refresh()
 
     def reset(self) -> None:
         """The filter changed: the whole view is new."""
@@ -184,8 +219,30 @@ class EventLog(ScrollView, can_focus=True):
         self.match_index = None
         self.virtual_size = Size(self._width, len(self.journal.view))
         if self.following:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._follow_end()
         self.refresh()
+
+    def _follow_end(self) -> None:
+        """Scroll to the newest line now, and again once the new size is laid out
+        (until then the end is where the old size put it). ``force``: a scroll bar
+        that has just become needed is only shown after the next layout, and until
+        then Textual would refuse to scroll."""
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        self.call_after_refresh(self._scroll_to_end_if_following)
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # A layout changed the window (first layout, a scroll bar came, the terminal
+        # was resized): the end moved, so a following log goes there again.
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        if self.following:
+            self.call_after_refresh(self._scroll_to_end_if_following)
+        return resized
+
+    def _scroll_to_end_if_following(self) -> None:
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def _grow_width(self, entries: list[LogEntry]) -> None:
         for e in entries:
@@ -206,12 +263,40 @@ class EventLog(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width, len(self.journal.view))
         self.refresh()
 
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        # Scrolling up stops following; reaching the end resumes it.
-        if new < old and not self.is_vertical_scroll_end:
-            self.following = False
-        elif self.is_vertical_scroll_end:
+    # A person scrolling up stops following; scrolling back to the end resumes it.
+    # (Decided from what the person did, not from scroll positions, which layout
+    # changes also move.)
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.following = False
+        super()._on_mouse_scroll_up(event)
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        super()._on_mouse_scroll_down(event)
+        self.call_after_refresh(self._resume_at_end)
+
+    def action_scroll_up(self) -> None:
+        self.following = False
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self.following = False
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self.following = False
+        super().action_scroll_home()
+
+    def action_scroll_down(self) -> None:
+        super().action_scroll_down()
+        self.call_after_refresh(self._resume_at_end)
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self.call_after_refresh(self._resume_at_end)
+
+    def _resume_at_end(self) -> None:
+        if self.is_vertical_scroll_end:
             self.following = True
 
     def action_follow(self) -> None:
@@ -247,10 +332,13 @@ class EventLog(ScrollView, can_focus=True):
         dark = self.app.current_theme.dark if self.app.current_theme else True
         match = index == self.match_index
         previous = view[index - 1].wall if index > 0 and self.view.stamps == "delta" else None
-        key = (entry.seq, self.view, dark, match, previous)
+        # Render only what can be seen: a 1 KiB payload line is cut to the window.
+        reach = scroll_x + width
+        key = (entry.seq, self.view, dark, match, previous, reach)
         strip = self._cache.get(key)
         if strip is None:
             text = self.render_text(entry, dark=dark, match=match, previous=previous)
+            text.truncate(reach)
             text.stylize(Style(bgcolor=style.bgcolor))
             strip = Strip(text.render(self.app.console), text.cell_len)
             self._cache[key] = strip

@@ -53,6 +53,11 @@ class SocketTable(DataTable[Text | str]):
         Binding("a", "app.query_acked", "Acked?", show=False),
     ]
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys: list[str] = []
+        self._shown: dict[str, tuple[Text | str, ...]] = {}
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
@@ -60,11 +65,24 @@ class SocketTable(DataTable[Text | str]):
             self.add_column(name, key=name)
 
     def show(self, state: ModuleState) -> None:
+        """Show ``state``'s rows: cells are updated in place when the same sockets
+        are there (cheap under a flood), the table is rebuilt when rows come or go."""
+        rows = {str(cid): cells(state.sockets[cid]) for cid in sorted(state.sockets)}
+        if list(rows) == self._keys:
+            for key, row in rows.items():
+                old = self._shown.get(key)
+                for column, (name, value) in enumerate(zip(COLUMNS, row, strict=True)):
+                    if old is None or str(old[column]) != str(value):
+                        self.update_cell(key, name, value)
+            self._shown = rows
+            return
         selected = self.selected_id
         self.clear()
-        for cid in sorted(state.sockets):
-            self.add_row(*cells(state.sockets[cid]), key=str(cid))
-        if selected is not None and str(selected) in {str(c) for c in state.sockets}:
+        for key, row in rows.items():
+            self.add_row(*row, key=key)
+        self._keys = list(rows)
+        self._shown = rows
+        if selected is not None and str(selected) in rows:
             self.move_cursor(row=self.get_row_index(str(selected)))
 
     @property

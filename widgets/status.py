@@ -65,10 +65,11 @@ class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar {
         height: 1;
+        width: 1fr;
         background: $panel;
         color: $foreground;
     }
     """
 
     def show(self, state: ModuleState, polling: str = "", port_label: str | None = None) -> None:
-        self.update(status_text(state, polling=polling, port_label=port_label))
+        self.update(status_text(state, polling=polling, port_label=port_label), layout=False)
