@@ -149,7 +149,9 @@ async def test_open_dialog_opens_each_service_type(
         else:
             cid = await open_socket(pilot, service, "127.0.0.1", None, free_port())
         row = app.state.sockets[cid]
-        assert row.service_type == service and row.local_port > 0
+        # The real local port comes with the next QISTATE poll (0.5 s here).
+        await until(pilot, lambda: app.state.sockets[cid].local_port > 0)
+        assert row.service_type == service
         table = app.query_one(SocketTable)
         assert table.row_count == 1
         assert "Connected" in str(table.get_row_at(0)[5])

@@ -593,16 +593,23 @@ def test_overlong_command_line_is_refused_not_buffered(sim: Sim) -> None:
     assert at.lines("AT") == ["OK"]
 
 
-def test_urcs_wait_while_in_data_mode(sim: Sim, peers: Peers) -> None:
+def test_urcs_wait_while_in_data_mode(sim: Sim) -> None:
     at, _ = sim
-    tcp_open(at, peers)
-    at.ok('AT+QISEND=0,4,"ping"')
-    at.command("AT+QISEND=0")  # in data mode before the echo comes back
-    time.sleep(0.2)
-    assert at.quiet(0.1) == []  # the recv URC is held, not printed into the prompt
-    at.write(b"pong\x1a")
-    texts = [e.text for e in at.events_until(lambda evs: len(evs) >= 3)]
-    assert texts == ["OK", "SEND OK", '+QIURC: "recv",0,4,"ping"']
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        at.ok(f'AT+QIOPEN=0,0,"TCP","127.0.0.1",{server.getsockname()[1]},0,1')
+        at.expect(r"\+QIOPEN: 0,0")
+        conn, _ = server.accept()
+        with conn:
+            assert [e.text for e in at.command("AT+QISEND=0")] == [">"]
+            conn.sendall(b"ping")  # data arrives while the module is in data mode
+            time.sleep(0.3)
+            assert at.quiet(0.1) == []  # the recv URC is held, not printed into the prompt
+            at.write(b"pong\x1a")
+            texts = [e.text for e in at.events_until(lambda evs: len(evs) >= 3)]
+            assert texts == ["OK", "SEND OK", '+QIURC: "recv",0,4,"ping"']
+            assert conn.recv(10) == b"pong"
 
 
 def test_flow_control_bounds_memory_and_loses_nothing() -> None:
