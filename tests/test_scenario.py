@@ -580,5 +580,5 @@ def test_ctrl_c_cancels_the_run_and_still_prints_the_summary(tmp_path: Path) -> 
             proc.kill()
             proc.wait(5)
     assert proc.returncode == 130, out + err
-    assert "cancelled at step" in out
+    assert "cancelled" in out  # "at step N/M" when a step was running, else "after N s"
     assert "Traceback" not in out + err
