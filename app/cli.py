@@ -43,14 +43,31 @@ def main() -> None:
     "Default: the built-in simulated module.",
 )
 @click.option(
-    "-b", "--baud", "baud", default=115200, show_default=True, type=int, help="Baud rate."
+    "-b",
+    "--baud",
+    "baud",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Baud rate (default: the profile's, else 115200).",
 )
 @click.option(
     "--log",
     "log_path",
     default=None,
     type=click.Path(dir_okay=False),
-    help="Capture file (JSON Lines). Default: a timestamped file in the user log directory.",
+    help="Capture file (JSON Lines). Default: a timestamped file in the profile's log "
+    "folder or the user log directory.",
+)
+@click.option(
+    "--profile",
+    "profile",
+    default=None,
+    metavar="NAME|PATH",
+    help="Device profile (TOML): NAME reads <config dir>/qiterm/profiles/NAME.toml. "
+    'Default: the profile named "default" when it exists. -p and -b win over it.',
+)
+@click.option(
+    "--pick", is_flag=True, help="Choose the port from a list (serial ports, the simulator)."
 )
 @click.option(
     "--no-peers",
@@ -64,13 +81,27 @@ def main() -> None:
     help="Show (or not) the welcome panel; by default it shows on the first start only.",
 )
 def console(
-    port: str | None, baud: int, log_path: str | None, no_peers: bool, welcome: bool | None
+    port: str | None,
+    baud: int | None,
+    log_path: str | None,
+    profile: str | None,
+    pick: bool,
+    no_peers: bool,
+    welcome: bool | None,
 ) -> None:
     """Open the console (the default)."""
     from app.launch import run_console
 
     sys.exit(
-        run_console(port=port, baud=baud, log_path=log_path, peers=not no_peers, welcome=welcome)
+        run_console(
+            port=port,
+            baud=baud,
+            log_path=log_path,
+            peers=not no_peers,
+            welcome=welcome,
+            profile=profile,
+            pick=pick,
+        )
     )
 
 

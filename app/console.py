@@ -25,14 +25,18 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
-from textual.screen import Screen
-from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
+from app.demo import Demo, is_builtin_simulator
 from app.journal import Category, Journal, LogEntry, entries_for
 from app.link.results import CommandResult, LinkEvent, Outcome, Rx
 from app.link.worker import SerialWorker
+from app.macros import Macro, key_conflicts, macro_script, parse_key_or_none
 from app.payload import PayloadError, parse_text
+from app.ports import PortChoice, RecentPorts, list_ports
+from app.profile import LoadedProfile, Profile, profile_path, save_profile
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.catalog import ParamError
@@ -49,6 +53,8 @@ from widgets.dialogs import (
 )
 from widgets.eventlog import PAYLOAD_MODES, STAMP_MODES, EventLog
 from widgets.forms import DnsForm, NtpForm, PingForm
+from widgets.macros import MacroBar, MacroEditor
+from widgets.picker import PortPicker
 from widgets.sockets import SocketTable
 from widgets.status import StatusBar
 from widgets.welcome import WelcomeScreen
@@ -100,6 +106,11 @@ class QitermApp(App[None]):
         welcome: bool = False,
         port_label: str | None = None,
         script_variables: dict[str, str] | None = None,
+        profile: LoadedProfile | None = None,
+        demo_handle: Demo | None = None,
+        peers: bool = True,
+        recent: RecentPorts | None = None,
+        port_lister: Callable[[list[str]], list[PortChoice]] = list_ports,
     ) -> None:
         super().__init__()
         self.url = url
@@ -110,19 +121,36 @@ class QitermApp(App[None]):
         self.port_label = port_label
         #: ``${NAME}`` values for scenario scripts played here (the demo peers').
         self.script_variables = script_variables or {}
+        loaded = profile or LoadedProfile(Profile())
+        #: The device profile (defaults when none was given) and where it saves.
+        self.profile = loaded.profile
+        self.profile_file = loaded.path
+        self.profile_problems = list(loaded.problems)
+        #: The keys the profile file set (the others are defaults, not choices).
+        self.profile_given = loaded.given
+        #: The demo peers qiterm runs for the built-in simulator (stopped on exit
+        #: by whoever started the app; replaced when the port changes).
+        self.demo_handle = demo_handle
+        #: Start demo peers when switching to the built-in simulator.
+        self.peers_enabled = peers
+        self.recent = recent
+        self.port_lister = port_lister
+        self._macro_keys: dict[int, str] = {}
+        self.macros: list[Macro] = []
         self._script_cancel: threading.Event | None = None
         self._script_progress = ""
         self.journal = Journal(journal_size)
         self.poll_interval = poll_interval
         self.polling = poll_interval > 0
-        self.link = worker or SerialWorker(url, baudrate, recorder=capture)
+        self.link = worker or self._new_worker(url, baudrate)
         self._unsubscribe: Callable[[], None] | None = None
         self._data_source = "cmdline"
         self._counters_dirty = False
         self._last_poll = 0.0
         self._pending: set[asyncio.Task[Any]] = set()
-        #: Defaults for the forms (the first-run demo peers fill these).
-        self.demo = demo or {}
+        #: Defaults for the forms: the profile's favourites, and on the built-in
+        #: simulator the demo peers' addresses (which win: they are what answers).
+        self.demo = {**self.profile.favourites.form_defaults(), **(demo or {})}
         #: The demo peers, one line each (welcome panel), when qiterm started them.
         self.peers_info = peers_info or []
         self.show_welcome_at_start = welcome and bool(self.peers_info)
@@ -130,6 +158,9 @@ class QitermApp(App[None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        # Kept so a port switch can re-fill them, mounted or not yet (Lazy).
+        self._forms = (PingForm(id="ping"), NtpForm(id="ntp"), DnsForm(id="dns"))
+        self._prefill_forms()
         yield StatusBar(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -139,28 +170,17 @@ class QitermApp(App[None]):
                         yield SendComposer(id="composer")
                     # The hidden tabs mount after the first frame (a faster start).
                     with TabPane("Ping", id="tab-ping"):
-                        yield Lazy(PingForm(host=self.demo.get("ping_host", ""), id="ping"))
+                        yield Lazy(self._forms[0])
                     with TabPane("NTP", id="tab-ntp"):
-                        yield Lazy(
-                            NtpForm(
-                                server=self.demo.get("ntp_server", ""),
-                                port=self.demo.get("ntp_port", 123),
-                                id="ntp",
-                            )
-                        )
+                        yield Lazy(self._forms[1])
                     with TabPane("DNS", id="tab-dns"):
-                        yield Lazy(
-                            DnsForm(
-                                hostname=self.demo.get("dns_name", ""),
-                                primary=self.demo.get("dns_server", ""),
-                                id="dns",
-                            )
-                        )
+                        yield Lazy(self._forms[2])
                     with TabPane("History", id="tab-history"):
                         yield Lazy(SendHistory(id="history"))
             with Vertical(id="right"):
                 yield Input(placeholder="search the log (regex); Enter: next", id="search")
                 yield EventLog(self.journal, id="log")
+        yield MacroBar(id="macrobar")
         yield CommandLine(id="cmdline")
         yield Footer(compact=True)
 
@@ -175,6 +195,22 @@ class QitermApp(App[None]):
             self.say(f"capturing to {self.capture.path}")
         for line in self.peers_info:
             self.say(f"demo peer: {line}")
+        self.query_one(EventLog).highlights = tuple(
+            (rule.pattern, rule.style) for rule in self.profile.highlights
+        )
+        self._apply_macros(self.profile.macros)
+        if self.profile_file is not None and not self.profile_problems:
+            self.say(f"profile: {self.profile_file}")
+        for problem in self.profile_problems:
+            self.say(f"profile: {problem}", error=True, toast=False)
+        if self.profile_problems:
+            n = len(self.profile_problems)
+            self.notify(
+                f"The profile has {n} problem{'s' if n != 1 else ''} (see the log); "
+                "defaults are used for those keys.",
+                severity="warning",
+                timeout=8,
+            )
         if self.show_welcome_at_start:
             self.action_welcome()
 
@@ -269,12 +305,12 @@ class QitermApp(App[None]):
         result = await asyncio.wrap_future(future)
         on_done(result)
 
-    def say(self, text: str, *, error: bool = False) -> None:
+    def say(self, text: str, *, error: bool = False, toast: bool = True) -> None:
         """A message of qiterm's own in the log (and a toast for errors)."""
         cat = Category.ERROR if error else Category.APP
         if self.journal.add([LogEntry(time.time(), "app", cat, text)]):
             self.query_one(EventLog).entries_added()
-        if error:
+        if error and toast:
             self.notify(text, severity="error", timeout=6)
 
     @on(CommandLine.Submitted)
@@ -333,6 +369,13 @@ class QitermApp(App[None]):
 
     def _selected_socket(self) -> int | None:
         return self.query_one(SocketTable).selected_id
+
+    @on(DataTable.RowHighlighted, "#sockets")
+    def _socket_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The composer's target follows the table's selection."""
+        cid = self._selected_socket()
+        if cid is not None:
+            self.query_one(SendComposer).select_target(cid)
 
     def action_close_socket(self) -> None:
         cid = self._selected_socket()
@@ -445,7 +488,10 @@ class QitermApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("data_send", "data_cancel"):
             return self.state.data_mode and self.link.awaiting_input
-        return True
+        if action == "send" and isinstance(self.screen, MacroEditor):
+            return False  # the editor's own Ctrl+S saves
+        # No macro runs while a dialog is open.
+        return not (action == "run_macro" and isinstance(self.screen, ModalScreen))
 
     def action_data_send(self) -> None:
         if not self.link.awaiting_input:
@@ -734,10 +780,14 @@ class QitermApp(App[None]):
             for problem in exc.problems:
                 self.say(str(problem), error=True)
             return
+        self._start_script(script, str(script.path))
+
+    def _start_script(self, script: Any, label: str) -> None:
         cancel = threading.Event()
         self._script_cancel = cancel
         total = len(script.steps)
-        self.say(f"playing {script.path} ({total} steps); palette: Stop the script")
+        steps = f"{total} step{'s' if total != 1 else ''}"
+        self.say(f"playing {label} ({steps}); palette: Stop the script")
         self.run_worker(
             lambda: self._play(script, cancel, total), thread=True, name="script", group="script"
         )
@@ -797,6 +847,171 @@ class QitermApp(App[None]):
             search.remove_class("-shown")
             self.query_one(CommandLine).input.focus()
 
+    # ------------------------------------------------------------ ports
+
+    def _new_worker(self, url: str, baudrate: int) -> SerialWorker:
+        """A serial worker as the profile says: line ending, echo at connect."""
+        explicit_echo = self.profile.echo if "echo" in self.profile_given else None
+        return SerialWorker(
+            url,
+            baudrate,
+            recorder=self.capture,
+            line_ending=self.profile.line_terminator,
+            echo=explicit_echo,
+        )
+
+    def action_pick_port(self) -> None:
+        """List the ports (Quectel first, the simulator always, recent ones) and
+        switch to the one chosen."""
+        recent = self.recent.load() if self.recent is not None else []
+        current = "sim://" if is_builtin_simulator(self.url) else self.url
+
+        def chosen(device: str | None) -> None:
+            if device is None or device == current:
+                return
+            self.run_worker(self.switch_port(device), group="switch-port", exclusive=True)
+
+        self.push_screen(PortPicker(lambda: self.port_lister(recent), current=current), chosen)
+
+    async def switch_port(self, device: str, baudrate: int | None = None) -> None:
+        """Close the link cleanly and open ``device`` instead: a fresh module
+        state, the demo peers started or stopped to match, noted in the capture."""
+        from app.demo import start_demo
+
+        if self._script_cancel is not None:
+            self._script_cancel.set()
+        baud = baudrate or self.baudrate
+        old = self.link
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await asyncio.to_thread(old.close)
+        self.say(f"closed {self.port_label or self.url}")
+        builtin = is_builtin_simulator(device)
+        url = device
+        if self.demo_handle is not None and not builtin:
+            await asyncio.to_thread(self.demo_handle.stop)
+            self.demo_handle = None
+            self.peers_info = []
+            self.script_variables = {}
+            self.demo = dict(self.profile.favourites.form_defaults())
+        if builtin and self.peers_enabled:
+            if self.demo_handle is None:
+                try:
+                    self.demo_handle = await asyncio.to_thread(start_demo, device)
+                except OSError as exc:
+                    self.say(f"demo peers not started: {exc}", error=True)
+            if self.demo_handle is not None:
+                from app.scenario import simulator_variables
+
+                url = self.demo_handle.url
+                self.peers_info = self.demo_handle.describe()
+                self.script_variables = simulator_variables(self.demo_handle)
+                self.demo = {**self.profile.favourites.form_defaults(), **self.demo_handle.defaults}
+        self._prefill_forms()
+        self.url = url
+        self.baudrate = baud
+        self.port_label = "sim:// built-in simulator" if builtin else None
+        self.state = ModuleState(url=url, baudrate=baud)
+        if self.capture is not None:
+            self.capture.note(f"port switched to {device} at {baud} baud")
+        self.say(f"opening {device} at {baud} baud")
+        for line in self.peers_info if builtin else []:
+            self.say(f"demo peer: {line}")
+        self.link = self._new_worker(url, baud)
+        self._unsubscribe = self.link.subscribe(self._from_link_thread)
+        self.link.start()
+        self.query_one(SocketTable).show(self.state)
+        self.query_one(SendComposer).update_targets(self.state)
+        self.query_one(CommandLine).set_data_mode(False)
+        self._show_status()
+        self.refresh_bindings()
+        if self.recent is not None:
+            await asyncio.to_thread(self.recent.add, device)
+
+    def _prefill_forms(self) -> None:
+        """The ping, NTP and DNS forms filled from :attr:`demo` (favourites, demo peers)."""
+        d = self.demo
+        ping, ntp, dns = self._forms
+        ping.prefill(str(d.get("ping_host", "")))
+        port = d.get("ntp_port", 123)
+        ntp.prefill(str(d.get("ntp_server", "")), port if isinstance(port, int) else 123)
+        dns.prefill(str(d.get("dns_name", "")), str(d.get("dns_server", "")))
+
+    # ------------------------------------------------------------ macros
+
+    def _apply_macros(self, macros: list[Macro]) -> None:
+        """Bind the macros' keys (those the console does not use) and show the bar."""
+        for key in self._macro_keys.values():
+            self._bindings.key_to_bindings.pop(key, None)
+        self._macro_keys = {}
+        self.macros = list(macros)
+        taken = [b.key for b in self.BINDINGS if isinstance(b, Binding)]
+        conflicts = key_conflicts(self.macros, taken)
+        for problem in conflicts:
+            self.say(problem, error=True, toast=False)
+        taken_keys = {parse_key_or_none(k) for keys in taken for k in keys.split(",")}
+        for index, macro in enumerate(self.macros):
+            bound = parse_key_or_none(macro.key) if macro.key is not None else None
+            if bound is None or bound in taken_keys or bound in self._macro_keys.values():
+                continue
+            self._macro_keys[index] = bound
+            self._bindings.bind(bound, f"run_macro({index})", macro.name, show=True)
+        self.call_later(self.query_one(MacroBar).show, self.macros, dict(self._macro_keys))
+        self.refresh_bindings()
+
+    @on(MacroBar.Run)
+    def _macro_button(self, message: MacroBar.Run) -> None:
+        self.action_run_macro(message.index)
+
+    def action_run_macro(self, index: int) -> None:
+        """Run a macro (one AT line, a composer send or a script) through the
+        scenario engine, with progress in the log like a played script."""
+        from app.scenario import ScriptError
+
+        if not 0 <= index < len(self.macros):
+            return
+        macro = self.macros[index]
+        if self._script_cancel is not None:
+            self.notify(f"macro {macro.name}: a script is already playing", severity="warning")
+            return
+        if not self.state.connected:
+            self.say(f"macro {macro.name}: not run, the link is not connected", error=True)
+            return
+        try:
+            script = macro_script(macro, self.script_variables)
+        except ScriptError as exc:
+            for problem in exc.problems:
+                self.say(str(problem), error=True)
+            return
+        if macro.at is not None and len(script.steps) == 1:
+            # One AT line: sent like one typed on the command line, without a
+            # script's progress lines around it.
+            self._data_source = "cmdline"
+            self.submit(script.steps[0].text, tag="macro", on_done=self._user_result)
+            return
+        self._start_script(script, f"macro {macro.name}")
+
+    def action_edit_macros(self) -> None:
+        target = self.profile_file or profile_path("default")
+
+        def saved(macros: list[Macro] | None) -> None:
+            if macros is None:
+                return
+            profile = replace(self.profile, macros=macros)
+            try:
+                save_profile(profile, target)
+            except (OSError, ValueError) as exc:
+                self.say(f"macros not saved to {target}: {exc}", error=True)
+                return
+            self.profile = profile
+            self.profile_file = target
+            self._apply_macros(macros)
+            self.say(f"{len(macros)} macro(s) saved to {target}")
+            self.notify(f"macros saved to {target}")
+
+        self.push_screen(MacroEditor(self.macros, str(target)), saved)
+
     # ------------------------------------------------------------ palette
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -824,6 +1039,19 @@ class QitermApp(App[None]):
         )
         yield SystemCommand(
             "Log: show line endings", "Frames as on the wire (\\r\\n)", self.action_toggle_endings
+        )
+        yield SystemCommand(
+            "Pick a port", "Serial ports, the simulator, recent ones", self.action_pick_port
+        )
+        for index, macro in enumerate(self.macros):
+            key = self._macro_keys.get(index)
+            yield SystemCommand(
+                f"Macro: {macro.name}",
+                macro.summary() + (f" ({key.upper()})" if key else ""),
+                lambda i=index: self.action_run_macro(i),
+            )
+        yield SystemCommand(
+            "Edit macros", "Add, change, remove; saved to the profile", self.action_edit_macros
         )
         yield SystemCommand("Toggle DTR", "Data Terminal Ready line", self.action_toggle_dtr)
         yield SystemCommand("Toggle RTS", "Request To Send line", self.action_toggle_rts)

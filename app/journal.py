@@ -192,7 +192,7 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
 
 def _tx_entry(tx: Tx) -> LogEntry:
     if tx.what is TxKind.COMMAND:
-        text = tx.data.decode("utf-8", "backslashreplace").rstrip("\r")
+        text = tx.data.decode("utf-8", "backslashreplace").rstrip("\r\n")
         return LogEntry(tx.wall, "tx", Category.COMMAND, text, tag=tx.tag, raw=tx.data)
     if tx.what is TxKind.PAYLOAD:
         return LogEntry(

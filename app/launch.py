@@ -12,6 +12,8 @@ import platformdirs
 
 from app.capture.recorder import CaptureRecorder, default_capture_path
 from app.demo import Demo, is_builtin_simulator, start_demo
+from app.ports import RecentPorts, list_ports
+from app.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
 
 if TYPE_CHECKING:
     from app.console import QitermApp
@@ -19,8 +21,17 @@ if TYPE_CHECKING:
 SIM_URL = "sim://"
 
 
-def open_capture(log_path: str | None, url: str, baud: int) -> CaptureRecorder | None:
-    path = Path(log_path) if log_path else default_capture_path()
+def open_capture(
+    log_path: str | None, url: str, baud: int, folder: Path | None = None
+) -> CaptureRecorder | None:
+    """The session's capture: ``log_path``, else a timestamped file in ``folder``
+    (a profile's log_folder) or the user log directory."""
+    if log_path:
+        path = Path(log_path)
+    else:
+        path = default_capture_path()
+        if folder is not None:
+            path = folder / path.name
     try:
         return CaptureRecorder(path, url=url, baud=baud)
     except OSError as exc:
@@ -45,6 +56,15 @@ def first_start() -> bool:
     return True
 
 
+def choose_profile(name: str | None) -> LoadedProfile | None:
+    """``--profile NAME|PATH``, else the profile named "default" when it exists."""
+    if name is not None:
+        return load_profile(name)
+    if profile_path("default").is_file():
+        return load_profile("default")
+    return None
+
+
 @dataclass
 class Console:
     """Everything one console session owns: the app, its capture, the demo peers."""
@@ -54,28 +74,53 @@ class Console:
     demo: Demo | None
 
     def close(self) -> None:
-        if self.demo is not None:
-            self.demo.stop()
+        # The app may have switched ports: the peers it holds now are the ones to stop.
+        for demo in {id(d): d for d in (self.demo, self.app.demo_handle) if d}.values():
+            demo.stop()
 
 
 def prepare_console(
     *,
     port: str | None,
-    baud: int,
+    baud: int | None,
     log_path: str | None,
     peers: bool = True,
     welcome: bool | None = None,
+    profile: str | None = None,
+    recent: RecentPorts | None = None,
 ) -> Console | None:
     """Build the console as ``qiterm`` (and ``make run``) starts it; None when the
-    capture asked for cannot be written (the message is printed)."""
+    capture asked for cannot be written (the message is printed).
+
+    A profile fills what the command line leaves out: ``-p`` and ``-b`` win."""
     from app.console import QitermApp
 
+    loaded = choose_profile(profile)
+    settings = loaded.profile if loaded is not None else None
+    given = loaded.given if loaded is not None else frozenset()
+    if port is None and settings is not None and "port" in given:
+        port = settings.port
+    if baud is None:
+        baud = settings.baud if settings is not None else DEFAULT_BAUD
     url = port or SIM_URL
+    if recent is not None:
+        recent.add(SIM_URL if is_builtin_simulator(port) else url)
     demo: Demo | None = None
     if peers and is_builtin_simulator(port):
         demo = start_demo(url)
         url = demo.url
-    capture = open_capture(log_path, url, baud)
+    folder = settings.log_path if settings is not None else None
+    if folder is not None and not log_path:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if loaded is not None:
+                loaded.problems.append(
+                    f"log_folder: cannot create {folder}: {exc.strerror or exc}; "
+                    "capturing to the user log directory"
+                )
+            folder = None
+    capture = open_capture(log_path, url, baud, folder)
     if capture is None and log_path:
         if demo is not None:
             demo.stop()
@@ -95,19 +140,48 @@ def prepare_console(
         welcome=show_welcome,
         port_label="sim:// built-in simulator" if is_builtin_simulator(port) else None,
         script_variables=variables,
+        poll_interval=settings.poll_interval if settings is not None else DEFAULT_POLL,
+        profile=loaded,
+        demo_handle=demo,
+        peers=peers,
+        recent=recent,
     )
     return Console(app, capture, demo)
+
+
+def pick_port(recent: RecentPorts) -> str | None:
+    """``qiterm --pick``: a picker before the console opens; None when cancelled."""
+    from widgets.picker import PickerApp
+
+    known = recent.load()
+    return PickerApp(lambda: list_ports(known)).run()
 
 
 def run_console(
     *,
     port: str | None,
-    baud: int,
+    baud: int | None,
     log_path: str | None,
     peers: bool = True,
     welcome: bool | None = None,
+    profile: str | None = None,
+    pick: bool = False,
 ) -> int:
-    console = prepare_console(port=port, baud=baud, log_path=log_path, peers=peers, welcome=welcome)
+    recent = RecentPorts()
+    if pick and port is None:
+        port = pick_port(recent)
+        if port is None:
+            print("qiterm: no port chosen", file=sys.stderr)
+            return 1
+    console = prepare_console(
+        port=port,
+        baud=baud,
+        log_path=log_path,
+        peers=peers,
+        welcome=welcome,
+        profile=profile,
+        recent=recent,
+    )
     if console is None:
         return 2
     try:

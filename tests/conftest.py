@@ -6,10 +6,13 @@ tests start their own echo / NTP / DNS servers).
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +32,13 @@ SPEC_ZONE = {
     "ntp5.aliyun.com": "127.0.0.1",
     "www.baidu.com": "127.0.0.1",
 }
+
+# Profiles, recent ports, the welcome marker and default captures go to a private
+# folder per test process, never the home directory of whoever runs the suite.
+_HOME = tempfile.mkdtemp(prefix="qiterm-test-home-")
+for _var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    os.environ[_var] = os.path.join(_HOME, _var.lower())
+atexit.register(shutil.rmtree, _HOME, True)
 
 _names = itertools.count(1)
 

@@ -430,7 +430,11 @@ async def test_ntp_and_dns_forms(console: QitermApp, peers: Peers) -> None:
         dns.query_one("#dns-name", Input).value = "nope.qiterm.local"
         await click(pilot, "#dns-go")
         await until(
-            pilot, lambda: "565 DNS parse failed" in str(dns.query_one(".result", Label).render())
+            pilot,
+            lambda: "565 DNS parse failed" in str(dns.query_one(".result", Label).render()),
+            message=lambda: (
+                str(dns.query_one(".result", Label).render()) + str(log_texts(app)[-8:])
+            ),
         )
 
 
@@ -479,3 +483,22 @@ async def test_filter_search_note_and_marker(console: QitermApp, tmp_path) -> No
         app.journal.refilter()
         assert all(e.category is not Category.RESPONSE for e in app.journal.view)
         assert "+CSQ: 24,99" in log_texts(app, Category.RESPONSE)
+
+
+async def test_the_composer_target_follows_the_socket_tables_selection(
+    console: QitermApp, peers: Peers
+) -> None:
+    assert peers.tcp_echo is not None
+    async with console.run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        first = await open_socket(pilot, "TCP", "127.0.0.1", peers.tcp_echo[1])
+        second = await open_socket(pilot, "TCP", "127.0.0.1", peers.tcp_echo[1])
+        table = app.query_one(SocketTable)
+        target = app.query_one(SendComposer).query_one("#target", Select)
+        await until(pilot, lambda: table.row_count == 2)
+        table.focus()
+        table.move_cursor(row=1)
+        await until(pilot, lambda: target.value == second)
+        await pilot.press("up")
+        await until(pilot, lambda: target.value == first)
+        assert table.selected_id == first

@@ -81,7 +81,9 @@ class PingForm(_Form):
         table.add_columns("#", "Result", "IP", "Bytes", "ms", "TTL")
 
     def prefill(self, host: str) -> None:
-        self.query_one("#ping-host", Input).value = host
+        self._host = host
+        if self.is_mounted:
+            self.query_one("#ping-host", Input).value = host
 
     @on(Button.Pressed, "#ping-go")
     @on(Input.Submitted)
@@ -158,8 +160,10 @@ class NtpForm(_Form):
         yield Label("", classes="result")
 
     def prefill(self, server: str, port: int) -> None:
-        self.query_one("#ntp-server", Input).value = server
-        self.query_one("#ntp-port", Input).value = str(port)
+        self._server, self._port = server, port
+        if self.is_mounted:
+            self.query_one("#ntp-server", Input).value = server
+            self.query_one("#ntp-port", Input).value = str(port)
 
     @on(Button.Pressed, "#ntp-go")
     @on(Input.Submitted)
@@ -238,8 +242,10 @@ class DnsForm(_Form):
         yield Label("", classes="result")
 
     def prefill(self, hostname: str, primary: str) -> None:
-        self.query_one("#dns-name", Input).value = hostname
-        self.query_one("#dns-primary", Input).value = primary
+        self._hostname, self._primary = hostname, primary
+        if self.is_mounted:
+            self.query_one("#dns-name", Input).value = hostname
+            self.query_one("#dns-primary", Input).value = primary
 
     @on(Button.Pressed, "#dns-set")
     @on(Input.Submitted, "#dns-primary, #dns-secondary")

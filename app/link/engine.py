@@ -136,6 +136,9 @@ class Engine:
     data_mode: bool = False
     current: Pending | None = None
     waiters: list[Pending] = field(default_factory=list)
+    #: What ends a command line on the wire: CR (§2.1.2, the default), CR LF or LF
+    #: (a device profile's ``line_ending``).
+    line_ending: bytes = b"\r"
     _next_id: int = 1
 
     # -- queries ---------------------------------------------------------------
@@ -173,7 +176,17 @@ class Engine:
         p.deadline = now + p.command.timeout
         if p.command.deferred is not None:
             self.waiters.append(p)
-        return [Write(p.command.wire, TxKind.COMMAND, p.id)]
+        return [Write(self.wire(p.command), TxKind.COMMAND, p.id)]
+
+    def wire(self, command: AtCommand) -> bytes:
+        """The command line and the line ending. A command that enters data mode
+        ends with CR alone even when the ending is CR LF: the module takes the line
+        at CR and shows '>', so the LF after it would become the payload's first
+        byte (a fixed-length send would then lose its last byte)."""
+        ending = self.line_ending
+        if ending == b"\r\n" and command.data_mode is not None:
+            ending = b"\r"
+        return command.line.encode("utf-8") + ending
 
     # -- data mode input from a person -------------------------------------------
 

@@ -105,6 +105,8 @@ class SerialWorker:
         idle_flush: float = 0.25,
         backoff: Sequence[float] = BACKOFF,
         name: str = "qiterm-serial",
+        line_ending: bytes = b"\r",
+        echo: bool | None = None,
     ) -> None:
         self.url = url
         self.baudrate = baudrate
@@ -115,8 +117,13 @@ class SerialWorker:
         self.batch_interval = batch_interval
         self.idle_flush = idle_flush
         self.backoff = tuple(backoff) or BACKOFF
+        #: What ends each command line (CR per §2.1.2; a profile may say CR LF or LF).
+        self.line_ending = line_ending
+        #: ATE1 (True) or ATE0 (False) as part of the init at connect; None: leave
+        #: the module's echo as it is.
+        self.echo = echo
 
-        self.engine = Engine()
+        self.engine = Engine(line_ending=line_ending)
         self.state = LinkState.CONNECTING
         self.status = LinkStatus(LinkState.CONNECTING, url, baudrate)
         self.identity: ModuleIdentity | None = None
@@ -419,6 +426,7 @@ class SerialWorker:
             send_hex=self.engine.send_hex,
             recv_hex=self.engine.recv_hex,
             show_ra=self.engine.show_ra,
+            line_ending=self.line_ending,
         )
         self._last_rx = time.monotonic()
         self._set_status(LinkState.CONNECTED, f"connected to {self.url}")
@@ -432,8 +440,10 @@ class SerialWorker:
         def after_at(fut: Future[CommandResult]) -> None:
             if fut.result().outcome is not Outcome.OK:
                 return
+            echo = [] if self.echo is None else [c.ate(self.echo)]
             for cmd in reversed(
                 [
+                    *echo,
                     c.ati(),
                     c.qicfg_dataformat(),
                     c.qicfg_showra(),

@@ -1,0 +1,141 @@
+"""The macro bar (one button per macro, hidden when there is none) and the
+macro editor (the profile's ``[[macro]]`` tables as TOML, checked before saving)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+
+import tomli_w
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Label, Static, TextArea
+
+from app.macros import Macro, check_macros, parse_macros, validate_macro
+
+
+class MacroBar(Horizontal):
+    """A button per macro; the key (when it has one) is in the label."""
+
+    DEFAULT_CSS = """
+    MacroBar { height: 1; display: none; }
+    MacroBar.-some { display: block; }
+    MacroBar > .title { width: auto; color: $text-muted; padding: 0 1 0 0; }
+    MacroBar > Button { height: 1; min-width: 6; border: none; margin: 0 1 0 0; padding: 0 1; }
+    """
+
+    class Run(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.macros: list[Macro] = []
+
+    async def show(self, macros: Sequence[Macro], keys: Mapping[int, str]) -> None:
+        """``keys``: the macro index -> the key bound to it (unbound ones have none)."""
+        self.macros = list(macros)
+        self.set_class(bool(self.macros), "-some")
+        await self.remove_children()
+        if not self.macros:
+            return
+        buttons: list[Widget] = [Label("Macros", classes="title")]
+        for i, macro in enumerate(self.macros):
+            label = f"{keys[i].upper()} {macro.name}" if i in keys else macro.name
+            button = Button(label, id=f"macro-{i}", compact=True)
+            button.tooltip = macro.summary()
+            buttons.append(button)
+        await self.mount(*buttons)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id and event.button.id.startswith("macro-"):
+            self.post_message(self.Run(int(event.button.id.removeprefix("macro-"))))
+
+
+def macros_toml(macros: Sequence[Macro]) -> str:
+    """The ``[[macro]]`` tables of a profile, as TOML."""
+    if not macros:
+        return (
+            "# One [[macro]] table per macro: a name, an optional key and one of\n"
+            '# at = "AT...", send = { connect_id = 0, data = "..." } or script = """..."""\n'
+            '[[macro]]\nname = "sockets"\nkey = "f11"\nat = "AT+QISTATE?"\n'
+        )
+    return tomli_w.dumps({"macro": [m.to_dict() for m in macros]}, multiline_strings=True)
+
+
+def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str]]:
+    """The editor's text as macros, and every problem found (empty when it can be saved)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [], [f"{where}: TOML syntax error: {exc}"]
+    unknown = sorted(set(doc) - {"macro"})
+    problems = [f"{where}: {key}: not a macro table (only [[macro]] here)" for key in unknown]
+    raw = doc.get("macro", [])
+    if not isinstance(raw, list):
+        return [], [*problems, f"{where}: macro: expected [[macro]] tables"]
+    macros, found = parse_macros(raw, where)
+    problems += found
+    for macro in macros:
+        problems += validate_macro(macro)
+    problems += check_macros(macros)
+    return macros, problems
+
+
+class MacroEditor(ModalScreen[list[Macro] | None]):
+    """Edit the macros as TOML; Save refuses (and says why) until they all check out."""
+
+    DEFAULT_CSS = """
+    MacroEditor { align: center middle; }
+    MacroEditor > Vertical {
+        width: 100; max-width: 100%; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    MacroEditor TextArea { height: 1fr; }
+    MacroEditor #macro-problems { height: auto; max-height: 8; color: $error; }
+    MacroEditor .buttons { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, macros: Sequence[Macro], where: str) -> None:
+        super().__init__()
+        self.macros = list(macros)
+        self.where = where
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Macros (saved to {self.where})", style="bold"))
+            yield TextArea(macros_toml(self.macros), id="macro-text", show_line_numbers=True)
+            yield Static("", id="macro-problems")
+            with Horizontal(classes="buttons"):
+                yield Button("Save (Ctrl+S)", id="macro-save", variant="primary")
+                yield Button("Cancel (Esc)", id="macro-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    @on(Button.Pressed, "#macro-save")
+    def action_save(self) -> None:
+        macros, problems = read_macros(self.query_one(TextArea).text)
+        if problems:
+            self.query_one("#macro-problems", Static).update(
+                Text("Not saved:\n" + "\n".join(problems))
+            )
+            return
+        self.dismiss(macros)
+
+    @on(Button.Pressed, "#macro-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
