@@ -24,6 +24,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.lazy import Lazy
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
@@ -49,6 +50,7 @@ from widgets.dialogs import (
     FilterDialog,
     NoteDialog,
     OpenSocketDialog,
+    PollDialog,
     ScriptDialog,
 )
 from widgets.eventlog import PAYLOAD_MODES, STAMP_MODES, EventLog
@@ -140,7 +142,8 @@ class QitermApp(App[None]):
         self._script_cancel: threading.Event | None = None
         self._script_progress = ""
         self.journal = Journal(journal_size)
-        self.poll_interval = poll_interval
+        #: 0 starts with the polling paused; F6 then resumes it at the default period.
+        self.poll_interval = poll_interval if poll_interval > 0 else DEFAULT_POLL_S
         self.polling = poll_interval > 0
         self.link = worker or self._new_worker(url, baudrate)
         self._unsubscribe: Callable[[], None] | None = None
@@ -231,6 +234,12 @@ class QitermApp(App[None]):
             pass  # the app is shutting down; the capture has everything
 
     def on_link_batch(self, batch: list[LinkEvent]) -> None:
+        try:
+            self._link_batch(batch)
+        except NoMatches:
+            pass  # a batch that arrived while the screen was torn down at exit
+
+    def _link_batch(self, batch: list[LinkEvent]) -> None:
         recv_hex = self.state.recv_hex
         entries: list[LogEntry] = []
         changed: set[Changed] = set()
@@ -260,6 +269,11 @@ class QitermApp(App[None]):
 
     def _route(self, rx: Rx) -> None:
         """Deferred results reach the form that asked for them, as they arrive."""
+        if isinstance(rx.event, ev.QiOpenResult | ev.QiUrcIncoming) and (
+            not isinstance(rx.event, ev.QiOpenResult) or rx.event.result == 0
+        ):
+            # A new socket: poll at the next idle moment for its real local port.
+            self._last_poll = 0.0
         if rx.tag == "ping" and isinstance(rx.event, ev.QPingReply | ev.QPingResult):
             self.query_one(PingForm).reply(rx.event)
 
@@ -341,9 +355,13 @@ class QitermApp(App[None]):
         return label
 
     def _tick(self) -> None:
+        try:
+            table = self.query_one(SocketTable)
+        except NoMatches:
+            return  # the screen is being torn down at exit
         if self._counters_dirty:
             self._counters_dirty = False
-            self.query_one(SocketTable).show(self.state)
+            table.show(self.state)
         if self.state.link is not None and self.state.link.retry_at is not None:
             self._show_status()
         now = time.monotonic()
@@ -361,6 +379,22 @@ class QitermApp(App[None]):
         self.polling = not self.polling
         self._show_status()
         self.notify(f"QISTATE polling {'on' if self.polling else 'paused'}")
+
+    def action_poll_interval(self) -> None:
+        def chosen(seconds: float | None) -> None:
+            if seconds is None:
+                return
+            if seconds <= 0:
+                self.polling = False
+            else:
+                self.poll_interval = seconds
+                self.polling = True
+            self._show_status()
+            self.notify(
+                f"QISTATE polling every {seconds:g} s" if seconds > 0 else "QISTATE polling paused"
+            )
+
+        self.push_screen(PollDialog(self.poll_interval), chosen)
 
     def action_refresh(self) -> None:
         self.submit(c.qistate_read(), on_done=self._user_result)
@@ -1019,6 +1053,11 @@ class QitermApp(App[None]):
         yield SystemCommand("Open a socket", "AT+QIOPEN with a form (F2)", self.action_open_socket)
         yield SystemCommand("Refresh sockets", "AT+QISTATE? now (F5)", self.action_refresh)
         yield SystemCommand("Pause/resume polling", "QISTATE polling (F6)", self.action_toggle_poll)
+        yield SystemCommand(
+            "Polling interval",
+            "How often AT+QISTATE? refreshes the table",
+            self.action_poll_interval,
+        )
         yield SystemCommand("Filter the log", "By kind and socket (F7)", self.action_filter)
         yield SystemCommand("Add a note", "An annotation in the capture (F9)", self.action_note)
         yield SystemCommand(

@@ -522,3 +522,49 @@ async def test_pick_before_the_console_returns_the_chosen_port() -> None:
         await until(pilot, lambda: isinstance(app.screen, PortPicker) and app.screen.choices)
         await pilot.press("escape")
     assert app.return_value is None
+
+
+async def test_the_polling_interval_can_be_changed_and_paused() -> None:
+    from widgets.dialogs import PollDialog
+
+    _, url = sim_url()
+    app = QitermApp(url, 115200, poll_interval=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert not app.polling and app.poll_interval == 2.0  # F6 would resume at 2 s
+        await app.run_action("poll_interval")
+        await until(
+            pilot, lambda: isinstance(app.screen, PollDialog) and app.screen.query("OptionList")
+        )
+        options = app.screen.query_one(OptionList)
+        options.highlighted = 3  # every 5 s
+        await pilot.press("enter")
+        await until(pilot, lambda: app.polling and app.poll_interval == 5.0)
+        assert "poll 5s" in app._poll_label()
+        polls = sum(e.tag == "poll" and e.direction == "tx" for e in app.journal.entries)
+        await settle(pilot, 0.5)
+        assert (
+            sum(e.tag == "poll" and e.direction == "tx" for e in app.journal.entries) <= polls + 1
+        )
+
+        await app.run_action("poll_interval")
+        await until(
+            pilot, lambda: isinstance(app.screen, PollDialog) and app.screen.query("OptionList")
+        )
+        options = app.screen.query_one(OptionList)
+        options.highlighted = options.option_count - 1  # paused
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.polling)
+        assert app.poll_interval == 5.0 and "poll paused" in app._poll_label()
+
+
+async def test_a_new_socket_shows_its_local_port_without_waiting_for_the_next_poll(
+    peers: Peers,
+) -> None:
+    assert peers.tcp_echo is not None
+    _, url = sim_url(peers)
+    app = QitermApp(url, 115200, poll_interval=60)  # the next regular poll is a minute away
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.submit(f'AT+QIOPEN=0,2,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')
+        await until(pilot, lambda: 2 in app.state.sockets and app.state.sockets[2].local_port > 0)
