@@ -137,3 +137,46 @@ def test_data_mode_on_the_command_line(snap_compare: Any, snap_app: QitermApp) -
         await pilot.pause(0.1)
 
     assert snap_compare(snap_app, terminal_size=(140, 40), run_before=data_mode)
+
+
+def test_port_picker(snap_compare: Any) -> None:
+    from app.ports import PortChoice
+    from widgets.picker import PortPicker
+
+    ports = [
+        PortChoice("/dev/ttyUSB3", "Quectel USB AT Port", "2C7C:0700", "Quectel", quectel=True),
+        PortChoice("/dev/ttyUSB0", "FT232R USB UART", "0403:6001", "FTDI", recent=True),
+        PortChoice("sim://", "built-in simulated BC660K-GL"),
+        PortChoice("socket://bench-pi.local:7000", "recently used URL", present=False, recent=True),
+    ]
+    app = QitermApp("sim://snapshot", 115200, poll_interval=0, port_lister=lambda recent: ports)
+
+    async def pick(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.app.run_action("pick_port")
+        await until(
+            pilot, lambda: isinstance(pilot.app.screen, PortPicker) and pilot.app.screen.choices
+        )
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(110, 30), run_before=pick)
+    finally:
+        registry.destroy("snapshot")
+
+
+def test_macro_bar(snap_compare: Any) -> None:
+    from app.profile import parse_profile
+
+    loaded = parse_profile(
+        '[[macro]]\nname = "sockets"\nkey = "f11"\nat = "AT+QISTATE?"\n'
+        '[[macro]]\nname = "csq"\nkey = "ctrl+g"\nat = "AT+CSQ"\n'
+        '[[macro]]\nname = "hello on 0"\nsend = { connect_id = 0, data = "hello" }\n'
+    )
+    assert loaded.problems == []
+    app = QitermApp("sim://snapshot", 115200, poll_interval=0, profile=loaded)
+    try:
+        assert snap_compare(app, terminal_size=(140, 40), run_before=settled)
+    finally:
+        registry.destroy("snapshot")

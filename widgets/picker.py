@@ -43,10 +43,11 @@ class PortPicker(ModalScreen[str | None]):
     DEFAULT_CSS = """
     PortPicker { align: center middle; }
     PortPicker > Vertical {
-        width: 96; max-width: 100%; height: auto; max-height: 90%;
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    PortPicker OptionList { height: auto; max-height: 16; }
+    PortPicker OptionList { height: auto; max-height: 16; width: 1fr; }
+    PortPicker Input { width: 1fr; }
     PortPicker .hint { color: $text-muted; }
     """
     BINDINGS = [
