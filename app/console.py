@@ -34,7 +34,14 @@ from app.demo import Demo, is_builtin_simulator
 from app.journal import Category, Journal, LogEntry, entries_for
 from app.link.results import CommandResult, LinkEvent, Outcome, Rx
 from app.link.worker import SerialWorker
-from app.macros import Macro, key_conflicts, macro_script, parse_key_or_none
+from app.macros import (
+    Macro,
+    key_conflicts,
+    key_display,
+    macro_script,
+    parse_key_or_none,
+    terminal_key,
+)
 from app.payload import PayloadError, parse_text
 from app.ports import PortChoice, RecentPorts, list_ports
 from app.profile import LoadedProfile, Profile, profile_path, save_profile
@@ -987,11 +994,21 @@ class QitermApp(App[None]):
         taken_keys = {parse_key_or_none(k) for keys in taken for k in keys.split(",")}
         for index, macro in enumerate(self.macros):
             bound = parse_key_or_none(macro.key) if macro.key is not None else None
-            if bound is None or bound in taken_keys or bound in self._macro_keys.values():
+            if bound is None or bound in taken_keys:
+                continue
+            bound = terminal_key(bound)
+            if bound in self._macro_keys.values():
                 continue
             self._macro_keys[index] = bound
-            self._bindings.bind(bound, f"run_macro({index})", macro.name, show=True)
-        self.call_later(self.query_one(MacroBar).show, self.macros, dict(self._macro_keys))
+            self._bindings.bind(
+                bound,
+                f"run_macro({index})",
+                macro.name,
+                show=True,
+                key_display=key_display(macro.key or bound),
+            )
+        shown = {i: key_display(self.macros[i].key or k) for i, k in self._macro_keys.items()}
+        self.call_later(self.query_one(MacroBar).show, self.macros, shown)
         self.refresh_bindings()
 
     @on(MacroBar.Run)
@@ -1086,7 +1103,7 @@ class QitermApp(App[None]):
             key = self._macro_keys.get(index)
             yield SystemCommand(
                 f"Macro: {macro.name}",
-                macro.summary() + (f" ({key.upper()})" if key else ""),
+                macro.summary() + (f" ({key_display(macro.key or key)})" if key else ""),
                 lambda i=index: self.action_run_macro(i),
             )
         yield SystemCommand(

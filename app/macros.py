@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -197,6 +198,24 @@ def parse_key(key: str) -> str:
         )
     ordered = [m for m in _MODIFIERS if m in modifiers]
     return "+".join([*ordered, base])
+
+
+def terminal_key(key: str) -> str:
+    """The key Textual receives for a :func:`parse_key` name: terminals send
+    Shift+F1..F12 as F13..F24, and Textual names them so."""
+    *mods, base = key.split("+")
+    fn = re.fullmatch(r"f(\d+)", base)
+    if fn and "shift" in mods and 1 <= int(fn.group(1)) <= 12:
+        return "+".join([*(m for m in mods if m != "shift"), f"f{int(fn.group(1)) + 12}"])
+    return key
+
+
+def key_display(key: str) -> str:
+    """A key as people write it: ``shift+f1`` -> ``Shift+F1``, ``ctrl+g`` -> ``Ctrl+G``."""
+    return "+".join(
+        part.upper() if len(part) == 1 or re.fullmatch(r"f\d+", part) else part.capitalize()
+        for part in key.strip().lower().split("+")
+    )
 
 
 def _character_name(ch: str) -> str:

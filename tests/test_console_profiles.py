@@ -324,6 +324,11 @@ def macro_profile(tmp_path: Path, echo_port: int) -> Path:
         name = "clashes"
         key = "f2"
         at = "AT+CGMR"
+
+        [[macro]]
+        name = "serial number"
+        key = "shift+f2"
+        at = "AT+CGSN"
         ''',
     )
 
@@ -347,9 +352,14 @@ async def test_macros_run_from_their_key_and_the_bar_and_wait_for_a_urc(
                 "csq",
                 "echo round trip",
                 "clashes",
+                "serial number",
             ]
             # F2 is the console's Open key: the macro keeps the palette and bar only.
-            assert app._macro_keys == {0: "f11", 1: "ctrl+g"}
+            # Shift+F2 reaches Textual as F14 (what terminals send).
+            assert app._macro_keys == {0: "f11", 1: "ctrl+g", 3: "f14"}
+            await pilot.press("f14")
+            await until(pilot, lambda: "AT+CGSN" in tx_lines(app))
+            assert "Shift+F2 serial number" in str(app.query_one("#macro-3").label)  # type: ignore[attr-defined]
             assert any("key f2 is already a console key" in e for e in log_texts(app))
             assert "F11 csq" in str(app.query_one("#macro-0").label)  # type: ignore[attr-defined]
 

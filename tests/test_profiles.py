@@ -24,8 +24,10 @@ from app.macros import (
     check_key,
     check_macros,
     key_conflicts,
+    key_display,
     macro_script,
     parse_key,
+    terminal_key,
     validate_macro,
 )
 from app.ports import SIM_DESCRIPTION, SIM_PORT, PortChoice, RecentPorts, list_ports
@@ -494,6 +496,11 @@ def test_valid_macros_and_keys() -> None:
     for macro in good:
         assert validate_macro(macro) == [], macro
     assert parse_key("Ctrl+Shift+F3") == "ctrl+shift+f3"
+    # Terminals send Shift+F1..F12 as F13..F24: that is the key to bind.
+    assert terminal_key("ctrl+shift+f3") == "ctrl+f15"
+    assert terminal_key("shift+f1") == "f13" and terminal_key("shift+f12") == "f24"
+    assert terminal_key("shift+f13") == "shift+f13" and terminal_key("ctrl+g") == "ctrl+g"
+    assert key_display("shift+f1") == "Shift+F1" and key_display("ctrl+g") == "Ctrl+G"
     assert parse_key("shift+ctrl+home") == "ctrl+shift+home"
     assert parse_key("insert") == "insert" and parse_key("ctrl+slash") == "ctrl+slash"
     assert parse_key("ctrl+/") == "ctrl+slash" and parse_key("alt+-") == "alt+minus"

@@ -40,7 +40,7 @@ class MacroBar(Horizontal):
         self.macros: list[Macro] = []
 
     async def show(self, macros: Sequence[Macro], keys: Mapping[int, str]) -> None:
-        """``keys``: the macro index -> the key bound to it (unbound ones have none)."""
+        """``keys``: the macro index -> how its key is shown (unbound ones have none)."""
         self.macros = list(macros)
         self.set_class(bool(self.macros), "-some")
         await self.remove_children()
@@ -48,7 +48,7 @@ class MacroBar(Horizontal):
             return
         buttons: list[Widget] = [Label("Macros", classes="title")]
         for i, macro in enumerate(self.macros):
-            label = f"{keys[i].upper()} {macro.name}" if i in keys else macro.name
+            label = f"{keys[i]} {macro.name}" if i in keys else macro.name
             button = Button(label, id=f"macro-{i}", compact=True)
             button.tooltip = macro.summary()
             buttons.append(button)
