@@ -578,3 +578,16 @@ async def test_a_new_socket_shows_its_local_port_without_waiting_for_the_next_po
         await ready(pilot)
         app.submit(f'AT+QIOPEN=0,2,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')
         await until(pilot, lambda: 2 in app.state.sockets and app.state.sockets[2].local_port > 0)
+
+
+def test_the_command_line_offers_profile_and_pick_and_refuses_a_bad_baud() -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    runner = CliRunner()
+    shown = runner.invoke(main, ["console", "--help"])
+    assert shown.exit_code == 0
+    assert "--profile NAME|PATH" in shown.output and "--pick" in shown.output
+    bad = runner.invoke(main, ["-b", "0"])
+    assert bad.exit_code == 2 and "Invalid value for '-b'" in bad.output
