@@ -44,7 +44,7 @@ from app.macros import (
 )
 from app.payload import PayloadError, parse_text
 from app.ports import PortChoice, RecentPorts, list_ports
-from app.profile import LoadedProfile, Profile, profile_path, save_profile
+from app.profile import LoadedProfile, Profile, profile_path, save_macros
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.catalog import ParamError
@@ -1049,13 +1049,12 @@ class QitermApp(App[None]):
         def saved(macros: list[Macro] | None) -> None:
             if macros is None:
                 return
-            profile = replace(self.profile, macros=macros)
             try:
-                save_profile(profile, target)
+                save_macros(macros, target)
             except (OSError, ValueError) as exc:
-                self.say(f"macros not saved to {target}: {exc}", error=True)
+                self.say(f"macros not saved: {exc}", error=True)
                 return
-            self.profile = profile
+            self.profile = replace(self.profile, macros=macros)
             self.profile_file = target
             self._apply_macros(macros)
             self.say(f"{len(macros)} macro(s) saved to {target}")

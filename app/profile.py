@@ -517,16 +517,50 @@ def save_profile(profile: Profile, path: str | Path) -> Path:
     """Write ``profile`` as TOML at ``path`` (parent folders made; the file is
     replaced whole, so a crash never leaves half a profile). Comments in an
     earlier version of the file are not kept. Raises OSError when it cannot write."""
+    return _write_toml(profile.to_dict(), Path(path).expanduser())
+
+
+def save_macros(macros: list[Macro], path: str | Path) -> Path:
+    """Replace the ``[[macro]]`` tables of the profile at ``path`` and keep every
+    other key as the file has it, valid or not (a new file holds just the macros).
+
+    The file as it was is kept next to it as ``<name>.bak`` (TOML writers drop
+    comments). Raises ValueError, writing nothing, when the file is not TOML, and
+    OSError when it cannot be read or written."""
     target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    doc = profile.to_dict()
+    doc: dict[str, Any] = {}
+    old: bytes | None = None
+    try:
+        old = target.read_bytes()
+    except FileNotFoundError:
+        pass
+    if old is not None:
+        try:
+            doc = tomllib.loads(old.decode("utf-8-sig"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{target} is not valid TOML ({exc}); fix it first") from None
+    doc.pop("macro", None)
+    if macros:
+        doc["macro"] = [m.to_dict() for m in macros]
+    if old is not None:
+        _write_bytes(old, target.with_name(target.name + ".bak"))
+    return _write_toml(doc, target)
+
+
+def _write_toml(doc: dict[str, Any], target: Path) -> Path:
     # Multi-line strings keep scripts readable, but TOML reads a CR LF inside one
     # as LF: a profile holding a CR is written with escapes only.
     text = tomli_w.dumps(doc, multiline_strings=not _holds_cr(doc))
+    return _write_bytes(text.encode("utf-8"), target)
+
+
+def _write_bytes(data: bytes, target: Path) -> Path:
+    """Replace ``target`` whole (a crash never leaves half a file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -559,5 +593,6 @@ __all__ = [
     "parse_profile",
     "profile_path",
     "profiles_dir",
+    "save_macros",
     "save_profile",
 ]

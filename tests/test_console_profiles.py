@@ -479,6 +479,7 @@ async def test_the_macro_editor_refuses_bad_macros_and_saves_good_ones(
             assert saved.problems == []
             assert [m.name for m in saved.profile.macros] == ["ping echo"]
             assert saved.profile.baud == 115200  # the rest of the profile kept
+            assert (tmp_path / "bench.toml.bak").read_text(encoding="utf-8") == before
             assert [m.name for m in app.query_one(MacroBar).macros] == ["ping echo"]
             await pilot.press("f11")
             await until(pilot, lambda: any(t.startswith("AT+QPING=0") for t in tx_lines(app)))

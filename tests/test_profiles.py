@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import re
+import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -39,6 +40,7 @@ from app.profile import (
     load_profile,
     parse_profile,
     profile_path,
+    save_macros,
     save_profile,
 )
 from app.scenario import (
@@ -658,3 +660,43 @@ def test_bad_regex_and_bad_style_are_reported() -> None:
     assert problems[6].startswith("highlight[7].colour: unknown key")
     with pytest.raises(ValueError, match="rich style"):
         HighlightRule.parse("x", "no-such-style")
+
+
+def test_saving_macros_keeps_the_rest_of_the_file_and_a_backup(tmp_path: Path) -> None:
+    path = tmp_path / "bench.toml"
+    original = (
+        "# my bench\n"
+        'baud = "fast"  # a bad value the user still has to fix: kept as written\n'
+        "poll_interval = 5\n"
+        '[favourites]\nhosts = ["192.0.2.1"]\n'
+        '[[macro]]\nname = "old"\nat = "AT"\n'
+    )
+    path.write_text(original, encoding="utf-8")
+    save_macros([Macro("csq", key="f11", at="AT+CSQ")], path)
+    assert (tmp_path / "bench.toml.bak").read_text(encoding="utf-8") == original
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert doc["baud"] == "fast" and doc["poll_interval"] == 5
+    assert doc["favourites"] == {"hosts": ["192.0.2.1"]}
+    assert doc["macro"] == [{"name": "csq", "key": "f11", "at": "AT+CSQ"}]
+    # No macros left: the tables go, the rest stays.
+    save_macros([], path)
+    assert "macro" not in tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def test_saving_macros_refuses_a_file_that_is_not_toml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("baud = \n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        save_macros([Macro("csq", at="AT+CSQ")], path)
+    assert path.read_text(encoding="utf-8") == "baud = \n"
+    assert not (tmp_path / "broken.toml.bak").exists()
+
+
+def test_saving_macros_to_a_new_profile_writes_only_the_macros(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "new.toml"
+    save_macros([Macro("csq", at="AT+CSQ")], path)
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {
+        "macro": [{"name": "csq", "at": "AT+CSQ"}]
+    }
+    loaded = load_profile(path)
+    assert loaded.problems == [] and [m.name for m in loaded.profile.macros] == ["csq"]
