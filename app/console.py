@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -34,17 +34,8 @@ from app.demo import Demo, is_builtin_simulator
 from app.journal import Category, Journal, LogEntry, entries_for
 from app.link.results import CommandResult, LinkEvent, Outcome, Rx
 from app.link.worker import SerialWorker
-from app.macros import (
-    Macro,
-    key_conflicts,
-    key_display,
-    macro_script,
-    parse_key_or_none,
-    terminal_key,
-)
 from app.payload import PayloadError, parse_text
-from app.ports import PortChoice, RecentPorts, list_ports
-from app.profile import LoadedProfile, Profile, profile_path, save_macros
+from app.profile import LoadedProfile, Profile, profile_path
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.catalog import ParamError
@@ -62,11 +53,14 @@ from widgets.dialogs import (
 )
 from widgets.eventlog import PAYLOAD_MODES, STAMP_MODES, EventLog
 from widgets.forms import DnsForm, NtpForm, PingForm
-from widgets.macros import MacroBar, MacroEditor
-from widgets.picker import PortPicker
+from widgets.macros import MacroBar
 from widgets.sockets import SocketTable
 from widgets.status import StatusBar
 from widgets.welcome import WelcomeScreen
+
+if TYPE_CHECKING:
+    from app.macros import Macro
+    from app.ports import PortChoice, RecentPorts
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +113,7 @@ class QitermApp(App[None]):
         demo_handle: Demo | None = None,
         peers: bool = True,
         recent: RecentPorts | None = None,
-        port_lister: Callable[[list[str]], list[PortChoice]] = list_ports,
+        port_lister: Callable[[list[str]], list[PortChoice]] | None = None,
     ) -> None:
         super().__init__()
         self.url = url
@@ -143,8 +137,10 @@ class QitermApp(App[None]):
         #: Start demo peers when switching to the built-in simulator.
         self.peers_enabled = peers
         self.recent = recent
+        #: Lists the ports for the picker (app.ports.list_ports unless a test fakes it).
         self.port_lister = port_lister
         self._macro_keys: dict[int, str] = {}
+        self._macro_key_labels: dict[int, str] = {}
         self.macros: list[Macro] = []
         self._script_cancel: threading.Event | None = None
         self._script_progress = ""
@@ -529,7 +525,7 @@ class QitermApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("data_send", "data_cancel"):
             return self.state.data_mode and self.link.awaiting_input
-        if action == "send" and isinstance(self.screen, MacroEditor):
+        if action == "send" and type(self.screen).__name__ == "MacroEditor":
             return False  # the editor's own Ctrl+S saves
         # No macro runs while a dialog is open.
         return not (action == "run_macro" and isinstance(self.screen, ModalScreen))
@@ -904,20 +900,24 @@ class QitermApp(App[None]):
     def action_pick_port(self) -> None:
         """List the ports (Quectel first, the simulator always, recent ones) and
         switch to the one chosen."""
+        from app.ports import list_ports
+        from widgets.picker import PortPicker
+
         recent = self.recent.load() if self.recent is not None else []
         current = "sim://" if is_builtin_simulator(self.url) else self.url
+        lister = self.port_lister or list_ports
 
         def chosen(device: str | None) -> None:
             if device is None or device == current:
                 return
             self.run_worker(self.switch_port(device), group="switch-port", exclusive=True)
 
-        self.push_screen(PortPicker(lambda: self.port_lister(recent), current=current), chosen)
+        self.push_screen(PortPicker(lambda: lister(recent), current=current), chosen)
 
     async def switch_port(self, device: str, baudrate: int | None = None) -> None:
         """Close the link cleanly and open ``device`` instead: a fresh module
         state, the demo peers started or stopped to match, noted in the capture."""
-        from app.demo import start_demo
+        from app.demo import simulator_variables, start_demo
 
         if self._script_cancel is not None:
             self._script_cancel.set()
@@ -943,8 +943,6 @@ class QitermApp(App[None]):
                 except OSError as exc:
                     self.say(f"demo peers not started: {exc}", error=True)
             if self.demo_handle is not None:
-                from app.scenario import simulator_variables
-
                 url = self.demo_handle.url
                 self.peers_info = self.demo_handle.describe()
                 self.script_variables = simulator_variables(self.demo_handle)
@@ -983,6 +981,10 @@ class QitermApp(App[None]):
 
     def _apply_macros(self, macros: list[Macro]) -> None:
         """Bind the macros' keys (those the console does not use) and show the bar."""
+        if not macros and not self.macros:
+            return  # nothing to bind or show (and the macro code stays unloaded)
+        from app.macros import key_conflicts, key_display, parse_key_or_none, terminal_key
+
         for key in self._macro_keys.values():
             self._bindings.key_to_bindings.pop(key, None)
         self._macro_keys = {}
@@ -1008,6 +1010,7 @@ class QitermApp(App[None]):
                 key_display=key_display(macro.key or bound),
             )
         shown = {i: key_display(self.macros[i].key or k) for i, k in self._macro_keys.items()}
+        self._macro_key_labels = shown
         self.call_later(self.query_one(MacroBar).show, self.macros, shown)
         self.refresh_bindings()
 
@@ -1018,6 +1021,7 @@ class QitermApp(App[None]):
     def action_run_macro(self, index: int) -> None:
         """Run a macro (one AT line, a composer send or a script) through the
         scenario engine, with progress in the log like a played script."""
+        from app.macros import macro_script
         from app.scenario import ScriptError
 
         if not 0 <= index < len(self.macros):
@@ -1044,6 +1048,9 @@ class QitermApp(App[None]):
         self._start_script(script, f"macro {macro.name}")
 
     def action_edit_macros(self) -> None:
+        from app.profile import save_macros
+        from widgets.macros import MacroEditor
+
         target = self.profile_file or profile_path("default")
 
         def saved(macros: list[Macro] | None) -> None:
@@ -1099,10 +1106,10 @@ class QitermApp(App[None]):
             "Pick a port", "Serial ports, the simulator, recent ones", self.action_pick_port
         )
         for index, macro in enumerate(self.macros):
-            key = self._macro_keys.get(index)
+            key = self._macro_key_labels.get(index)
             yield SystemCommand(
                 f"Macro: {macro.name}",
-                macro.summary() + (f" ({key_display(macro.key or key)})" if key else ""),
+                macro.summary() + (f" ({key})" if key else ""),
                 lambda i=index: self.action_run_macro(i),
             )
         yield SystemCommand(

@@ -13,6 +13,8 @@ The same names and ports fill the console's forms and the scenario scripts'
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -85,3 +87,26 @@ def start_demo(url: str = "sim://") -> Demo:
         "dns_server": dns_ip,
     }
     return Demo(peers, wired, variables, defaults)
+
+
+def simulator_variables(demo: Demo, module_ip: str = "127.0.0.1") -> dict[str, str]:
+    """The ``${NAME}`` values for a run on the built-in simulator: the demo peers',
+    the module's address, and a free local TCP port (``LISTENER_PORT``) and UDP
+    port (``SERVICE_PORT``) for a TCP LISTENER or UDP SERVICE to bind."""
+    return {
+        **demo.variables,
+        "MODULE_IP": module_ip,
+        "LISTENER_PORT": str(_free_port(module_ip, socket.SOCK_STREAM)),
+        "SERVICE_PORT": str(_free_port(module_ip, socket.SOCK_DGRAM)),
+    }
+
+
+def _free_port(ip: str, kind: socket.SocketKind) -> int:
+    """A port the OS says is free on ``ip`` now (the simulated module binds the
+    host's sockets, so its listeners share the host's ports)."""
+    for host in (ip, "127.0.0.1"):
+        with contextlib.suppress(OSError), socket.socket(socket.AF_INET, kind) as probe:
+            probe.bind((host, 0))
+            port: int = probe.getsockname()[1]
+            return port
+    raise OSError(f"no free local port on {ip}")

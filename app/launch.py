@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from app.capture.recorder import CaptureRecorder, default_capture_path
-from app.demo import Demo, is_builtin_simulator, start_demo
-from app.ports import RecentPorts, list_ports
+from app.demo import Demo, is_builtin_simulator, simulator_variables, start_demo
 from app.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
 
 if TYPE_CHECKING:
     from app.console import QitermApp
+    from app.ports import RecentPorts
 
 SIM_URL = "sim://"
 
@@ -128,8 +128,6 @@ def prepare_console(
     show_welcome = demo is not None and (first_start() if welcome is None else welcome)
     variables: dict[str, str] = {}
     if demo is not None:
-        from app.scenario import simulator_variables
-
         variables = simulator_variables(demo)
     app = QitermApp(
         url,
@@ -151,6 +149,7 @@ def prepare_console(
 
 def pick_port(recent: RecentPorts) -> str | None:
     """``qiterm --pick``: a picker before the console opens; None when cancelled."""
+    from app.ports import list_ports
     from widgets.picker import PickerApp
 
     known = recent.load()
@@ -167,6 +166,8 @@ def run_console(
     profile: str | None = None,
     pick: bool = False,
 ) -> int:
+    from app.ports import RecentPorts
+
     recent = RecentPorts()
     if pick and port is None:
         port = pick_port(recent)

@@ -44,17 +44,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import dns.exception
-import dns.flags
-import dns.message
 import dns.name
-import dns.opcode
-import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
+
+if TYPE_CHECKING:
+    import dns.message
+    import dns.rrset
 
 __all__ = ["DEFAULT_ZONE", "Peers"]
 
@@ -669,6 +666,12 @@ class Peers:
         endpoint.reply(reply, addr)
 
     def _on_dns(self, endpoint: _DatagramEndpoint, data: bytes, addr: tuple[str, int]) -> None:
+        # dnspython's message layer loads on the first query, not at start-up.
+        import dns.flags
+        import dns.message
+        import dns.opcode
+        import dns.rcode
+
         try:
             query = dns.message.from_wire(data)
         except Exception:
@@ -692,6 +695,11 @@ class Peers:
             return  # whatever went wrong, the server keeps serving
 
     def _answer(self, response: dns.message.Message, question: dns.rrset.RRset) -> None:
+        import dns.rcode
+        import dns.rdataclass
+        import dns.rdatatype
+        import dns.rrset
+
         address = self._zone.get(question.name.to_text(omit_final_dot=True).lower())
         if question.rdclass != dns.rdataclass.IN:
             response.set_rcode(dns.rcode.REFUSED)

@@ -40,15 +40,17 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import tomli_w
 
 from app.highlight import HighlightRule, describe_value, parse_rules
-from app.macros import Macro, parse_macros
 from app.protocol import catalog
 from app.protocol.catalog import ParamError
+
+if TYPE_CHECKING:
+    from app.macros import Macro
 
 #: The example profile (also shipped as ``assets/profiles/example.toml``).
 SAMPLE_PROFILE = r'''# qiterm device profile: qiterm --profile NAME reads
@@ -481,6 +483,8 @@ class _Reader:
         if not isinstance(value, list):
             self.bad("macro", "an array of tables ([[macro]] sections)", value)
             return []
+        from app.macros import parse_macros  # the scenario parser: only when there are macros
+
         macros, problems = parse_macros(value)
         self.problems += [f"{self.where}: {p}" for p in problems]
         self.given.add("macro")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import tomli_w
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -17,7 +17,8 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Label, Static, TextArea
 
-from app.macros import Macro, check_macros, parse_macros, validate_macro
+if TYPE_CHECKING:
+    from app.macros import Macro
 
 
 class MacroBar(Horizontal):
@@ -63,6 +64,8 @@ class MacroBar(Horizontal):
 
 def macros_toml(macros: Sequence[Macro]) -> str:
     """The ``[[macro]]`` tables of a profile, as TOML."""
+    import tomli_w
+
     if not macros:
         return (
             "# One [[macro]] table per macro: a name, an optional key and one of\n"
@@ -74,6 +77,8 @@ def macros_toml(macros: Sequence[Macro]) -> str:
 
 def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str]]:
     """The editor's text as macros, and every problem found (empty when it can be saved)."""
+    from app.macros import check_macros, parse_macros, validate_macro
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -91,7 +96,7 @@ def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str
     return macros, problems
 
 
-class MacroEditor(ModalScreen[list[Macro] | None]):
+class MacroEditor(ModalScreen["list[Macro] | None"]):
     """Edit the macros as TOML; Save refuses (and says why) until they all check out."""
 
     DEFAULT_CSS = """

@@ -17,9 +17,7 @@ person typing at the same time).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
 import threading
 import time
 from collections import deque
@@ -29,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from app.capture.recorder import CaptureRecorder
-from app.demo import Demo
+from app.demo import simulator_variables
 from app.link.results import CommandResult, LinkEvent, Role, Rx
 from app.link.worker import SerialWorker
 from app.protocol import commands
@@ -430,29 +428,6 @@ def run(
     failed steps.
     """
     return _Run(script, worker, capture, on_step, on_result, cancel or threading.Event(), tag).go()
-
-
-def simulator_variables(demo: Demo, module_ip: str = "127.0.0.1") -> dict[str, str]:
-    """The ``${NAME}`` values for a run on the built-in simulator: the demo peers',
-    the module's address, and a free local TCP port (``LISTENER_PORT``) and UDP
-    port (``SERVICE_PORT``) for a TCP LISTENER or UDP SERVICE to bind."""
-    return {
-        **demo.variables,
-        "MODULE_IP": module_ip,
-        "LISTENER_PORT": str(_free_port(module_ip, socket.SOCK_STREAM)),
-        "SERVICE_PORT": str(_free_port(module_ip, socket.SOCK_DGRAM)),
-    }
-
-
-def _free_port(ip: str, kind: socket.SocketKind) -> int:
-    """A port the OS says is free on ``ip`` now (the simulated module binds the
-    host's sockets, so its listeners share the host's ports)."""
-    for host in (ip, "127.0.0.1"):
-        with contextlib.suppress(OSError), socket.socket(socket.AF_INET, kind) as probe:
-            probe.bind((host, 0))
-            port: int = probe.getsockname()[1]
-            return port
-    raise OSError(f"no free local port on {ip}")
 
 
 __all__ = [

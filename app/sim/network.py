@@ -20,12 +20,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import dns.asyncquery
-import dns.exception
-import dns.message
-import dns.rcode
-import dns.rdatatype
-
 T = TypeVar("T")
 
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
@@ -301,6 +295,13 @@ async def resolve(hostname: str, servers: list[str], port: int, timeout: float) 
         return DnsAnswer([hostname], 0)
     if not servers:
         raise DnsError(565, "no DNS server configured (AT+QIDNSCFG)")
+    # dnspython loads on the first lookup, not when the simulator starts.
+    import dns.asyncquery
+    import dns.exception
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+
     query = dns.message.make_query(hostname, dns.rdatatype.A)
     last = DnsError(569, "no DNS server answered")
     for server in servers:
