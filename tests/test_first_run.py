@@ -178,3 +178,20 @@ async def test_a_shipped_scenario_plays_inside_the_console(state_dir: Path, tmp_
     finally:
         console.close()
         registry.destroy(name)
+
+
+def test_what_the_first_frame_does_not_need_loads_later() -> None:
+    """Start-up stays lean (BENCHMARKS.md, startup): the macro and scenario code,
+    the port list, the picker and dnspython's message layer load on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, app.cli, app.launch, app.console\n"
+        "lazy = ['app.scenario', 'app.macros', 'app.ports', 'widgets.picker', 'dns.message']\n"
+        "print([m for m in lazy if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
