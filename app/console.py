@@ -113,6 +113,7 @@ class QitermApp(App[None]):
         demo_handle: Demo | None = None,
         peers: bool = True,
         recent: RecentPorts | None = None,
+        device: str | None = None,
         port_lister: Callable[[list[str]], list[PortChoice]] | None = None,
     ) -> None:
         super().__init__()
@@ -137,6 +138,8 @@ class QitermApp(App[None]):
         #: Start demo peers when switching to the built-in simulator.
         self.peers_enabled = peers
         self.recent = recent
+        #: The port as the user chose it: remembered as recent once it connects.
+        self._remember: str | None = device
         #: Lists the ports for the picker (app.ports.list_ports unless a test fakes it).
         self.port_lister = port_lister
         self._macro_keys: dict[int, str] = {}
@@ -264,6 +267,8 @@ class QitermApp(App[None]):
         elif Changed.COUNTERS in changed:
             self._counters_dirty = True  # redrawn by _tick, at most 4 times a second
         if Changed.STATUS in changed:
+            if self._remember is not None and self.state.connected:
+                self._remember_port(self._remember)
             self._show_status()
             self.query_one(CommandLine).send_hex = self.state.send_hex
             self.query_one(SendComposer).update_targets(self.state)
@@ -965,8 +970,14 @@ class QitermApp(App[None]):
         self.query_one(CommandLine).set_data_mode(False)
         self._show_status()
         self.refresh_bindings()
+        self._remember = device
+
+    def _remember_port(self, device: str) -> None:
+        """A port that connected goes first in the recent list (a typo never does)."""
+        self._remember = None
         if self.recent is not None:
-            await asyncio.to_thread(self.recent.add, device)
+            recent = self.recent
+            self.run_worker(lambda: recent.add(device), thread=True, group="recent")
 
     def _prefill_forms(self) -> None:
         """The ping, NTP and DNS forms filled from :attr:`demo` (favourites, demo peers)."""

@@ -103,8 +103,6 @@ def prepare_console(
     if baud is None:
         baud = settings.baud if settings is not None else DEFAULT_BAUD
     url = port or SIM_URL
-    if recent is not None:
-        recent.add(SIM_URL if is_builtin_simulator(port) else url)
     demo: Demo | None = None
     if peers and is_builtin_simulator(port):
         demo = start_demo(url)
@@ -143,6 +141,7 @@ def prepare_console(
         demo_handle=demo,
         peers=peers,
         recent=recent,
+        device=SIM_URL if is_builtin_simulator(port) else url,
     )
     return Console(app, capture, demo)
 

@@ -131,7 +131,14 @@ async def test_switching_port_closes_the_old_link_and_starts_fresh(
         assert second is not None and second.bytes_out > 0
         # The first module's socket is untouched by the switch (it is another device).
         assert first is not None
-        assert recent.load()[0] == second_url
+        await until(pilot, lambda: recent.load()[:1] == [second_url])  # it connected
+        # A port that never opens is not remembered.
+        await app.switch_port("foo://bar")
+        await until(
+            pilot, lambda: "invalid URL" in (app.state.link.message if app.state.link else "")
+        )
+        await settle(pilot, 0.3)
+        assert "foo://bar" not in recent.load()
         assert any(t.startswith("opening sim://") for t in log_texts(app, Category.APP))
     capture.close()
     notes = [r["text"] for r in read_capture(tmp_path / "switch.jsonl").of_type("note")]
