@@ -3,6 +3,7 @@ simulator, open the capture, run the app."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,5 +190,7 @@ def run_console(
     finally:
         console.close()
     if console.capture is not None:
-        print(f"qiterm: session captured in {console.capture.path}", file=sys.stderr)
-    return 0
+        # The terminal may be gone (a hang-up ends the console): nowhere to say it then.
+        with contextlib.suppress(OSError):
+            print(f"qiterm: session captured in {console.capture.path}", file=sys.stderr)
+    return console.app.return_code or 0

@@ -375,3 +375,51 @@ async def test_a_flood_loses_nothing_in_the_capture_and_the_log_stays_bounded(
         f"speed: {full_speed_bytes / FULL_SPEED_SECONDS / 92160:.0f}x the line rate"
     )
     path.unlink()  # hundreds of MB: do not leave them in pytest's temp folders
+
+
+# --- the terminal goes away -------------------------------------------------------------
+
+
+def test_a_hung_up_terminal_ends_the_console_with_the_capture_closed(tmp_path: Path) -> None:
+    """The window closes (or ssh drops) and no SIGHUP reaches qiterm (started under
+    nohup, or by a tool that ignores it): qiterm notices the hang-up and exits
+    instead of spinning on end of input, and the capture is complete."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    capture = tmp_path / "hup.jsonl"
+    env = dict(os.environ, TERM="xterm-256color")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "--no-welcome", "--no-peers", "--log", str(capture)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 30
+        while b"AT+CGPADDR" not in seen and time.monotonic() < deadline:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+        assert b"AT+CGPADDR" in seen, "the console did not come up"
+        os.close(master)  # the terminal hangs up
+        master = -1
+        assert proc.wait(timeout=10) == 129
+    finally:
+        if master >= 0:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    records = read_capture(capture).records
+    assert records[-1]["type"] == "link" and records[-1]["state"] == "closed"
