@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import select
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -33,6 +31,7 @@ from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
 from app.demo import Demo, is_builtin_simulator
+from app.hangup import watch_hangup
 from app.journal import Category, Journal, LogEntry, entries_for
 from app.link.results import CommandResult, LinkEvent, Outcome, Rx
 from app.link.worker import SerialWorker
@@ -146,7 +145,6 @@ class QitermApp(App[None]):
         self.port_lister = port_lister
         self._macro_keys: dict[int, str] = {}
         self._macro_key_labels: dict[int, str] = {}
-        self._terminal: select.poll | None = None
         self.macros: list[Macro] = []
         self._script_cancel: threading.Event | None = None
         self._script_progress = ""
@@ -200,7 +198,7 @@ class QitermApp(App[None]):
         self._unsubscribe = self.link.subscribe(self._from_link_thread)
         if not self.link._thread.is_alive():
             self.link.start()
-        self._terminal = self._watch_terminal()
+        watch_hangup(self)  # a dead terminal ends the console (link, capture closed)
         self.set_interval(0.25, self._tick)
         self._show_status()
         self.query_one("#cmdline", CommandLine).input.focus()
@@ -366,38 +364,7 @@ class QitermApp(App[None]):
             label = f"{self._script_progress}  {label}"
         return label
 
-    def _watch_terminal(self) -> select.poll | None:
-        """Watch the terminal qiterm runs in (not under tests: headless)."""
-        if self.is_headless:
-            return None
-        try:
-            if not os.isatty(0):
-                return None
-            watch = select.poll()
-            watch.register(0, select.POLLIN)
-        except (OSError, ValueError):
-            return None
-        return watch
-
-    def _terminal_gone(self) -> bool:
-        """The terminal hung up (the window closed, the ssh session dropped) without
-        the SIGHUP that would have ended qiterm: Textual's input thread would then spin
-        on end of file forever. Only the hang-up bits are looked at: typed input stays
-        for Textual to read."""
-        if self._terminal is None:
-            return False
-        try:
-            ready = self._terminal.poll(0)
-        except OSError:
-            return True
-        return any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, ev in ready)
-
     def _tick(self) -> None:
-        if self._terminal_gone():
-            self._terminal = None
-            log.warning("the terminal hung up: closing the link and the capture")
-            self.exit(return_code=129)  # 128 + SIGHUP, as if the hang-up had arrived
-            return
         try:
             table = self.query_one(SocketTable)
         except NoMatches:

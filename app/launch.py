@@ -172,7 +172,8 @@ def run_console(
     if pick and port is None:
         port = pick_port(recent)
         if port is None:
-            print("qiterm: no port chosen", file=sys.stderr)
+            with contextlib.suppress(OSError):  # the terminal may have hung up
+                print("qiterm: no port chosen", file=sys.stderr)
             return 1
     console = prepare_console(
         port=port,

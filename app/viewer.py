@@ -37,6 +37,7 @@ from textual.worker import get_current_worker
 from app.capture.format import Record
 from app.capture.reader import CaptureError, iter_records
 from app.capture.replay import Replayer, initial_state
+from app.hangup import watch_hangup
 from app.journal import Category, Filter, Journal, LogEntry
 from app.link.results import LinkState, ModuleIdentity
 from app.state import ModuleState
@@ -389,6 +390,7 @@ class ViewerApp(App[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        watch_hangup(self)
         table = self.query_one(SocketTable)
         table.can_focus = False  # a view of the past: nothing to act on
         log_ = self.query_one(CaptureLog)
@@ -535,8 +537,9 @@ def view_main(log: str) -> int:
     except OSError as exc:
         print(f"qiterm view: cannot read {log}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    ViewerApp(source).run()
-    return 0
+    viewer = ViewerApp(source)
+    viewer.run()
+    return viewer.return_code or 0
 
 
 __all__ = [

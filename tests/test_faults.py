@@ -380,10 +380,9 @@ async def test_a_flood_loses_nothing_in_the_capture_and_the_log_stays_bounded(
 # --- the terminal goes away -------------------------------------------------------------
 
 
-def test_a_hung_up_terminal_ends_the_console_with_the_capture_closed(tmp_path: Path) -> None:
-    """The window closes (or ssh drops) and no SIGHUP reaches qiterm (started under
-    nohup, or by a tool that ignores it): qiterm notices the hang-up and exits
-    instead of spinning on end of input, and the capture is complete."""
+def run_on_a_pty_and_hang_up(args: list[str], shown: bytes) -> int:
+    """Start ``qiterm ARGS`` on a pty with SIGHUP ignored, wait until ``shown`` is on
+    its screen, close the terminal, and return the exit code (bounded in time)."""
     import fcntl
     import pty
     import struct
@@ -391,35 +390,47 @@ def test_a_hung_up_terminal_ends_the_console_with_the_capture_closed(tmp_path: P
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    capture = tmp_path / "hup.jsonl"
-    env = dict(os.environ, TERM="xterm-256color")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--no-welcome", "--no-peers", "--log", str(capture)],
+        [sys.executable, "-m", "app.cli", *args],
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env=env,
+        env=dict(os.environ, TERM="xterm-256color"),
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
     )
     os.close(slave)
     try:
+        import select
+
         seen = b""
         deadline = time.monotonic() + 30
-        while b"AT+CGPADDR" not in seen and time.monotonic() < deadline:
+        while shown not in seen and time.monotonic() < deadline:
+            if not select.select([master], [], [], 0.2)[0]:
+                continue
             try:
                 seen += os.read(master, 65536)
             except OSError:
                 break
-        assert b"AT+CGPADDR" in seen, "the console did not come up"
+        assert shown in seen, f"{args}: {shown!r} never showed"
         os.close(master)  # the terminal hangs up
         master = -1
-        assert proc.wait(timeout=10) == 129
+        return proc.wait(timeout=10)
     finally:
         if master >= 0:
             os.close(master)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_hung_up_terminal_ends_the_console_and_the_viewer(tmp_path: Path) -> None:
+    """The window closes (or ssh drops) and no SIGHUP reaches qiterm (started under
+    nohup, or by a tool that ignores it): qiterm notices the hang-up and exits
+    instead of spinning on end of input, and the capture is complete."""
+    capture = tmp_path / "hup.jsonl"
+    args = ["--no-welcome", "--no-peers", "--log", str(capture)]
+    assert run_on_a_pty_and_hang_up(args, b"AT+CGPADDR") == 129
     records = read_capture(capture).records
     assert records[-1]["type"] == "link" and records[-1]["state"] == "closed"
+    assert run_on_a_pty_and_hang_up(["view", str(capture)], b"qiterm view") == 129

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from app.hangup import watch_hangup
 from app.ports import PortChoice
 
 
@@ -124,4 +125,5 @@ class PickerApp(App[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        watch_hangup(self)
         self.push_screen(PortPicker(self.lister, **self.kwargs), self.exit)

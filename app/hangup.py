@@ -1,0 +1,50 @@
+"""Leave when the terminal hangs up.
+
+When the window closes or an ssh session drops, the kernel normally ends the
+program with SIGHUP. Started under ``nohup`` (or by a tool that ignores the
+signal) it lives on with a dead terminal, and Textual's input thread then reads
+end of file in a tight loop, at 100% CPU, forever (Textual PR #6690). Every
+qiterm app watches its terminal and exits when it has hung up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+from typing import Any
+
+from textual.app import App
+
+log = logging.getLogger(__name__)
+
+#: The exit code, as if SIGHUP had ended the program (128 + 1).
+HANGUP_EXIT = 129
+_GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
+
+
+def watch_hangup(app: App[Any], interval: float = 0.25) -> bool:
+    """Check the terminal every ``interval`` s; True when watching (not headless,
+    stdin a terminal). Only the hang-up bits are read: typed input stays for Textual."""
+    if app.is_headless:
+        return False
+    try:
+        if not os.isatty(0):
+            return False
+        terminal = select.poll()
+        terminal.register(0, select.POLLIN)
+    except (OSError, ValueError):
+        return False
+
+    def check() -> None:
+        try:
+            gone = any(events & _GONE for _, events in terminal.poll(0))
+        except OSError:
+            gone = True
+        if gone:
+            timer.stop()
+            log.warning("the terminal hung up: leaving")
+            app.exit(return_code=HANGUP_EXIT)
+
+    timer = app.set_interval(interval, check, name="hang-up watch")
+    return True
