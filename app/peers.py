@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import dns.exception
 import dns.name
 
+from app.dnsload import load_dns
+
 if TYPE_CHECKING:
     import dns.message
     import dns.rrset
@@ -667,6 +669,7 @@ class Peers:
 
     def _on_dns(self, endpoint: _DatagramEndpoint, data: bytes, addr: tuple[str, int]) -> None:
         # dnspython's message layer loads on the first query, not at start-up.
+        load_dns()
         import dns.flags
         import dns.message
         import dns.opcode

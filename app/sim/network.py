@@ -20,6 +20,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.dnsload import load_dns
+
 T = TypeVar("T")
 
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 to 1970-01-01
@@ -296,6 +298,7 @@ async def resolve(hostname: str, servers: list[str], port: int, timeout: float) 
     if not servers:
         raise DnsError(565, "no DNS server configured (AT+QIDNSCFG)")
     # dnspython loads on the first lookup, not when the simulator starts.
+    load_dns()
     import dns.asyncquery
     import dns.exception
     import dns.message
