@@ -17,6 +17,8 @@ STATE_STYLE = {
     SocketState.CLOSING: "magenta",
     SocketState.REMOTE_CLOSING: "bold red",
 }
+#: "Remote Closing", or "Initial (566)" for a failed open.
+STATE_WIDTH = max(len(s.label) for s in SocketState)
 COLUMNS = ("ID", "Type", "Host", "RPort", "LPort", "State", "Tx", "Rx", "Acked")
 
 
@@ -62,7 +64,10 @@ class SocketTable(DataTable[Text | str]):
         self.cursor_type = "row"
         self.zebra_stripes = True
         for name in COLUMNS:
-            self.add_column(name, key=name)
+            # The state column is as wide as its longest name from the start, so
+            # the table does not shift when a row goes Connecting -> Connected.
+            width = STATE_WIDTH if name == "State" else None
+            self.add_column(name, key=name, width=width)
 
     def show(self, state: ModuleState) -> None:
         """Show ``state``'s rows: cells are updated in place when the same sockets
