@@ -54,7 +54,7 @@ from widgets.dialogs import (
 )
 from widgets.eventlog import PAYLOAD_MODES, STAMP_MODES, EventLog
 from widgets.forms import DnsForm, NtpForm, PingForm
-from widgets.macros import MacroBar
+from widgets.macros import MacroBar, MacroEditor
 from widgets.sockets import SocketTable
 from widgets.status import StatusBar
 from widgets.welcome import WelcomeScreen
@@ -105,13 +105,10 @@ class QitermApp(App[None]):
         poll_interval: float = DEFAULT_POLL_S,
         journal_size: int = 20_000,
         worker: SerialWorker | None = None,
-        demo: dict[str, Any] | None = None,
-        peers_info: list[str] | None = None,
+        demo: Demo | None = None,
         welcome: bool = False,
         port_label: str | None = None,
-        script_variables: dict[str, str] | None = None,
         profile: LoadedProfile | None = None,
-        demo_handle: Demo | None = None,
         peers: bool = True,
         recent: RecentPorts | None = None,
         device: str | None = None,
@@ -124,8 +121,6 @@ class QitermApp(App[None]):
         self.state = ModuleState(url=url, baudrate=baudrate)
         #: How the header names the port (the built-in simulator's URL is long).
         self.port_label = port_label
-        #: ``${NAME}`` values for scenario scripts played here (the demo peers').
-        self.script_variables = script_variables or {}
         loaded = profile or LoadedProfile(Profile())
         #: The device profile (defaults when none was given) and where it saves.
         self.profile = loaded.profile
@@ -133,9 +128,6 @@ class QitermApp(App[None]):
         self.profile_problems = list(loaded.problems)
         #: The keys the profile file set (the others are defaults, not choices).
         self.profile_given = loaded.given
-        #: The demo peers qiterm runs for the built-in simulator (stopped on exit
-        #: by whoever started the app; replaced when the port changes).
-        self.demo_handle = demo_handle
         #: Start demo peers when switching to the built-in simulator.
         self.peers_enabled = peers
         self.recent = recent
@@ -158,11 +150,7 @@ class QitermApp(App[None]):
         self._counters_dirty = False
         self._last_poll = 0.0
         self._pending: set[asyncio.Task[Any]] = set()
-        #: Defaults for the forms: the profile's favourites, and on the built-in
-        #: simulator the demo peers' addresses (which win: they are what answers).
-        self.demo = {**self.profile.favourites.form_defaults(), **(demo or {})}
-        #: The demo peers, one line each (welcome panel), when qiterm started them.
-        self.peers_info = peers_info or []
+        self._adopt_demo(demo)
         self.show_welcome_at_start = welcome and bool(self.peers_info)
 
     # ------------------------------------------------------------------ layout
@@ -279,9 +267,8 @@ class QitermApp(App[None]):
 
     def _route(self, rx: Rx) -> None:
         """Deferred results reach the form that asked for them, as they arrive."""
-        if isinstance(rx.event, ev.QiOpenResult | ev.QiUrcIncoming) and (
-            not isinstance(rx.event, ev.QiOpenResult) or rx.event.result == 0
-        ):
+        opened = isinstance(rx.event, ev.QiOpenResult) and rx.event.result == 0
+        if opened or isinstance(rx.event, ev.QiUrcIncoming):
             # A new socket: poll at the next idle moment for its real local port.
             self._last_poll = 0.0
         if rx.tag == "ping" and isinstance(rx.event, ev.QPingReply | ev.QPingResult):
@@ -448,8 +435,8 @@ class QitermApp(App[None]):
             OpenSocketDialog(
                 self.state.free_ids(),
                 module_ip=self.state.ip or "127.0.0.1",
-                host=self.demo.get("tcp_host", ""),
-                remote_port=self.demo.get("tcp_port"),
+                host=self.form_defaults.get("tcp_host", ""),
+                remote_port=self.form_defaults.get("tcp_port"),
             )
         )
 
@@ -532,7 +519,7 @@ class QitermApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("data_send", "data_cancel"):
             return self.state.data_mode and self.link.awaiting_input
-        if action == "send" and type(self.screen).__name__ == "MacroEditor":
+        if action == "send" and isinstance(self.screen, MacroEditor):
             return False  # the editor's own Ctrl+S saves
         # No macro runs while a dialog is open.
         return not (action == "run_macro" and isinstance(self.screen, ModalScreen))
@@ -880,7 +867,7 @@ class QitermApp(App[None]):
         if not self.peers_info:
             self.notify("No demo peers: qiterm starts them only on the built-in simulator.")
             return
-        self.push_screen(WelcomeScreen(self.peers_info, self.demo))
+        self.push_screen(WelcomeScreen(self.peers_info, self.form_defaults))
 
     def action_focus_cmdline(self) -> None:
         self.query_one(CommandLine).input.focus()
@@ -924,7 +911,7 @@ class QitermApp(App[None]):
     async def switch_port(self, device: str, baudrate: int | None = None) -> None:
         """Close the link cleanly and open ``device`` instead: a fresh module
         state, the demo peers started or stopped to match, noted in the capture."""
-        from app.demo import simulator_variables, start_demo
+        from app.demo import start_demo
 
         if self._script_cancel is not None:
             self._script_cancel.set()
@@ -937,23 +924,18 @@ class QitermApp(App[None]):
         self.say(f"closed {self.port_label or self.url}")
         builtin = is_builtin_simulator(device)
         url = device
-        if self.demo_handle is not None and not builtin:
-            await asyncio.to_thread(self.demo_handle.stop)
-            self.demo_handle = None
-            self.peers_info = []
-            self.script_variables = {}
-            self.demo = dict(self.profile.favourites.form_defaults())
-        if builtin and self.peers_enabled:
-            if self.demo_handle is None:
-                try:
-                    self.demo_handle = await asyncio.to_thread(start_demo, device)
-                except OSError as exc:
-                    self.say(f"demo peers not started: {exc}", error=True)
-            if self.demo_handle is not None:
-                url = self.demo_handle.url
-                self.peers_info = self.demo_handle.describe()
-                self.script_variables = simulator_variables(self.demo_handle)
-                self.demo = {**self.profile.favourites.form_defaults(), **self.demo_handle.defaults}
+        demo = self.demo
+        if demo is not None and not builtin:
+            await asyncio.to_thread(demo.stop)
+            demo = None
+        if builtin and self.peers_enabled and demo is None:
+            try:
+                demo = await asyncio.to_thread(start_demo, device)
+            except OSError as exc:
+                self.say(f"demo peers not started: {exc}", error=True)
+        if demo is not None:
+            url = demo.url
+        self._adopt_demo(demo)
         self._prefill_forms()
         self.url = url
         self.baudrate = baud
@@ -981,9 +963,29 @@ class QitermApp(App[None]):
             recent = self.recent
             self.run_worker(lambda: recent.add(device), thread=True, group="recent")
 
+    def _adopt_demo(self, demo: Demo | None) -> None:
+        """Take on the demo peers of the built-in simulator (None: there are none).
+        The welcome panel's lines, the scripts' ``${NAME}`` values and the forms'
+        defaults follow them."""
+        from app.demo import simulator_variables
+
+        #: The demo peers (stopped on exit by whoever started the app; replaced
+        #: when the port changes).
+        self.demo = demo
+        #: One line per peer (welcome panel, log).
+        self.peers_info = demo.describe() if demo is not None else []
+        #: ``${NAME}`` values for scenario scripts and macros played here.
+        self.script_variables = simulator_variables(demo) if demo is not None else {}
+        #: Defaults for the forms: the profile's favourites, and the demo peers'
+        #: addresses, which win (they are what answers on the simulator).
+        self.form_defaults: dict[str, Any] = {
+            **self.profile.favourites.form_defaults(),
+            **(demo.defaults if demo is not None else {}),
+        }
+
     def _prefill_forms(self) -> None:
-        """The ping, NTP and DNS forms filled from :attr:`demo` (favourites, demo peers)."""
-        d = self.demo
+        """The ping, NTP and DNS forms filled from :attr:`form_defaults`."""
+        d = self.form_defaults
         ping, ntp, dns = self._forms
         ping.prefill(str(d.get("ping_host", "")))
         port = d.get("ntp_port", 123)
@@ -998,6 +1000,7 @@ class QitermApp(App[None]):
             return  # nothing to bind or show (and the macro code stays unloaded)
         from app.macros import key_conflicts, key_display, parse_key_or_none, terminal_key
 
+        # Textual has bind() but no unbind(): the old macro keys leave its map here.
         for key in self._macro_keys.values():
             self._bindings.key_to_bindings.pop(key, None)
         self._macro_keys = {}
@@ -1062,7 +1065,6 @@ class QitermApp(App[None]):
 
     def action_edit_macros(self) -> None:
         from app.profile import save_macros
-        from widgets.macros import MacroEditor
 
         target = self.profile_file or profile_path("default")
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from app.capture.recorder import CaptureRecorder, default_capture_path
-from app.demo import Demo, is_builtin_simulator, simulator_variables, start_demo
+from app.demo import Demo, is_builtin_simulator, start_demo
 from app.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
 
 if TYPE_CHECKING:
@@ -72,12 +72,15 @@ class Console:
 
     app: QitermApp
     capture: CaptureRecorder | None
-    demo: Demo | None
+
+    @property
+    def demo(self) -> Demo | None:
+        """The demo peers running now (the app starts and stops them on a port switch)."""
+        return self.app.demo
 
     def close(self) -> None:
-        # The app may have switched ports: the peers it holds now are the ones to stop.
-        for demo in {id(d): d for d in (self.demo, self.app.demo_handle) if d}.values():
-            demo.stop()
+        if self.app.demo is not None:
+            self.app.demo.stop()
 
 
 def prepare_console(
@@ -125,26 +128,20 @@ def prepare_console(
             demo.stop()
         return None  # asked for a file we cannot write: say so rather than run unrecorded
     show_welcome = demo is not None and (first_start() if welcome is None else welcome)
-    variables: dict[str, str] = {}
-    if demo is not None:
-        variables = simulator_variables(demo)
     app = QitermApp(
         url,
         baud,
         capture=capture,
-        demo=demo.defaults if demo else None,
-        peers_info=demo.describe() if demo else None,
+        demo=demo,
         welcome=show_welcome,
         port_label="sim:// built-in simulator" if is_builtin_simulator(port) else None,
-        script_variables=variables,
         poll_interval=settings.poll_interval if settings is not None else DEFAULT_POLL,
         profile=loaded,
-        demo_handle=demo,
         peers=peers,
         recent=recent,
         device=SIM_URL if is_builtin_simulator(port) else url,
     )
-    return Console(app, capture, demo)
+    return Console(app, capture)
 
 
 def pick_port(recent: RecentPorts) -> str | None:

@@ -552,10 +552,46 @@ def save_macros(macros: list[Macro], path: str | Path) -> Path:
 
 
 def _write_toml(doc: dict[str, Any], target: Path) -> Path:
+    return _write_bytes(_toml_text(doc).encode("utf-8"), target)
+
+
+def _toml_text(doc: dict[str, Any]) -> str:
     # Multi-line strings keep scripts readable, but TOML reads a CR LF inside one
-    # as LF: a profile holding a CR is written with escapes only.
-    text = tomli_w.dumps(doc, multiline_strings=not _holds_cr(doc))
-    return _write_bytes(text.encode("utf-8"), target)
+    # as LF: a document holding a CR is written with escapes only.
+    return tomli_w.dumps(doc, multiline_strings=not _holds_cr(doc))
+
+
+def macros_toml(macros: list[Macro]) -> str:
+    """The ``[[macro]]`` tables of a profile, as TOML (what the macro editor shows)."""
+    if not macros:
+        return (
+            "# One [[macro]] table per macro: a name, an optional key and one of\n"
+            '# at = "AT...", send = { connect_id = 0, data = "..." } or script = """..."""\n'
+            '[[macro]]\nname = "sockets"\nkey = "f11"\nat = "AT+QISTATE?"\n'
+        )
+    return _toml_text({"macro": [m.to_dict() for m in macros]})
+
+
+def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str]]:
+    """``[[macro]]`` tables (the macro editor's text) as macros, and every problem
+    found: empty when they can be saved."""
+    from app.macros import check_macros, parse_macros, validate_macro
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [], [f"{where}: TOML syntax error: {exc}"]
+    unknown = sorted(set(doc) - {"macro"})
+    problems = [f"{where}: {key}: not a macro table (only [[macro]] here)" for key in unknown]
+    raw = doc.get("macro", [])
+    if not isinstance(raw, list):
+        return [], [*problems, f"{where}: macro: expected [[macro]] tables"]
+    macros, found = parse_macros(raw, where)
+    problems += found
+    for macro in macros:
+        problems += validate_macro(macro)
+    problems += check_macros(macros)
+    return macros, problems
 
 
 def _write_bytes(data: bytes, target: Path) -> Path:
@@ -594,9 +630,11 @@ __all__ = [
     "Profile",
     "list_profiles",
     "load_profile",
+    "macros_toml",
     "parse_profile",
     "profile_path",
     "profiles_dir",
+    "read_macros",
     "save_macros",
     "save_profile",
 ]

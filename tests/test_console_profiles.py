@@ -3,8 +3,10 @@ editor) and highlight rules, against the simulated module (pilot tests)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +20,7 @@ from app.capture.reader import read_capture
 from app.console import QitermApp
 from app.demo import start_demo
 from app.journal import Category
-from app.launch import prepare_console
+from app.launch import Console, prepare_console
 from app.peers import Peers
 from app.ports import RecentPorts
 from app.profile import load_profile
@@ -48,6 +50,26 @@ FAKE_PORTS = [
     fake_port("/dev/ttyUSB3", "Quectel USB AT Port", 0x2C7C, 0x0700),
     fake_port("/dev/ttyS0", "ttyS0"),
 ]
+
+
+@contextlib.contextmanager
+def console_with(
+    url: str, profile: Path, log: Path | None, baud: int | None = None
+) -> Iterator[Console]:
+    """The console as ``qiterm -p URL --profile PATH`` builds it (no demo peers),
+    closed afterwards."""
+    console = prepare_console(
+        port=url,
+        baud=baud,
+        log_path=str(log) if log is not None else None,
+        peers=False,
+        profile=str(profile),
+    )
+    assert console is not None
+    try:
+        yield console
+    finally:
+        console.close()
 
 
 def profile_file(tmp_path: Path, text: str, name: str = "bench.toml") -> Path:
@@ -154,9 +176,7 @@ async def test_switching_to_and_from_the_builtin_simulator_starts_and_stops_demo
             demo.url,
             115200,
             poll_interval=0,
-            demo=demo.defaults,
-            peers_info=demo.describe(),
-            demo_handle=demo,
+            demo=demo,
             recent=RecentPorts(tmp_path / "recent"),
         )
         async with app.run_test(size=SIZE) as pilot:
@@ -165,18 +185,19 @@ async def test_switching_to_and_from_the_builtin_simulator_starts_and_stops_demo
             # Away from the simulator ("loop://" is pyserial's loopback port):
             # the demo peers stop, the forms keep no demo address.
             await app.switch_port("loop://")
-            assert app.demo_handle is None and app.peers_info == []
+            assert app.demo is None and app.peers_info == []
             assert not demo.peers.running
-            assert "tcp_port" not in app.demo
+            assert "tcp_port" not in app.form_defaults and app.script_variables == {}
             await show_tab(pilot, "tab-ping")
             assert app.query_one("#ping-host", Input).value == ""  # no loopback name left
             # Back to the built-in simulator: new peers, on loopback only.
             await app.switch_port("sim://")
             await ready(pilot)
-            again = app.demo_handle
+            again = app.demo
             assert again is not None and again is not demo
             assert again.peers.tcp_echo is not None and again.peers.tcp_echo[0] == "127.0.0.1"
-            assert app.demo["tcp_port"] == again.peers.tcp_echo[1]
+            assert app.form_defaults["tcp_port"] == again.peers.tcp_echo[1]
+            assert app.script_variables["ECHO_TCP_PORT"] == str(again.peers.tcp_echo[1])
             assert app.url.startswith("sim://?")
             await pilot.pause()
             assert app.query_one("#ping-host", Input).value == "echo.qiterm.local"
@@ -184,8 +205,8 @@ async def test_switching_to_and_from_the_builtin_simulator_starts_and_stops_demo
             assert app.query_one("#dns-primary", Input).value == "127.0.0.1"
     finally:
         demo.stop()
-        if app.demo_handle is not None:
-            app.demo_handle.stop()
+        if app.demo is not None:
+            app.demo.stop()
 
 
 # --- profiles ----------------------------------------------------------------------------
@@ -213,10 +234,8 @@ async def test_a_profile_sets_line_ending_echo_polling_favourites_and_highlights
 ) -> None:
     name, url = sim_url()
     path = profile_file(tmp_path, PROFILE.format(folder=tmp_path / "logs"))
-    console = prepare_console(port=url, baud=None, log_path=None, peers=False, profile=str(path))
-    assert console is not None
-    app = console.app
-    try:
+    with console_with(url, path, None) as console:
+        app = console.app
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             assert app.baudrate == 9600 and app.link.baudrate == 9600  # the profile's baud
@@ -227,9 +246,9 @@ async def test_a_profile_sets_line_ending_echo_polling_favourites_and_highlights
             await settle(pilot, 0.6)
             assert not any(e.tag == "poll" for e in app.journal.entries)
             # Favourites pre-fill the forms (no demo peers on this port).
-            assert app.demo["ping_host"] == "192.0.2.10"
-            assert app.demo["dns_name"] == "device.example"
-            assert app.demo["tcp_port"] == 5683
+            assert app.form_defaults["ping_host"] == "192.0.2.10"
+            assert app.form_defaults["dns_name"] == "device.example"
+            assert app.form_defaults["tcp_port"] == 5683
             # Highlight rule handed to the log, and it marks the line.
             log_ = app.query_one("#log")
             rules = log_.highlights  # type: ignore[attr-defined]
@@ -241,8 +260,6 @@ async def test_a_profile_sets_line_ending_echo_polling_favourites_and_highlights
                 s.start <= start and s.end >= start + 11 and "magenta" in str(s.style)
                 for s in text.spans
             )
-    finally:
-        console.close()
     # Every command line went out with CR LF; the capture went to the log folder.
     assert console.capture is not None
     assert console.capture.path.parent == tmp_path / "logs"
@@ -254,14 +271,8 @@ async def test_a_profile_sets_line_ending_echo_polling_favourites_and_highlights
 async def test_command_line_options_win_over_the_profile(tmp_path: Path) -> None:
     _, url = sim_url()
     path = profile_file(tmp_path, 'port = "/dev/ttyNOPE9"\nbaud = 9600\n')
-    console = prepare_console(
-        port=url, baud=57600, log_path=str(tmp_path / "c.jsonl"), peers=False, profile=str(path)
-    )
-    assert console is not None
-    try:
+    with console_with(url, path, tmp_path / "c.jsonl", baud=57600) as console:
         assert console.app.url == url and console.app.baudrate == 57600
-    finally:
-        console.close()
 
 
 async def test_a_bad_profile_is_reported_and_the_console_still_starts(tmp_path: Path) -> None:
@@ -277,12 +288,8 @@ async def test_a_bad_profile_is_reported_and_the_console_still_starts(tmp_path: 
         style = "bold"
         """,
     )
-    console = prepare_console(
-        port=url, baud=None, log_path=str(tmp_path / "c.jsonl"), peers=False, profile=str(path)
-    )
-    assert console is not None
-    app = console.app
-    try:
+    with console_with(url, path, tmp_path / "c.jsonl") as console:
+        app = console.app
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             errors = log_texts(app, Category.ERROR)
@@ -295,8 +302,6 @@ async def test_a_bad_profile_is_reported_and_the_console_still_starts(tmp_path: 
             # Still usable: a command goes out and comes back.
             app.submit("AT+CSQ")
             await until(pilot, lambda: any(t.startswith("+CSQ:") for t in log_texts(app)))
-    finally:
-        console.close()
 
 
 def test_a_missing_profile_names_the_file(tmp_path: Path) -> None:
@@ -346,12 +351,8 @@ async def test_macros_run_from_their_key_and_the_bar_and_wait_for_a_urc(
     assert peers.tcp_echo is not None
     _, url = sim_url(peers)
     path = macro_profile(tmp_path, peers.tcp_echo[1])
-    console = prepare_console(
-        port=url, baud=None, log_path=str(tmp_path / "c.jsonl"), peers=False, profile=str(path)
-    )
-    assert console is not None
-    app = console.app
-    try:
+    with console_with(url, path, tmp_path / "c.jsonl") as console:
+        app = console.app
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             bar = app.query_one(MacroBar)
@@ -391,8 +392,6 @@ async def test_macros_run_from_their_key_and_the_bar_and_wait_for_a_urc(
             before = sum(t == "AT+CGMR" for t in tx_lines(app))
             await click(pilot, "#macro-2")
             await until(pilot, lambda: sum(t == "AT+CGMR" for t in tx_lines(app)) == before + 1)
-    finally:
-        console.close()
 
 
 async def test_a_failing_macro_says_which_step_failed(peers: Peers, tmp_path: Path) -> None:
@@ -409,20 +408,14 @@ async def test_a_failing_macro_says_which_step_failed(peers: Peers, tmp_path: Pa
         """
         ''',
     )
-    console = prepare_console(
-        port=url, baud=None, log_path=str(tmp_path / "c.jsonl"), peers=False, profile=str(path)
-    )
-    assert console is not None
-    app = console.app
-    try:
+    with console_with(url, path, tmp_path / "c.jsonl") as console:
+        app = console.app
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             await pilot.press("f11")
             await until(pilot, lambda: any(t.startswith("script: ") for t in log_texts(app)))
             errors = log_texts(app, Category.ERROR)
             assert any("2/2 failed: expect NEVER-COMES" in e for e in errors), errors[-4:]
-    finally:
-        console.close()
 
 
 async def test_no_macros_no_bar(tmp_path: Path) -> None:
@@ -438,12 +431,8 @@ async def test_the_macro_editor_refuses_bad_macros_and_saves_good_ones(
 ) -> None:
     _, url = sim_url(peers)
     path = profile_file(tmp_path, 'baud = 115200\n[[macro]]\nname = "csq"\nat = "AT+CSQ"\n')
-    console = prepare_console(
-        port=url, baud=None, log_path=str(tmp_path / "c.jsonl"), peers=False, profile=str(path)
-    )
-    assert console is not None
-    app = console.app
-    try:
+    with console_with(url, path, tmp_path / "c.jsonl") as console:
+        app = console.app
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             await app.run_action("edit_macros")
@@ -490,8 +479,6 @@ async def test_the_macro_editor_refuses_bad_macros_and_saves_good_ones(
             assert [m.name for m in app.query_one(MacroBar).macros] == ["ping echo"]
             await pilot.press("f11")
             await until(pilot, lambda: any(t.startswith("AT+QPING=0") for t in tx_lines(app)))
-    finally:
-        console.close()
 
 
 def test_the_readme_profile_loads_without_problems() -> None:

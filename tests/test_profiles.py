@@ -38,8 +38,10 @@ from app.profile import (
     Profile,
     list_profiles,
     load_profile,
+    macros_toml,
     parse_profile,
     profile_path,
+    read_macros,
     save_macros,
     save_profile,
 )
@@ -700,3 +702,17 @@ def test_saving_macros_to_a_new_profile_writes_only_the_macros(tmp_path: Path) -
     }
     loaded = load_profile(path)
     assert loaded.problems == [] and [m.name for m in loaded.profile.macros] == ["csq"]
+
+
+def test_the_macro_editor_text_round_trips_and_reports_problems() -> None:
+    macros = [
+        Macro("csq", key="f11", at="AT+CSQ"),
+        Macro("crlf", send=SendAction(0, "a\r\nb")),  # real CR LF: escaped, not multi-line
+        Macro("s", script="AT\nexpect OK\n"),
+    ]
+    text = macros_toml(macros)
+    assert read_macros(text) == (macros, [])
+    assert "AT+QISTATE?" in macros_toml([])  # an example to start from
+    _, problems = read_macros('colour = "blue"\n[[macro]]\nname = "x"\nat = "ATX"\n')
+    assert any("colour: not a macro table" in p for p in problems)
+    assert read_macros("[[macro]\n")[1][0].startswith("macros: TOML syntax error")

@@ -3,7 +3,6 @@ macro editor (the profile's ``[[macro]]`` tables as TOML, checked before saving)
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -62,40 +61,6 @@ class MacroBar(Horizontal):
             self.post_message(self.Run(int(event.button.id.removeprefix("macro-"))))
 
 
-def macros_toml(macros: Sequence[Macro]) -> str:
-    """The ``[[macro]]`` tables of a profile, as TOML."""
-    import tomli_w
-
-    if not macros:
-        return (
-            "# One [[macro]] table per macro: a name, an optional key and one of\n"
-            '# at = "AT...", send = { connect_id = 0, data = "..." } or script = """..."""\n'
-            '[[macro]]\nname = "sockets"\nkey = "f11"\nat = "AT+QISTATE?"\n'
-        )
-    return tomli_w.dumps({"macro": [m.to_dict() for m in macros]}, multiline_strings=True)
-
-
-def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str]]:
-    """The editor's text as macros, and every problem found (empty when it can be saved)."""
-    from app.macros import check_macros, parse_macros, validate_macro
-
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return [], [f"{where}: TOML syntax error: {exc}"]
-    unknown = sorted(set(doc) - {"macro"})
-    problems = [f"{where}: {key}: not a macro table (only [[macro]] here)" for key in unknown]
-    raw = doc.get("macro", [])
-    if not isinstance(raw, list):
-        return [], [*problems, f"{where}: macro: expected [[macro]] tables"]
-    macros, found = parse_macros(raw, where)
-    problems += found
-    for macro in macros:
-        problems += validate_macro(macro)
-    problems += check_macros(macros)
-    return macros, problems
-
-
 class MacroEditor(ModalScreen["list[Macro] | None"]):
     """Edit the macros as TOML; Save refuses (and says why) until they all check out."""
 
@@ -120,6 +85,8 @@ class MacroEditor(ModalScreen["list[Macro] | None"]):
         self.where = where
 
     def compose(self) -> ComposeResult:
+        from app.profile import macros_toml
+
         with Vertical():
             yield Label(Text(f"Macros (saved to {self.where})", style="bold"))
             yield TextArea(macros_toml(self.macros), id="macro-text", show_line_numbers=True)
@@ -133,6 +100,8 @@ class MacroEditor(ModalScreen["list[Macro] | None"]):
 
     @on(Button.Pressed, "#macro-save")
     def action_save(self) -> None:
+        from app.profile import read_macros
+
         macros, problems = read_macros(self.query_one(TextArea).text)
         if problems:
             self.query_one("#macro-problems", Static).update(
