@@ -44,6 +44,21 @@ async def settled(pilot: Pilot[Any]) -> None:
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.2)
     await until(pilot, lambda: log_.scroll_y == log_.max_scroll_y)
+    # The scroll bar's thumb is drawn from its own copy of the sizes: wait until it
+    # has caught up with the follow (under load it can lag a frame behind).
+    bar = log_.vertical_scrollbar
+    await until(
+        pilot,
+        lambda: (
+            not log_.show_vertical_scrollbar
+            or (
+                bar.window_virtual_size == log_.virtual_size.height
+                and bar.position == log_.scroll_y
+            )
+        ),
+    )
+    bar.refresh()
+    await pilot.pause(0.1)
 
 
 def test_main_screen(snap_compare: Any, snap_app: QitermApp) -> None:
