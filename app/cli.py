@@ -90,7 +90,7 @@ def console(
     welcome: bool | None,
 ) -> None:
     """Open the console (the default)."""
-    from app.launch import run_console
+    from app.console.launch import run_console
 
     sys.exit(
         run_console(
@@ -223,7 +223,7 @@ def export(log: str, fmt: str, output: str | None) -> None:
 @click.argument("log", type=click.Path(exists=True, dir_okay=False))
 def view(log: str) -> None:
     """Open a capture LOG read-only in the console."""
-    from app.viewer import view_main
+    from app.viewer.app import view_main
 
     sys.exit(view_main(log))
 

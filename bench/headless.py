@@ -1,4 +1,4 @@
-"""The console run headless for benchmarks: a :class:`~app.console.QitermApp` that
+"""The console run headless for benchmarks: a :class:`~app.console.app.QitermApp` that
 counts what reaches its log and how long its loop is held, and bounded waits.
 
 The subclass changes nothing the console does: it calls the real
@@ -17,7 +17,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from app.console import QitermApp
+from app.console.app import QitermApp
 from app.link.results import DisplayDropped, LinkEvent, Rx
 from app.protocol import events as ev
 

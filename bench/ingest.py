@@ -23,9 +23,9 @@ import threading
 from dataclasses import dataclass, field
 
 import app.sim  # noqa: F401  (registers sim://)
+from app.demo.peers import Peers
 from app.link.results import LinkEvent, Outcome, Rx
 from app.link.worker import SerialWorker
-from app.peers import Peers
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.sim import registry

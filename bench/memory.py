@@ -72,7 +72,7 @@ def _proc_status() -> dict[str, int]:
 async def _feed(lines: int, traced: bool, folder: Path, size: int = SIZE) -> dict[str, Any]:
     # Imported here so that a traced child traces the app, not the imports.
     from app.capture.recorder import CaptureRecorder
-    from app.console import QitermApp
+    from app.console.app import QitermApp
     from app.link.results import LinkEvent, Role, Rx
     from app.link.worker import SerialWorker
     from app.protocol import events as ev

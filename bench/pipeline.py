@@ -1,6 +1,6 @@
 """Full pipeline ingest: a flood through port -> SerialWorker -> capture -> console log.
 
-The loopback blaster (:class:`app.peers.Peers`) writes ``FLOOD`` bytes on a TCP
+The loopback blaster (:class:`app.demo.peers.Peers`) writes ``FLOOD`` bytes on a TCP
 socket the simulated module opened to it; the module prints them as
 ``+QIURC: "recv"`` URCs. What is timed is one flood from the ``AT+QIOPEN`` going out
 to the ``+QIURC: "closed"`` that follows the last payload byte having been handled,
@@ -46,9 +46,9 @@ from pathlib import Path
 import app.sim  # noqa: F401  (registers sim://)
 from app.capture.reader import iter_records
 from app.capture.recorder import CaptureRecorder
+from app.demo.peers import Peers
 from app.link.results import LinkEvent, Outcome, Rx
 from app.link.worker import SerialWorker
-from app.peers import Peers
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.sim import registry

@@ -1,6 +1,6 @@
 """The simulator's recv URC output rate under a TCP flood.
 
-A loopback blaster (:class:`app.peers.Peers` with ``blaster=True``) writes a fixed
+A loopback blaster (:class:`app.demo.peers.Peers` with ``blaster=True``) writes a fixed
 number of bytes on every connection, as fast as the reader takes them. The module
 opens a TCP socket to it (``AT+QIOPEN``) and prints ``+QIURC: "recv"`` URCs of up to
 1024 bytes; this benchmark reads the module's output as fast as it can and decodes it
@@ -26,7 +26,7 @@ from typing import Any
 import serial
 
 import app.sim  # noqa: F401  (registers sim://)
-from app.peers import Peers
+from app.demo.peers import Peers
 from app.protocol import StreamDecoder
 from app.protocol import events as ev
 from app.sim import registry

@@ -20,7 +20,7 @@ import pytest
 import serial
 
 import app.sim  # noqa: F401  (registers sim://)
-from app.peers import DEFAULT_ZONE, Peers
+from app.demo.peers import DEFAULT_ZONE, Peers
 from app.sim import registry
 from app.sim.module import Module
 from tests.atclient import AtClient

@@ -10,9 +10,9 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from app.console import QitermApp
-from app.journal import Category
-from app.peers import Peers
+from app.console.app import QitermApp
+from app.demo.peers import Peers
+from app.model.journal import Category
 from tests.conftest import sim_url
 
 

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 from textual.widgets import Input, Label, Select
 
-from app.console import QitermApp
-from app.peers import Peers
+from app.console.app import QitermApp
+from app.demo.peers import Peers
 from app.sim import registry
 from tests.consolekit import click, command, log_texts, make_app, ready, settle, show_tab, until
-from widgets.dialogs import OpenSocketDialog
+from widgets.dialogs.open_socket import OpenSocketDialog
 
 SIZE = (140, 40)
 
@@ -167,7 +167,8 @@ async def test_composer_fields(console: QitermApp, peers: Peers, udp: bool) -> N
         )
         await command(pilot, f"AT+QIOPEN=0,0,{service},1")
         await until(
-            pilot, lambda: app.state.sockets.get(0) is not None and app.state.sockets[0].state == 2
+            pilot,
+            lambda: app.state.sockets.get(0) is not None and app.state.sockets[0].state == 2,
         )
         await show_tab(pilot, "tab-send")
         composer = app.query_one("#composer")

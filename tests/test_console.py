@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from textual.widgets import Button, DataTable, Input, Label, Select, Sparkline
 
-from app.console import QitermApp
-from app.journal import Category
-from app.peers import Peers
+from app.console.app import QitermApp
+from app.demo.peers import Peers
+from app.model.journal import Category
 from app.protocol.events import SocketState
 from app.sim import registry
 from tests.consolekit import (
@@ -26,11 +26,14 @@ from tests.consolekit import (
     type_into,
     until,
 )
-from widgets.composer import SendComposer
-from widgets.dialogs import NoteDialog, OpenSocketDialog
-from widgets.forms import DnsForm, NtpForm, PingForm
+from widgets.dialogs.note import NoteDialog
+from widgets.dialogs.open_socket import OpenSocketDialog
+from widgets.send.composer import SendComposer
 from widgets.sockets import SocketTable
 from widgets.status import status_text
+from widgets.tools.dns import DnsForm
+from widgets.tools.ntp import NtpForm
+from widgets.tools.ping import PingForm
 
 SIZE = (140, 40)
 

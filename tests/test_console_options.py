@@ -10,14 +10,14 @@ from textual.widgets import OptionList
 
 from app.capture.reader import read_capture
 from app.capture.recorder import CaptureRecorder
-from app.console import QitermApp
-from app.journal import Category
-from app.peers import Peers
+from app.console.app import QitermApp
+from app.demo.peers import Peers
+from app.model.journal import Category
 from app.sim import registry
 from tests.conftest import sim_url
 from tests.consolekit import command, log_texts, ready, until
-from widgets.dialogs import BaudDialog
-from widgets.eventlog import EventLog
+from widgets.dialogs.choice import BaudDialog
+from widgets.log import EventLog
 from widgets.status import status_text
 
 SIZE = (140, 40)
@@ -49,7 +49,8 @@ async def test_payloads_text_hex_both_line_endings_and_timestamps(
         assert peers.tcp_echo is not None
         await command(pilot, f'AT+QIOPEN=0,0,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')
         await until(
-            pilot, lambda: app.state.sockets.get(0) is not None and app.state.sockets[0].state == 2
+            pilot,
+            lambda: app.state.sockets.get(0) is not None and app.state.sockets[0].state == 2,
         )
         await command(pilot, 'AT+QISEND=0,2,"Hi"')
         await until(pilot, lambda: app.state.sockets[0].bytes_received == 2)

@@ -14,21 +14,22 @@ from typing import Any
 import pytest
 from textual.widgets import Input, OptionList, TextArea
 
-from app import ports
 from app.capture.format import decode_bytes
 from app.capture.reader import read_capture
-from app.console import QitermApp
-from app.demo import start_demo
-from app.journal import Category
-from app.launch import Console, prepare_console
-from app.peers import Peers
-from app.ports import RecentPorts
-from app.profile import load_profile
+from app.config.profile import load_profile
+from app.config.recent import RecentPorts
+from app.console.app import QitermApp
+from app.console.launch import Console, prepare_console
+from app.demo.peers import Peers
+from app.demo.wiring import start_demo
+from app.link import ports
+from app.model.journal import Category
 from app.sim import registry
 from tests.conftest import sim_url
 from tests.consolekit import click, log_texts, ready, settle, show_tab, tx_lines, until
-from widgets.macros import MacroBar, MacroEditor
-from widgets.picker import PortPicker
+from widgets.dialogs.macro_editor import MacroEditor
+from widgets.dialogs.port_picker import PortPicker
+from widgets.macrobar import MacroBar
 
 SIZE = (140, 40)
 
@@ -157,7 +158,8 @@ async def test_switching_port_closes_the_old_link_and_starts_fresh(
         # A port that never opens is not remembered.
         await app.switch_port("foo://bar")
         await until(
-            pilot, lambda: "invalid URL" in (app.state.link.message if app.state.link else "")
+            pilot,
+            lambda: "invalid URL" in (app.state.link.message if app.state.link else ""),
         )
         await settle(pilot, 0.3)
         assert "foo://bar" not in recent.load()
@@ -486,7 +488,7 @@ def test_the_readme_profile_loads_without_problems() -> None:
     section = readme.split("## Profiles and macros", 1)[1]
     block = re.search(r"```toml\n(.*?)```", section, re.S)
     assert block is not None, "the README's profiles section has a TOML sample"
-    from app.profile import parse_profile
+    from app.config.profile import parse_profile
 
     loaded = parse_profile(block.group(1), "README.md")
     assert loaded.problems == []
@@ -509,8 +511,8 @@ def test_crlf_ends_commands_but_not_one_that_opens_data_mode() -> None:
 
 
 async def test_pick_before_the_console_returns_the_chosen_port() -> None:
-    from app.ports import PortChoice
-    from widgets.picker import PickerApp
+    from app.console.picker import PickerApp
+    from app.link.ports import PortChoice
 
     choices = [
         PortChoice("/dev/ttyUSB3", "Quectel USB AT Port", quectel=True),
@@ -530,7 +532,7 @@ async def test_pick_before_the_console_returns_the_chosen_port() -> None:
 
 
 async def test_the_polling_interval_can_be_changed_and_paused() -> None:
-    from widgets.dialogs import PollDialog
+    from widgets.dialogs.choice import PollDialog
 
     _, url = sim_url()
     app = QitermApp(url, 115200, poll_interval=0)
@@ -572,7 +574,10 @@ async def test_a_new_socket_shows_its_local_port_without_waiting_for_the_next_po
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app.submit(f'AT+QIOPEN=0,2,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')
-        await until(pilot, lambda: 2 in app.state.sockets and app.state.sockets[2].local_port > 0)
+        await until(
+            pilot,
+            lambda: 2 in app.state.sockets and app.state.sockets[2].local_port > 0,
+        )
 
 
 def test_the_command_line_offers_profile_and_pick_and_refuses_a_bad_baud() -> None:

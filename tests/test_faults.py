@@ -22,11 +22,11 @@ import pytest
 
 from app.capture.reader import iter_records, read_capture, record_bytes
 from app.capture.recorder import CaptureRecorder
-from app.console import QitermApp
-from app.journal import Category
+from app.console.app import QitermApp
+from app.demo.peers import Peers
 from app.link.results import LinkState, LinkStatus, Outcome, Tx, TxKind
 from app.link.worker import SerialWorker
-from app.peers import Peers
+from app.model.journal import Category
 from app.protocol import StreamDecoder
 from app.protocol import commands as c
 from app.protocol import events as ev

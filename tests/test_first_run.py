@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label
 
-from app import launch
-from app.demo import is_builtin_simulator, start_demo
-from app.journal import Category
+from app.console import launch
+from app.demo.wiring import start_demo
+from app.link.ports import is_builtin_simulator
+from app.model.journal import Category
 from app.protocol.events import SocketState
 from app.sim import registry
 from tests.consolekit import click, log_texts, ready, show_tab, tx_lines, type_into, until
-from widgets.dialogs import OpenSocketDialog
-from widgets.forms import DnsForm, NtpForm, PingForm
-from widgets.welcome import WelcomeScreen
+from widgets.dialogs.open_socket import OpenSocketDialog
+from widgets.dialogs.welcome import WelcomeScreen
+from widgets.tools.dns import DnsForm
+from widgets.tools.ntp import NtpForm
+from widgets.tools.ping import PingForm
 
 
 @pytest.fixture
@@ -138,7 +141,7 @@ def test_an_unwritable_capture_is_a_clear_error(tmp_path: Path, capsys) -> None:
 async def test_a_shipped_scenario_plays_inside_the_console(state_dir: Path, tmp_path: Path) -> None:
     from textual.widgets import OptionList
 
-    from widgets.dialogs import ScriptDialog
+    from widgets.dialogs.script import ScriptDialog
 
     name = f"script{os.getpid()}"
     console = launch.prepare_console(
@@ -187,8 +190,9 @@ def test_what_the_first_frame_does_not_need_loads_later() -> None:
     import sys
 
     code = (
-        "import sys, app.cli, app.launch, app.console\n"
-        "lazy = ['app.scenario', 'app.macros', 'app.ports', 'widgets.picker', 'dns.message']\n"
+        "import sys, app.cli, app.console.launch, app.console.app\n"
+        "lazy = ['app.scenario', 'app.config.macros', 'serial.tools.list_ports',"
+        " 'widgets.dialogs.port_picker', 'dns.message']\n"
         "print([m for m in lazy if m in sys.modules])\n"
     )
     out = subprocess.run(

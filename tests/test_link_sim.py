@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.demo.peers import Peers
 from app.link.results import LinkState, LinkStatus, ModuleIdentity, Outcome, Role, Rx, Tx
 from app.link.worker import SerialWorker
-from app.peers import Peers
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.sim import registry

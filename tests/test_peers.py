@@ -1,4 +1,4 @@
-"""The loopback peers (app/peers.py), driven with plain sockets and dnspython."""
+"""The loopback peers (app/demo/peers.py), driven with plain sockets and dnspython."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from app.peers import DEFAULT_ZONE, TCP_RECEIVED_LIMIT, UDP_RECEIVED_LIMIT, Peers
+from app.demo.peers import DEFAULT_ZONE, TCP_RECEIVED_LIMIT, UDP_RECEIVED_LIMIT, Peers
 
 NTP_EPOCH_OFFSET = 2_208_988_800
 TIMEOUT = 3.0

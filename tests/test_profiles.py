@@ -15,11 +15,9 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Span, Text
 
-from app import ports as ports_mod
-from app.demo import start_demo
-from app.highlight import HighlightRule, apply, parse_rules
-from app.link.worker import SerialWorker
-from app.macros import (
+from app.config import recent as recent_mod
+from app.config.highlight import HighlightRule, apply, parse_rules
+from app.config.macros import (
     Macro,
     SendAction,
     check_key,
@@ -31,8 +29,7 @@ from app.macros import (
     terminal_key,
     validate_macro,
 )
-from app.ports import SIM_DESCRIPTION, SIM_PORT, PortChoice, RecentPorts, list_ports
-from app.profile import (
+from app.config.profile import (
     SAMPLE_PROFILE,
     Favourites,
     Profile,
@@ -45,6 +42,11 @@ from app.profile import (
     save_macros,
     save_profile,
 )
+from app.config.recent import RecentPorts
+from app.demo.wiring import start_demo
+from app.link import ports as ports_mod
+from app.link.ports import SIM_DESCRIPTION, SIM_PORT, PortChoice, list_ports
+from app.link.worker import SerialWorker
 from app.scenario import (
     AtStep,
     ExpectStep,
@@ -177,8 +179,8 @@ def test_unwritable_recent_file_never_raises(tmp_path: Path) -> None:
 
 
 def test_default_recent_path_is_in_the_state_dir() -> None:
-    assert ports_mod.default_recent_path().name == "recent-ports"
-    assert "qiterm" in str(ports_mod.default_recent_path())
+    assert recent_mod.default_recent_path().name == "recent-ports"
+    assert "qiterm" in str(recent_mod.default_recent_path())
 
 
 # --- profiles -----------------------------------------------------------------------
@@ -389,7 +391,7 @@ def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_missing_unreadable_and_non_utf8_files(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("app.profile.profiles_dir", lambda: tmp_path / "profiles")
+    monkeypatch.setattr("app.config.profile.profiles_dir", lambda: tmp_path / "profiles")
     loaded = load_profile("nosuch")
     assert loaded.profile == Profile()
     assert loaded.path == tmp_path / "profiles" / "nosuch.toml"
@@ -406,7 +408,7 @@ def test_missing_unreadable_and_non_utf8_files(tmp_path: Path, monkeypatch) -> N
 
 def test_profile_names_and_paths(tmp_path: Path, monkeypatch) -> None:
     folder = tmp_path / "profiles"
-    monkeypatch.setattr("app.profile.profiles_dir", lambda: folder)
+    monkeypatch.setattr("app.config.profile.profiles_dir", lambda: folder)
     assert list_profiles() == []
     assert profile_path("bench") == folder / "bench.toml"
     assert profile_path("other/dir/x.toml") == Path("other/dir/x.toml")

@@ -23,7 +23,7 @@ from rich.console import Console
 
 from app.capture.reader import read_capture
 from app.capture.recorder import CaptureRecorder
-from app.demo import Demo, start_demo
+from app.demo.wiring import Demo, start_demo
 from app.link.results import Role, Rx
 from app.link.worker import SerialWorker
 from app.protocol import events as ev

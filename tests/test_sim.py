@@ -11,7 +11,7 @@ import time
 import pytest
 import serial
 
-from app.peers import Peers
+from app.demo.peers import Peers
 from app.protocol import events as ev
 from app.sim.module import Module
 from tests.atclient import AtClient

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 import serial
 
-from app.peers import Peers
+from app.demo.peers import Peers
 from app.protocol import events as ev
 from tests.atclient import AtClient
 

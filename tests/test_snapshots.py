@@ -14,17 +14,19 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-import widgets.eventlog
-from app.console import QitermApp
+import widgets.log
+from app.console.app import QitermApp
 from app.sim import registry
 from tests.consolekit import log_texts, ready, show_tab, type_into, until
-from widgets.dialogs import FilterDialog, NoteDialog, OpenSocketDialog
-from widgets.eventlog import EventLog
+from widgets.dialogs.filter import FilterDialog
+from widgets.dialogs.note import NoteDialog
+from widgets.dialogs.open_socket import OpenSocketDialog
+from widgets.log import EventLog
 
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(widgets.eventlog, "stamp", lambda wall: "12:00:00.000")
+    monkeypatch.setattr(widgets.log, "stamp", lambda wall: "12:00:00.000")
 
 
 @pytest.fixture
@@ -155,8 +157,8 @@ def test_data_mode_on_the_command_line(snap_compare: Any, snap_app: QitermApp) -
 
 
 def test_port_picker(snap_compare: Any) -> None:
-    from app.ports import PortChoice
-    from widgets.picker import PortPicker
+    from app.link.ports import PortChoice
+    from widgets.dialogs.port_picker import PortPicker
 
     ports = [
         PortChoice("/dev/ttyUSB3", "Quectel USB AT Port", "2C7C:0700", "Quectel", quectel=True),
@@ -182,7 +184,7 @@ def test_port_picker(snap_compare: Any) -> None:
 
 
 def test_macro_bar(snap_compare: Any) -> None:
-    from app.profile import parse_profile
+    from app.config.profile import parse_profile
 
     loaded = parse_profile(
         '[[macro]]\nname = "sockets"\nkey = "f11"\nat = "AT+QISTATE?"\n'

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from app.journal import Category, Journal, LogEntry, entries_for
 from app.link.results import (
     CommandFinished,
     CommandResult,
@@ -21,15 +20,16 @@ from app.link.results import (
     Tx,
     TxKind,
 )
-from app.payload import PayloadError, parse_hex, parse_text
+from app.model.journal import Category, Journal, LogEntry, entries_for
+from app.model.state import Changed, ModuleState
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.events import SocketState
 from app.protocol.parse import parse_line
-from app.state import Changed, ModuleState
+from app.protocol.payload import PayloadError, parse_hex, parse_text
 from widgets.cmdline import hint_for
-from widgets.forms import ntp_offset
 from widgets.status import status_text
+from widgets.tools.ntp import ntp_offset
 
 
 def rx(line: bytes, role: Role = Role.URC, tag: str | None = None) -> Rx:

@@ -16,14 +16,14 @@ from click.testing import CliRunner
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input
 
-import widgets.eventlog
+import widgets.log
 from app.capture import format as fmt
 from app.capture.format import Record
 from app.capture.reader import read_capture
 from app.capture.recorder import CaptureRecorder
 from app.capture.replay import ReplayedResult, Replayer, replay, state_at
 from app.cli import main
-from app.journal import Category
+from app.demo.peers import Peers
 from app.link.results import (
     CommandFinished,
     LinkEvent,
@@ -31,16 +31,16 @@ from app.link.results import (
     Tx,
 )
 from app.link.worker import SerialWorker
-from app.peers import Peers
+from app.model.journal import Category
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.events import SocketState
 from app.sim import registry
-from app.viewer import CaptureLog, CaptureSource, ViewerApp, capture_text, view_main
+from app.viewer.app import CaptureLog, CaptureSource, ViewerApp, capture_text, view_main
 from tests.conftest import SPEC_ZONE, sim_url
 from tests.consolekit import type_into, until
 from tests.test_link import Collector
-from widgets.dialogs import FilterDialog
+from widgets.dialogs.filter import FilterDialog
 from widgets.sockets import SocketTable
 
 PAYLOAD = b"ping the echo"
@@ -506,7 +506,7 @@ def test_a_capture_over_the_limit_says_how_much_is_shown(tmp_path: Path) -> None
 
 @pytest.fixture
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(widgets.eventlog, "stamp", lambda wall: f"12:00:{wall % 60:06.3f}")
+    monkeypatch.setattr(widgets.log, "stamp", lambda wall: f"12:00:{wall % 60:06.3f}")
 
 
 def test_viewer_snapshot(snap_compare: Any, tmp_path: Path, pinned_clock: None) -> None:

@@ -7,8 +7,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from app.model.state import ModuleState, SocketRow
 from app.protocol.events import SocketState
-from app.state import ModuleState, SocketRow
 
 STATE_STYLE = {
     SocketState.INITIAL: "dim",

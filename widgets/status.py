@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from app.link.results import LinkState
-from app.state import ModuleState
+from app.model.state import ModuleState
 
 CEREG_SHORT = {
     0: "not registered",

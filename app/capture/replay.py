@@ -2,7 +2,7 @@
 
 The recorder writes one record per link event (see :mod:`app.capture.format`);
 this turns each record back into the event it stood for, so the viewer can
-feed the same :class:`~app.journal.Journal` and :class:`~app.state.ModuleState`
+feed the same :class:`~app.model.journal.Journal` and :class:`~app.model.state.ModuleState`
 the live console feeds:
 
 * ``rx`` -> :class:`Rx`: the record's bytes are one frame; they are framed and
@@ -31,7 +31,6 @@ from typing import TypeVar
 
 from app.capture import format as fmt
 from app.capture.format import Record, decode_bytes
-from app.journal import Category, LogEntry, entries_for
 from app.link.results import (
     CommandFinished,
     CommandResult,
@@ -48,12 +47,13 @@ from app.link.results import (
     Tx,
     TxKind,
 )
+from app.model.journal import Category, LogEntry, entries_for
+from app.model.state import ModuleState
 from app.protocol import StreamDecoder
 from app.protocol import events as ev
 from app.protocol.commands import AtCommand, classify
 from app.protocol.syntax import AtSyntaxError, Form
 from app.protocol.text import escape_bytes
-from app.state import ModuleState
 
 E = TypeVar("E", bound=Enum)
 

@@ -24,7 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from app.capture.recorder import CaptureRecorder, default_capture_path
-from app.demo import Demo, is_builtin_simulator, start_demo
+from app.demo.wiring import Demo, start_demo
+from app.link.ports import is_builtin_simulator
 from app.link.results import LinkState
 from app.link.worker import SerialWorker
 from app.scenario.runner import Report, StepResult, StepStatus, run, simulator_variables

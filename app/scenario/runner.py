@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from app.capture.recorder import CaptureRecorder
-from app.demo import simulator_variables
+from app.demo.wiring import simulator_variables
 from app.link.results import CommandResult, LinkEvent, Role, Rx
 from app.link.worker import SerialWorker
 from app.protocol import commands

@@ -77,10 +77,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
-from app.payload import PayloadError, parse_hex, parse_text
 from app.protocol import commands
 from app.protocol.catalog import ParamError
 from app.protocol.commands import AtCommand
+from app.protocol.payload import PayloadError, parse_hex, parse_text
 
 #: ``expect`` waits this long when the line gives no timeout.
 DEFAULT_EXPECT_TIMEOUT = 10.0

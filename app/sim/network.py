@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from app.dnsload import load_dns
+from app.sim.dnsload import load_dns
 
 T = TypeVar("T")
 

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import dns.exception
 import dns.name
 
-from app.dnsload import load_dns
+from app.sim.dnsload import load_dns
 
 if TYPE_CHECKING:
     import dns.message

@@ -1,11 +1,11 @@
-"""The port picker's model: which ports to offer, and the recently used ones.
+"""The port picker's model: which ports to offer.
 
 :func:`list_ports` merges three sources, with no duplicates:
 
 1. the serial ports the OS reports now (``serial.tools.list_ports``), Quectel
    devices (USB vendor 0x2C7C, or "Quectel" as the manufacturer) first;
 2. the built-in simulator ``sim://``, always there;
-3. recently used ports (:class:`RecentPorts`), most recent first: those that
+3. recently used ports (:class:`app.config.recent.RecentPorts`), most recent first: those that
    exist now (a pty, a ``/dev/serial/by-id`` link, a ``sim://`` variant) are
    marked present, the others (an unplugged adapter, a ``socket://`` URL whose
    server nobody can vouch for) ``present=False`` and listed last.
@@ -13,28 +13,24 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import platformdirs
-
-from app.demo import is_builtin_simulator
 
 log = logging.getLogger(__name__)
 
 QUECTEL_VID = 0x2C7C
 SIM_PORT = "sim://"
 SIM_DESCRIPTION = "built-in simulated BC660K-GL"
-#: How many recently used ports are kept.
-MAX_RECENT = 10
+
+
+def is_builtin_simulator(url: str | None) -> bool:
+    """No port at all, or a ``sim://`` URL: the built-in simulated module."""
+    return url is None or url.lower().startswith(SIM_PORT)
+
 
 _COM = re.compile(r"(?i)com\d+")
 _NUMBERS = re.compile(r"(\d+)")
@@ -77,7 +73,7 @@ def comports() -> list[Any]:
     return list(serial_list_ports.comports())
 
 
-def _key(device: str) -> str:
+def port_key(device: str) -> str:
     """Compare ports as the OS does: COM names and URL schemes ignore case."""
     if _COM.fullmatch(device):
         return device.upper()
@@ -120,13 +116,13 @@ def _from_info(info: Any, recent: set[str]) -> PortChoice | None:
         manufacturer=manufacturer,
         quectel=quectel,
         present=True,
-        recent=_key(device) in recent,
+        recent=port_key(device) in recent,
     )
 
 
 def list_ports(recent: Sequence[str] = ()) -> list[PortChoice]:
     """Every port worth offering, best first (see the module docstring)."""
-    recent_keys = {_key(r) for r in recent}
+    recent_keys = {port_key(r) for r in recent}
     try:
         infos = comports()
     except Exception as exc:  # a broken udev/registry must not break the picker
@@ -136,22 +132,24 @@ def list_ports(recent: Sequence[str] = ()) -> list[PortChoice]:
     seen: set[str] = set()
     for info in infos:
         choice = _from_info(info, recent_keys)
-        if choice is None or _key(choice.device) in seen:
+        if choice is None or port_key(choice.device) in seen:
             continue
-        seen.add(_key(choice.device))
+        seen.add(port_key(choice.device))
         hardware.append(choice)
     hardware.sort(key=lambda c: (not c.quectel, _natural(c.device)))
     choices = list(hardware)
-    if _key(SIM_PORT) not in seen:
-        seen.add(_key(SIM_PORT))
-        choices.append(PortChoice(SIM_PORT, SIM_DESCRIPTION, recent=_key(SIM_PORT) in recent_keys))
+    if port_key(SIM_PORT) not in seen:
+        seen.add(port_key(SIM_PORT))
+        choices.append(
+            PortChoice(SIM_PORT, SIM_DESCRIPTION, recent=port_key(SIM_PORT) in recent_keys)
+        )
     present: list[PortChoice] = []
     absent: list[PortChoice] = []
     for device in recent:
         device = device.strip()
-        if not device or _key(device) in seen:
+        if not device or port_key(device) in seen:
             continue
-        seen.add(_key(device))
+        seen.add(port_key(device))
         if is_builtin_simulator(device):
             present.append(PortChoice(device, SIM_DESCRIPTION, recent=True))
         elif "://" not in device and os.path.exists(device):
@@ -167,82 +165,13 @@ def list_ports(recent: Sequence[str] = ()) -> list[PortChoice]:
 # --- recently used ports --------------------------------------------------------------
 
 
-def default_recent_path() -> Path:
-    return Path(platformdirs.user_state_dir("qiterm")) / "recent-ports"
-
-
-class RecentPorts:
-    """The recently used ports, most recent first, kept in a small JSON file.
-
-    A missing, unreadable or corrupt file reads as no ports; a file that cannot
-    be written is logged and otherwise ignored (the picker still works).
-    """
-
-    def __init__(self, path: str | Path | None = None, limit: int = MAX_RECENT) -> None:
-        self.path = Path(path) if path is not None else default_recent_path()
-        self.limit = limit
-
-    def load(self) -> list[str]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            if not isinstance(exc, FileNotFoundError):
-                log.warning("ignoring the recent ports file %s: %s", self.path, exc)
-            return []
-        if isinstance(data, dict):
-            data = data.get("ports")
-        if not isinstance(data, list):
-            return []
-        ports: list[str] = []
-        keys: set[str] = set()
-        for item in data:
-            if isinstance(item, str) and item.strip() and _key(item.strip()) not in keys:
-                keys.add(_key(item.strip()))
-                ports.append(item.strip())
-        return ports[: self.limit]
-
-    def add(self, port: str) -> list[str]:
-        """Put ``port`` first (once) and save; returns the new list."""
-        port = port.strip()
-        if not port:
-            return self.load()
-        ports = [port] + [p for p in self.load() if _key(p) != _key(port)]
-        ports = ports[: self.limit]
-        self._save(ports)
-        return ports
-
-    def forget(self, port: str) -> list[str]:
-        """Drop ``port`` from the list and save; returns the new list."""
-        ports = [p for p in self.load() if _key(p) != _key(port.strip())]
-        self._save(ports)
-        return ports
-
-    def _save(self, ports: list[str]) -> None:
-        text = json.dumps({"ports": ports}, indent=1) + "\n"
-        tmp: str | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".recent-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, self.path)
-            tmp = None
-        except OSError as exc:
-            log.warning("cannot save the recent ports to %s: %s", self.path, exc)
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-
-
 __all__ = [
-    "MAX_RECENT",
     "QUECTEL_VID",
     "SIM_DESCRIPTION",
     "SIM_PORT",
     "PortChoice",
-    "RecentPorts",
     "comports",
-    "default_recent_path",
+    "is_builtin_simulator",
     "list_ports",
+    "port_key",
 ]

@@ -2,8 +2,8 @@
 
 Data flow (DESIGN.md): the serial worker owns the port and records every byte;
 its dispatcher hands batches of link events to :meth:`QitermApp.on_link_batch`
-(through ``call_from_thread``), which feeds :class:`~app.state.ModuleState` and
-the :class:`~app.journal.Journal` and redraws what changed. Actions go the
+(through ``call_from_thread``), which feeds :class:`~app.model.state.ModuleState` and
+the :class:`~app.model.journal.Journal` and redraws what changed. Actions go the
 other way through ``worker.submit`` and come back as futures awaited on the
 app's loop, so nothing here ever blocks the serial thread.
 """
@@ -30,42 +30,45 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
-from app.demo import Demo, is_builtin_simulator
-from app.hangup import watch_hangup
-from app.journal import Category, Journal, LogEntry, entries_for
+from app.config.profile import LoadedProfile, Profile, profile_path
+from app.console.hangup import watch_hangup
+from app.demo.wiring import Demo
+from app.link.ports import is_builtin_simulator
 from app.link.results import CommandResult, LinkEvent, Outcome, Rx
 from app.link.worker import SerialWorker
-from app.payload import PayloadError, parse_text
-from app.profile import LoadedProfile, Profile, profile_path
+from app.model.journal import Category, Journal, LogEntry, entries_for
+from app.model.state import Changed, ModuleState
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.catalog import ParamError
+from app.protocol.payload import PayloadError, parse_text
 from app.protocol.syntax import AtSyntaxError
-from app.state import Changed, ModuleState
 from widgets.cmdline import AtCommandsProvider, CommandLine
-from widgets.composer import SendComposer, SendHistory
-from widgets.dialogs import (
-    BaudDialog,
-    FilterDialog,
-    NoteDialog,
-    OpenSocketDialog,
-    PollDialog,
-    ScriptDialog,
-)
-from widgets.eventlog import PAYLOAD_MODES, STAMP_MODES, EventLog
-from widgets.forms import DnsForm, NtpForm, PingForm
-from widgets.macros import MacroBar, MacroEditor
+from widgets.dialogs.choice import BaudDialog, PollDialog
+from widgets.dialogs.filter import FilterDialog
+from widgets.dialogs.macro_editor import MacroEditor
+from widgets.dialogs.note import NoteDialog
+from widgets.dialogs.open_socket import OpenSocketDialog
+from widgets.dialogs.script import ScriptDialog
+from widgets.dialogs.welcome import WelcomeScreen
+from widgets.log import PAYLOAD_MODES, STAMP_MODES, EventLog
+from widgets.macrobar import MacroBar
+from widgets.send.composer import SendComposer
+from widgets.send.history import SendHistory
 from widgets.sockets import SocketTable
 from widgets.status import StatusBar
-from widgets.welcome import WelcomeScreen
+from widgets.tools.dns import DnsForm
+from widgets.tools.ntp import NtpForm
+from widgets.tools.ping import PingForm
 
 if TYPE_CHECKING:
-    from app.macros import Macro
-    from app.ports import PortChoice, RecentPorts
+    from app.config.macros import Macro
+    from app.config.recent import RecentPorts
+    from app.link.ports import PortChoice
 
 log = logging.getLogger(__name__)
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
 DEFAULT_POLL_S = 2.0
 
 
@@ -133,7 +136,7 @@ class QitermApp(App[None]):
         self.recent = recent
         #: The port as the user chose it: remembered as recent once it connects.
         self._remember: str | None = device
-        #: Lists the ports for the picker (app.ports.list_ports unless a test fakes it).
+        #: Lists the ports for the picker (app.link.ports.list_ports unless a test fakes it).
         self.port_lister = port_lister
         self._macro_keys: dict[int, str] = {}
         self._macro_key_labels: dict[int, str] = {}
@@ -894,8 +897,8 @@ class QitermApp(App[None]):
     def action_pick_port(self) -> None:
         """List the ports (Quectel first, the simulator always, recent ones) and
         switch to the one chosen."""
-        from app.ports import list_ports
-        from widgets.picker import PortPicker
+        from app.link.ports import list_ports
+        from widgets.dialogs.port_picker import PortPicker
 
         recent = self.recent.load() if self.recent is not None else []
         current = "sim://" if is_builtin_simulator(self.url) else self.url
@@ -911,7 +914,7 @@ class QitermApp(App[None]):
     async def switch_port(self, device: str, baudrate: int | None = None) -> None:
         """Close the link cleanly and open ``device`` instead: a fresh module
         state, the demo peers started or stopped to match, noted in the capture."""
-        from app.demo import start_demo
+        from app.demo.wiring import start_demo
 
         if self._script_cancel is not None:
             self._script_cancel.set()
@@ -967,7 +970,7 @@ class QitermApp(App[None]):
         """Take on the demo peers of the built-in simulator (None: there are none).
         The welcome panel's lines, the scripts' ``${NAME}`` values and the forms'
         defaults follow them."""
-        from app.demo import simulator_variables
+        from app.demo.wiring import simulator_variables
 
         #: The demo peers (stopped on exit by whoever started the app; replaced
         #: when the port changes).
@@ -998,7 +1001,7 @@ class QitermApp(App[None]):
         """Bind the macros' keys (those the console does not use) and show the bar."""
         if not macros and not self.macros:
             return  # nothing to bind or show (and the macro code stays unloaded)
-        from app.macros import key_conflicts, key_display, parse_key_or_none, terminal_key
+        from app.config.macros import key_conflicts, key_display, parse_key_or_none, terminal_key
 
         # Textual has bind() but no unbind(): the old macro keys leave its map here.
         for key in self._macro_keys.values():
@@ -1037,7 +1040,7 @@ class QitermApp(App[None]):
     def action_run_macro(self, index: int) -> None:
         """Run a macro (one AT line, a composer send or a script) through the
         scenario engine, with progress in the log like a played script."""
-        from app.macros import macro_script
+        from app.config.macros import macro_script
         from app.scenario import ScriptError
 
         if not 0 <= index < len(self.macros):
@@ -1064,7 +1067,7 @@ class QitermApp(App[None]):
         self._start_script(script, f"macro {macro.name}")
 
     def action_edit_macros(self) -> None:
-        from app.profile import save_macros
+        from app.config.profile import save_macros
 
         target = self.profile_file or profile_path("default")
 

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from app.capture.recorder import CaptureRecorder, default_capture_path
-from app.demo import Demo, is_builtin_simulator, start_demo
-from app.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
+from app.config.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
+from app.demo.wiring import Demo, start_demo
+from app.link.ports import is_builtin_simulator
 
 if TYPE_CHECKING:
-    from app.console import QitermApp
-    from app.ports import RecentPorts
+    from app.config.recent import RecentPorts
+    from app.console.app import QitermApp
 
 SIM_URL = "sim://"
 
@@ -97,7 +98,7 @@ def prepare_console(
     capture asked for cannot be written (the message is printed).
 
     A profile fills what the command line leaves out: ``-p`` and ``-b`` win."""
-    from app.console import QitermApp
+    from app.console.app import QitermApp
 
     loaded = choose_profile(profile)
     settings = loaded.profile if loaded is not None else None
@@ -146,8 +147,8 @@ def prepare_console(
 
 def pick_port(recent: RecentPorts) -> str | None:
     """``qiterm --pick``: a picker before the console opens; None when cancelled."""
-    from app.ports import list_ports
-    from widgets.picker import PickerApp
+    from app.console.picker import PickerApp
+    from app.link.ports import list_ports
 
     known = recent.load()
     return PickerApp(lambda: list_ports(known)).run()
@@ -163,7 +164,7 @@ def run_console(
     profile: str | None = None,
     pick: bool = False,
 ) -> int:
-    from app.ports import RecentPorts
+    from app.config.recent import RecentPorts
 
     recent = RecentPorts()
     if pick and port is None:

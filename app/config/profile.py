@@ -16,9 +16,9 @@ r"""Device profiles: one TOML file per device, so a bench setup is one flag away
 ``[favourites]``    pre-fill the forms: ``hosts`` (array of hosts), ``ports``
                     (array of 1-65535), ``ntp_server`` (host), ``dns_server`` (IP)
 ``[[macro]]``       ``name``, optional ``key``, and one of ``at``, ``send``,
-                    ``script`` (:mod:`app.macros`)
+                    ``script`` (:mod:`app.config.macros`)
 ``[[highlight]]``   ``pattern`` (regex) and ``style`` (rich style)
-                    (:mod:`app.highlight`)
+                    (:mod:`app.config.highlight`)
 ==================  =========================================================
 
 Loading never raises for bad content: :func:`load_profile` returns the
@@ -45,12 +45,12 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 import tomli_w
 
-from app.highlight import HighlightRule, describe_value, parse_rules
+from app.config.highlight import HighlightRule, describe_value, parse_rules
 from app.protocol import catalog
 from app.protocol.catalog import ParamError
 
 if TYPE_CHECKING:
-    from app.macros import Macro
+    from app.config.macros import Macro
 
 #: The example profile (also shipped as ``assets/profiles/example.toml``).
 SAMPLE_PROFILE = r'''# qiterm device profile: qiterm --profile NAME reads
@@ -130,7 +130,7 @@ class Favourites:
     dns_server: str | None = None
 
     def form_defaults(self) -> dict[str, object]:
-        """The console's form defaults (the keys :class:`app.demo.Demo` fills):
+        """The console's form defaults (the keys :class:`app.demo.wiring.Demo` fills):
         the first host opens, pings and (the first name) resolves; the first port
         opens. Only keys with a favourite are present."""
         out: dict[str, object] = {}
@@ -483,7 +483,9 @@ class _Reader:
         if not isinstance(value, list):
             self.bad("macro", "an array of tables ([[macro]] sections)", value)
             return []
-        from app.macros import parse_macros  # the scenario parser: only when there are macros
+        from app.config.macros import (
+            parse_macros,  # the scenario parser: only when there are macros
+        )
 
         macros, problems = parse_macros(value)
         self.problems += [f"{self.where}: {p}" for p in problems]
@@ -575,7 +577,7 @@ def macros_toml(macros: list[Macro]) -> str:
 def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str]]:
     """``[[macro]]`` tables (the macro editor's text) as macros, and every problem
     found: empty when they can be saved."""
-    from app.macros import check_macros, parse_macros, validate_macro
+    from app.config.macros import check_macros, parse_macros, validate_macro
 
     try:
         doc = tomllib.loads(text)

@@ -1,7 +1,7 @@
 """Highlight rules: a regex and a rich style, applied on top of a log line's colours.
 
 A profile lists them as ``[[highlight]]`` tables (``pattern`` and ``style``); the
-log pane builds each line with :func:`widgets.eventlog.render_entry` and then
+log pane builds each line with :func:`widgets.log.render_entry` and then
 calls :func:`apply`. Rules apply in order, so a later rule's style wins where two
 matches overlap. Patterns are Python regular expressions searched anywhere in
 the line (``(?i)`` at the start makes one case-insensitive); styles are rich

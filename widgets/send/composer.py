@@ -12,13 +12,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, OptionList, Select
+from textual.widgets import Button, Input, Label, Select
 
-from app.payload import PayloadError, parse
+from app.model.state import ModuleState
 from app.protocol import catalog
 from app.protocol.commands import MAX_HEX_SEND, MAX_TEXT_SEND, SendMode, inline_safe
-from app.protocol.text import escape_bytes
-from app.state import ModuleState
+from app.protocol.payload import PayloadError, parse
 from widgets.fields import Field, ParamValidator, param_input, problems, value_of
 
 #: "data mode" below is the interactive one: '>' then Ctrl+Z sends, Esc cancels.
@@ -258,25 +257,4 @@ class SendComposer(Vertical):
         self.select_target(record.connect_id)
 
 
-class SendHistory(OptionList):
-    """The sends of this session, newest first; Enter refills the composer."""
-
-    class Picked(Message):
-        def __init__(self, index: int) -> None:
-            super().__init__()
-            self.index = index
-
-    def show(self, history: list[SendRecord]) -> None:
-        self.clear_options()
-        for rec in history:
-            stamp = time.strftime("%H:%M:%S", time.localtime(rec.wall))
-            preview = escape_bytes(rec.data[:40]) + ("…" if len(rec.data) > 40 else "")
-            self.add_option(f"{stamp} #{rec.connect_id} {len(rec.data)} B  {preview}  {rec.result}")
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.post_message(self.Picked(event.option_index))
-
-
-__all__ = ["MODES", "ParamValidator", "SendComposer", "SendHistory", "SendRecord"]
+__all__ = ["MODES", "ParamValidator", "SendComposer", "SendRecord"]

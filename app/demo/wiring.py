@@ -2,7 +2,7 @@
 
 On a machine with no internet a newcomer still needs something to connect to,
 ping, ask the time of and resolve. When qiterm runs on the built-in simulator it
-starts :class:`app.peers.Peers` on loopback (ephemeral ports, 127.0.0.1 only,
+starts :class:`app.demo.peers.Peers` on loopback (ephemeral ports, 127.0.0.1 only,
 stopped on exit) and points the simulated module at them: the DNS peer is the
 DNS server the network issues (so names resolve as on a real network), and
 AT+QNTP without a port asks the NTP peer.
@@ -18,14 +18,10 @@ import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from app.peers import Peers
+from app.demo.peers import Peers
 
 ECHO_HOST = "echo.qiterm.local"
 TIME_HOST = "time.qiterm.local"
-
-
-def is_builtin_simulator(url: str | None) -> bool:
-    return url is None or url.lower().startswith("sim://")
 
 
 @dataclass

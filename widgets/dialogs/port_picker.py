@@ -5,19 +5,17 @@ device or pyserial URL."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from app.hangup import watch_hangup
-from app.ports import PortChoice
+from app.link.ports import PortChoice
 
 
 def choice_text(choice: PortChoice, current: str | None = None) -> Text:
@@ -109,21 +107,3 @@ class PortPicker(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class PickerApp(App[str | None]):
-    """``qiterm --pick``: choose the port before the console opens."""
-
-    TITLE = "qiterm: pick a port"
-
-    def __init__(self, lister: Callable[[], Sequence[PortChoice]], **kwargs: Any) -> None:
-        super().__init__()
-        self.lister = lister
-        self.kwargs = kwargs
-
-    def compose(self) -> ComposeResult:
-        yield Footer()
-
-    def on_mount(self) -> None:
-        watch_hangup(self)
-        self.push_screen(PortPicker(self.lister, **self.kwargs), self.exit)

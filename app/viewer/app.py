@@ -37,13 +37,13 @@ from textual.worker import get_current_worker
 from app.capture.format import Record
 from app.capture.reader import CaptureError, iter_records
 from app.capture.replay import Replayer, initial_state
-from app.hangup import watch_hangup
-from app.journal import Category, Filter, Journal, LogEntry
+from app.console.hangup import watch_hangup
 from app.link.results import LinkState, ModuleIdentity
-from app.state import ModuleState
-from widgets import eventlog
-from widgets.dialogs import FilterDialog
-from widgets.eventlog import EventLog
+from app.model.journal import Category, Filter, Journal, LogEntry
+from app.model.state import ModuleState
+from widgets import log as logpane
+from widgets.dialogs.filter import FilterDialog
+from widgets.log import EventLog
 from widgets.sockets import SocketTable
 from widgets.status import CEREG_SHORT
 
@@ -245,7 +245,7 @@ def moment_text(state: ModuleState, entry: LogEntry | None, started: float) -> T
     if entry is None:
         text.append(" no line selected", style="dim")
         return text
-    text.append(f" at {eventlog.stamp(entry.wall)}", style="bold")
+    text.append(f" at {logpane.stamp(entry.wall)}", style="bold")
     text.append(f" (+{max(0.0, entry.wall - started):.3f} s)", style="dim")
     link = state.link
     if link is None or link.state is LinkState.CONNECTING:

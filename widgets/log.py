@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from app.journal import Category, Journal, LogEntry
+from app.model.journal import Category, Journal, LogEntry
 
 #: Colours per kind, chosen to stay readable on dark and on light themes.
 DARK: dict[Category, str] = {

@@ -1,10 +1,9 @@
-"""Modal dialogs: open a socket, add a note, filter the log."""
+"""The open-socket dialog (AT+QIOPEN, spec §2.3.1): service type, host, ports and
+access mode, checked as you type; it waits for ``+QIOPEN:`` and says what came."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -13,9 +12,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, LoadingIndicator, Select
+from textual.widgets import Button, Input, Label, LoadingIndicator, Select
 
-from app.journal import GROUPS, Category, Filter
 from app.protocol import catalog
 from app.protocol.catalog import ParamError
 from app.protocol.codes import describe
@@ -206,187 +204,3 @@ class OpenSocketDialog(ModalScreen[int | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class NoteDialog(ModalScreen[str | None]):
-    DEFAULT_CSS = """
-    NoteDialog { align: center middle; }
-    NoteDialog > Vertical {
-        width: 70; max-width: 100%; height: auto; border: thick $accent;
-        background: $surface; padding: 0 1;
-    }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, about: str = "") -> None:
-        super().__init__()
-        self.about = about
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text("Add a note to the capture", style="bold"))
-            if self.about:
-                yield Label(Text(f"about: {self.about}", style="dim"), id="about")
-            yield Input(placeholder="what happened here?", id="note", compact=True)
-
-    @on(Input.Submitted)
-    def _done(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class FilterDialog(ModalScreen[Filter | None]):
-    DEFAULT_CSS = """
-    FilterDialog { align: center middle; }
-    FilterDialog > Vertical {
-        width: 60; max-width: 100%; height: auto; border: thick $primary;
-        background: $surface; padding: 0 1;
-    }
-    FilterDialog Checkbox { border: none; padding: 0; height: 1; }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, current: Filter) -> None:
-        super().__init__()
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text("Show in the log", style="bold"))
-            for i, (name, cats) in enumerate(GROUPS.items()):
-                shown = not any(c in self.current.hidden for c in cats)
-                yield Checkbox(name, value=shown, id=f"g{i}")
-            yield Checkbox("QISTATE polling", value=self.current.show_poll, id="poll")
-            yield Select(
-                [("all sockets", -1)] + [(f"socket {i} only", i) for i in range(5)],
-                value=-1 if self.current.connect_id is None else self.current.connect_id,
-                allow_blank=False,
-                id="socket",
-                compact=True,
-            )
-            with Horizontal():
-                yield Button("Apply", id="apply", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
-
-    @on(Button.Pressed, "#apply")
-    def _apply(self) -> None:
-        hidden: set[Category] = set()
-        for i, cats in enumerate(GROUPS.values()):
-            if not self.query_one(f"#g{i}", Checkbox).value:
-                hidden.update(cats)
-        socket = self.query_one("#socket", Select).value
-        self.dismiss(
-            Filter(
-                hidden=hidden,
-                connect_id=socket if isinstance(socket, int) and socket >= 0 else None,
-                show_poll=self.query_one("#poll", Checkbox).value,
-            )
-        )
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class ScriptDialog(ModalScreen[str | None]):
-    """Choose a scenario script to play in the console (the shipped ones are listed)."""
-
-    DEFAULT_CSS = """
-    ScriptDialog { align: center middle; }
-    ScriptDialog > Vertical {
-        width: 80; max-width: 98%; height: auto; max-height: 90%; border: thick $primary;
-        background: $surface; padding: 0 1;
-    }
-    ScriptDialog OptionList { height: auto; max-height: 10; }
-    ScriptDialog #script-problem { height: auto; width: 100%; }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, scripts: list[str]) -> None:
-        super().__init__()
-        self.scripts = scripts
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import OptionList
-
-        with Vertical():
-            yield Label(Text("Play a scenario script", style="bold"))
-            yield OptionList(*self.scripts, id="script-list")
-            yield Input(placeholder="or a path to a .qis script", id="script-path", compact=True)
-            yield Label("", id="script-problem")
-
-    @on(Input.Submitted, "#script-path")
-    def _typed(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
-
-    def on_option_list_option_selected(self, event: Any) -> None:
-        self.dismiss(self.scripts[event.option_index])
-
-    def problem(self, message: str) -> None:
-        self.query_one("#script-problem", Label).update(Text(message, style="bold red"))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-BAUD_RATES = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
-#: The polling periods offered (seconds); 0 pauses the polling.
-POLL_INTERVALS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 0.0)
-
-
-class ChoiceDialog(ModalScreen[Any]):
-    """Pick one value from a short list (Enter), or Esc for None."""
-
-    DEFAULT_CSS = """
-    ChoiceDialog { align: center middle; }
-    ChoiceDialog > Vertical {
-        width: 44; height: auto; border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, choices: Sequence[tuple[str, Any]], current: Any) -> None:
-        super().__init__()
-        self.title_text = title
-        self.choices = list(choices)
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import OptionList
-
-        with Vertical():
-            yield Label(Text(self.title_text, style="bold"))
-            yield OptionList(*(label for label, _ in self.choices), id="choices")
-
-    def on_mount(self) -> None:
-        from textual.widgets import OptionList
-
-        options = self.query_one(OptionList)
-        values = [value for _, value in self.choices]
-        if self.current in values:
-            options.highlighted = values.index(self.current)
-        options.focus()
-
-    def on_option_list_option_selected(self, event: Any) -> None:
-        self.dismiss(self.choices[event.option_index][1])
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class BaudDialog(ChoiceDialog):
-    """Dismisses with the baud rate chosen, or None."""
-
-    def __init__(self, current: int) -> None:
-        super().__init__(f"Baud rate (now {current})", [(str(r), r) for r in BAUD_RATES], current)
-
-
-class PollDialog(ChoiceDialog):
-    """How often AT+QISTATE? polls the sockets (only while the link is idle); 0: paused."""
-
-    def __init__(self, current: float) -> None:
-        choices = [(f"every {s:g} s" if s else "paused (F6 resumes)", s) for s in POLL_INTERVALS]
-        super().__init__("AT+QISTATE? polling", choices, current)

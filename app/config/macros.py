@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from textual.keys import KEY_NAME_REPLACEMENTS, REPLACED_KEYS, key_to_character
 
-from app.highlight import describe_value
+from app.config.highlight import describe_value
 from app.scenario.script import Script, ScriptError, ScriptProblem, parse_script
 
 #: The keys a ``[[macro]]`` table may hold; exactly one of ACTIONS.

@@ -1,0 +1,31 @@
+"""What the ping, NTP and DNS forms share: a titled form with a result line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import Input, Label
+
+from widgets.fields import problems
+
+
+class ToolForm(Vertical):
+    DEFAULT_CSS = """
+    ToolForm { height: auto; padding: 0 1; }
+    ToolForm .row { height: auto; }
+    ToolForm .result { height: auto; padding: 0 1; }
+    ToolForm Button { min-width: 10; }
+    ToolForm Checkbox { padding: 0 1; border: none; margin-top: 1; }
+    """
+
+    def say(self, message: str | Text, ok: bool | None = None) -> None:
+        style = {True: "bold green", False: "bold red", None: ""}[ok]
+        text = message if isinstance(message, Text) else Text(message, style=style)
+        self.query_one(".result", Label).update(text)
+
+    def check(self, *inputs: Input) -> bool:
+        wrong = problems(*inputs)
+        if wrong:
+            self.say("; ".join(wrong), False)
+            return False
+        return True

@@ -1,0 +1,105 @@
+"""The DNS form (AT+QIDNSCFG and AT+QIDNSGIP, spec §2.3.7-2.3.8): set or show the
+DNS servers, resolve a name."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, Input, Label
+
+from app.protocol import catalog
+from app.protocol import events as ev
+from app.protocol.codes import describe
+from widgets.fields import Field, param_input, value_of
+from widgets.tools.base import ToolForm
+
+
+class DnsForm(ToolForm):
+    class Configure(Message):
+        def __init__(self, primary: str, secondary: str | None) -> None:
+            super().__init__()
+            self.primary = primary
+            self.secondary = secondary
+
+    class Show(Message):
+        pass
+
+    class Resolve(Message):
+        def __init__(self, hostname: str) -> None:
+            super().__init__()
+            self.hostname = hostname
+
+    def __init__(self, *, hostname: str = "", primary: str = "", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._hostname = hostname
+        self._primary = primary
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Field(
+                "Primary", param_input(catalog.PRI_DNS, value=self._primary, id="dns-primary")
+            )
+            yield Field(
+                "Secondary", param_input(catalog.SEC_DNS, optional=True, id="dns-secondary")
+            )
+        with Horizontal(classes="row"):
+            yield Button("Set", id="dns-set", compact=True)
+            yield Button("Show", id="dns-show", compact=True)
+        with Horizontal(classes="row"):
+            yield Field("Name", param_input(catalog.HOSTNAME, value=self._hostname, id="dns-name"))
+            yield Button("Resolve", id="dns-go", variant="primary", compact=True)
+        yield Label("", classes="result")
+
+    def prefill(self, hostname: str, primary: str) -> None:
+        self._hostname, self._primary = hostname, primary
+        if self.is_mounted:
+            self.query_one("#dns-name", Input).value = hostname
+            self.query_one("#dns-primary", Input).value = primary
+
+    @on(Button.Pressed, "#dns-set")
+    @on(Input.Submitted, "#dns-primary, #dns-secondary")
+    def configure(self) -> None:
+        pri, sec = self.query_one("#dns-primary", Input), self.query_one("#dns-secondary", Input)
+        if not self.check(pri, sec):
+            return
+        primary, secondary = value_of(pri), value_of(sec)
+        assert isinstance(primary, str)
+        self.post_message(
+            self.Configure(primary, secondary if isinstance(secondary, str) else None)
+        )
+
+    @on(Button.Pressed, "#dns-show")
+    def show(self) -> None:
+        self.post_message(self.Show())
+
+    @on(Button.Pressed, "#dns-go")
+    @on(Input.Submitted, "#dns-name")
+    def resolve(self) -> None:
+        name = self.query_one("#dns-name", Input)
+        if not self.check(name):
+            return
+        hostname = value_of(name)
+        assert isinstance(hostname, str)
+        self.say(f"resolving {hostname}…", None)
+        self.post_message(self.Resolve(hostname))
+
+    def resolved(self, deferred: list[ev.Event], message: str, ok: bool) -> None:
+        header = next((e for e in deferred if isinstance(e, ev.QiDnsGipHeader)), None)
+        address = next((e for e in deferred if isinstance(e, ev.QiDnsGipAddress)), None)
+        if header is not None and header.result == 0 and address is not None:
+            self.say(
+                f"{address.address}  ({header.ip_count} address(es), TTL {header.dns_ttl} s)",
+                True,
+            )
+        elif header is not None:
+            self.say(f"+QIDNSGIP: {describe(header.result)}", False)
+        else:
+            self.say(message, ok)
+
+    def configured(self, cfg: ev.QiDnsCfg | None, message: str, ok: bool) -> None:
+        if cfg is not None:
+            self.say(f"DNS servers: {cfg.pridnsaddr}, {cfg.secdnsaddr}", True)
+        else:
+            self.say(message, ok)

@@ -1,0 +1,89 @@
+"""The NTP form (AT+QNTP, spec §2.3.6): server and port, the module's time and its
+offset from this computer's clock."""
+
+from __future__ import annotations
+
+import calendar
+import time
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label
+
+from app.protocol import catalog
+from app.protocol import events as ev
+from app.protocol.codes import describe
+from widgets.fields import Field, param_input, value_of
+from widgets.tools.base import ToolForm
+
+
+class NtpForm(ToolForm):
+    class Requested(Message):
+        def __init__(self, server: str, port: int, auto_set_time: bool) -> None:
+            super().__init__()
+            self.server = server
+            self.port = port
+            self.auto_set_time = auto_set_time
+
+    def __init__(self, *, server: str = "", port: int = 123, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._server = server
+        self._port = port
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Field(
+                "Server", param_input(catalog.NTP_SERVER, value=self._server, id="ntp-server")
+            )
+            yield Field("Port", param_input(catalog.NTP_PORT, value=str(self._port), id="ntp-port"))
+        with Horizontal(classes="row"):
+            yield Checkbox("auto_set_time (move the module clock)", value=True, id="ntp-auto")
+            yield Button("Sync", id="ntp-go", variant="primary", compact=True)
+        yield Label("", classes="result")
+
+    def prefill(self, server: str, port: int) -> None:
+        self._server, self._port = server, port
+        if self.is_mounted:
+            self.query_one("#ntp-server", Input).value = server
+            self.query_one("#ntp-port", Input).value = str(port)
+
+    @on(Button.Pressed, "#ntp-go")
+    @on(Input.Submitted)
+    def submit(self) -> None:
+        server_in, port_in = (
+            self.query_one("#ntp-server", Input),
+            self.query_one("#ntp-port", Input),
+        )
+        if not self.check(server_in, port_in):
+            return
+        server, port = value_of(server_in), value_of(port_in)
+        assert isinstance(server, str) and isinstance(port, int)
+        self.say(f"asking {server}:{port}…", None)
+        self.post_message(self.Requested(server, port, self.query_one(Checkbox).value))
+
+    def finished(self, result: ev.Event | None, message: str, ok: bool) -> None:
+        if isinstance(result, ev.QNtpResult) and result.result == 0 and result.time:
+            offset = ntp_offset(result.time)
+            extra = f"; {offset:+.1f} s from this computer's clock" if offset is not None else ""
+            self.say(f"UTC {result.time}{extra}", True)
+        elif isinstance(result, ev.QNtpResult):
+            self.say(f"+QNTP: {describe(result.result)}", False)
+        else:
+            self.say(message, ok)
+
+
+def ntp_offset(stamp: str, now: float | None = None) -> float | None:
+    """Seconds between the module's NTP time ("2019/06/11,11:08:20", or two-digit
+    years as §2.3.6 words it) and the host clock."""
+    try:
+        date, clock = stamp.split(",")
+        y, mo, d = (int(x) for x in date.split("/"))
+        h, mi, s = (int(x) for x in clock.split(":")[:3])
+    except ValueError:
+        return None
+    if y < 100:
+        y += 2000
+    then = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
+    return then - (time.time() if now is None else now)
