@@ -124,7 +124,7 @@ def run(script: str, port: str | None, log_path: str | None, variables: tuple[st
     run. Exit codes: 0 passed, 1 a step failed or the port cannot be opened,
     2 a problem in the script, 130 interrupted.
     """
-    from app.scenario.cli import run_main
+    from app.session.run import run_main
 
     sys.exit(run_main(script, port, log_path, list(variables)))
 

@@ -73,7 +73,7 @@ async def wait_ready(pilot: Pilot[Any], timeout: float = READY_TIMEOUT_S) -> Non
     app = pilot.app
     assert isinstance(app, QitermApp)
     deadline = time.monotonic() + timeout
-    while app.state.identity is None or app.link.busy:
+    while app.state.identity is None or app.session.link.busy:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the console did not get ready in {timeout} s")
         await asyncio.sleep(0.02)

@@ -77,14 +77,16 @@ async def _feed(lines: int, traced: bool, folder: Path, size: int = SIZE) -> dic
     from app.link.worker import SerialWorker
     from app.protocol import events as ev
 
-    def no_port(url: str, baud: int, timeout: float) -> Any:
+    def no_port(url: str, settings: Any) -> Any:
         raise OSError("no port: lines are handed to the console directly")
 
     if traced:
         tracemalloc.start()
     capture = CaptureRecorder(folder / "memory.jsonl", url="bench://memory", baud=921_600)
     worker = SerialWorker("bench://memory", 921_600, reconnect=False, port_factory=no_port)
-    app = QitermApp("bench://memory", 921_600, capture=capture, worker=worker, poll_interval=0)
+    app = QitermApp.for_url(
+        "bench://memory", 921_600, capture=capture, worker=worker, poll_interval=0
+    )
     points: list[dict[str, Any]] = []
     pad = b"x" * (size - 8)
     head = b'+QIURC: "recv",0,%d,"' % size
@@ -109,7 +111,7 @@ async def _feed(lines: int, traced: bool, folder: Path, size: int = SIZE) -> dic
                     )
                     batch.append(Rx(event, Role.URC, None, time.monotonic(), time.time()))
                 fed += len(batch)
-                app.on_link_batch(batch)
+                app.apply_batch(batch)
                 del batch
                 await asyncio.sleep(0)  # frames and timers run between batches
             await pilot.pause()

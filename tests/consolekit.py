@@ -19,7 +19,7 @@ from tests.conftest import sim_url
 def make_app(peers: Peers | None, **kw: Any) -> tuple[QitermApp, str]:
     name, url = sim_url(peers)
     kw.setdefault("poll_interval", 0.5)
-    return QitermApp(url, 115200, **kw), name
+    return QitermApp.for_url(url, 115200, **kw), name
 
 
 async def until(
@@ -45,7 +45,7 @@ async def ready(pilot: Pilot[Any]) -> QitermApp:
 
     def settled() -> bool:
         done = [e for e in app.journal.entries if e.text == "AT+CGPADDR" and e.direction == "tx"]
-        return app.state.identity is not None and bool(done) and not app.link.busy
+        return app.state.identity is not None and bool(done) and not app.session.link.busy
 
     await until(pilot, settled)
     await pilot.pause(0.1)  # the batch with AT+CGPADDR's answer

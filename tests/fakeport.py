@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import serial
 
+from app.link.worker import PortSettings
+
 Reply = bytes | Callable[[bytes], bytes]
 
 
@@ -156,13 +158,14 @@ class PortFactory:
         self.ports: list[ScriptedPort] = []
         self.refuse = 0  # refuse this many opens
 
-    def __call__(self, url: str, baudrate: int, timeout: float) -> ScriptedPort:
+    def __call__(self, url: str, settings: PortSettings) -> ScriptedPort:
         if self.refuse > 0:
             self.refuse -= 1
             raise serial.SerialException(f"could not open port {url}: [Errno 2] No such file")
         port = self.make()
-        port.timeout = timeout
-        port.baudrate = baudrate
+        port.timeout = settings.timeout
+        port.baudrate = settings.baudrate
+        port.dtr, port.rts = settings.dtr, settings.rts
         self.ports.append(port)
         return port
 

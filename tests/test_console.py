@@ -262,14 +262,14 @@ async def test_every_send_mode_reaches_the_peer(console: QitermApp, peers: Peers
         await sent(b"fixed")
         # Interactive data mode: '>' then Ctrl+Z sends what the field holds.
         await compose_send(pilot, cid, "typed", mode="interactive")
-        await until(pilot, lambda: app.link.awaiting_input)
+        await until(pilot, lambda: app.state.awaiting_input)
         assert "DATA MODE" in status_text(app.state).plain
         await pilot.press("ctrl+z")
         await sent(b"typed")
         assert not app.state.data_mode
         # ... and Esc cancels: nothing more reaches the peer.
         await compose_send(pilot, cid, "never", mode="interactive")
-        await until(pilot, lambda: app.link.awaiting_input)
+        await until(pilot, lambda: app.state.awaiting_input)
         await pilot.press("escape")
         await until(pilot, lambda: not app.state.data_mode)
         await settle(pilot, 0.3)
@@ -449,14 +449,14 @@ async def test_command_line_data_mode_ctrl_z_and_esc(console: QitermApp, peers: 
         app = await ready(pilot)
         cid = await open_socket(pilot, "TCP", "127.0.0.1", peers.tcp_echo[1])
         await command(pilot, f"AT+QISEND={cid}")
-        await until(pilot, lambda: app.link.awaiting_input)
+        await until(pilot, lambda: app.state.awaiting_input)
         assert app.query_one("#cmdline").has_class("-datamode")
         await type_into(pilot, "#at-input", "typed\\r\\n")
         await pilot.press("ctrl+z")
         await until(pilot, lambda: peers.tcp_received == b"typed\r\n")
         await until(pilot, lambda: not app.query_one("#cmdline").has_class("-datamode"))
         await command(pilot, f"AT+QISEND={cid}")
-        await until(pilot, lambda: app.link.awaiting_input)
+        await until(pilot, lambda: app.state.awaiting_input)
         await pilot.press("escape")
         await until(pilot, lambda: not app.state.data_mode)
         assert peers.tcp_received == b"typed\r\n"

@@ -27,7 +27,7 @@ SIZE = (140, 40)
 async def console(peers: Peers, tmp_path: Path) -> AsyncIterator[QitermApp]:
     name, url = sim_url(peers)
     capture = CaptureRecorder(tmp_path / "options.jsonl", url=url, baud=115200)
-    app = QitermApp(url, 115200, capture=capture, poll_interval=0)
+    app = QitermApp.for_url(url, 115200, capture=capture, poll_interval=0)
     try:
         yield app
     finally:
@@ -74,7 +74,7 @@ async def test_payloads_text_hex_both_line_endings_and_timestamps(
 async def test_dtr_rts_break_and_baud(console: QitermApp) -> None:
     async with console.run_test(size=SIZE) as pilot:
         app = await ready(pilot)
-        port = app.link._port
+        port = app.session.link._port
         assert port.dtr and port.rts
         app.action_toggle_dtr()
         await until(pilot, lambda: not port.dtr)
@@ -83,7 +83,7 @@ async def test_dtr_rts_break_and_baud(console: QitermApp) -> None:
         app.action_toggle_rts()
         await until(pilot, lambda: not port.rts)
         app.action_send_break()
-        await until(pilot, lambda: "Break sent" in log_texts(app))
+        await until(pilot, lambda: "Break sent (250 ms)" in log_texts(app))
         app.action_change_baud()
         await until(pilot, lambda: isinstance(app.screen, BaudDialog))
         await pilot.pause()
@@ -97,13 +97,23 @@ async def test_dtr_rts_break_and_baud(console: QitermApp) -> None:
         await command(pilot, "AT+CGMR")
         await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
         assert app.capture is not None
-        notes = [r["text"] for r in read_capture(app.capture.path).records if r["type"] == "note"]
-        assert {"DTR off", "RTS off", "Break sent"} <= set(notes)
+        # The capture keeps them as the link's own events (not as notes a person wrote).
+        records = read_capture(app.capture.path).records
+        changes = [(r["change"], r["message"]) for r in records if r.get("change")]
+        assert [c for c in changes if c[0] != "baud"] == [
+            ("dtr", "DTR off"),
+            ("rts", "RTS off"),
+            ("break", "Break sent (250 ms)"),
+        ]
+        assert ("baud", "baud rate now 9600") in changes
+        assert not [r for r in records if r["type"] == "note"]
 
 
 async def test_screenshot_saves_svg_and_text_and_notes_it(console: QitermApp) -> None:
     async with console.run_test(size=SIZE) as pilot:
         app = await ready(pilot)
+        log_ = app.query_one(EventLog)
+        await until(pilot, lambda: any("AT+CGPADDR" in line for line in log_.visible_text()))
         await pilot.press("f12")
         assert app.capture is not None
         folder = app.capture.path.parent

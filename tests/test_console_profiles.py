@@ -89,7 +89,7 @@ async def test_picker_lists_quectel_first_the_simulator_and_recent_ports(
     recent = RecentPorts(tmp_path / "recent")
     recent.add("socket://192.0.2.7:7000")
     _, url = sim_url()
-    app = QitermApp(url, 115200, poll_interval=0, recent=recent)
+    app = QitermApp.for_url(url, 115200, poll_interval=0, recent=recent)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await app.run_action("pick_port")
@@ -116,7 +116,7 @@ async def test_picker_lists_quectel_first_the_simulator_and_recent_ports(
         assert "recent" in rows[4]
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, PortPicker))
-        assert app.link.url == url  # cancelled: the same link
+        assert app.session.link.url == url  # cancelled: the same link
 
 
 async def test_switching_port_closes_the_old_link_and_starts_fresh(
@@ -128,14 +128,14 @@ async def test_switching_port_closes_the_old_link_and_starts_fresh(
     from app.capture.recorder import CaptureRecorder
 
     capture = CaptureRecorder(tmp_path / "switch.jsonl", url=first_url, baud=115200)
-    app = QitermApp(first_url, 115200, poll_interval=0.5, recent=recent, capture=capture)
+    app = QitermApp.for_url(first_url, 115200, poll_interval=0.5, recent=recent, capture=capture)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert peers.tcp_echo is not None
         # A socket on the first module: the table shows it.
         app.submit(f'AT+QIOPEN=0,0,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')
         await until(pilot, lambda: 0 in app.state.sockets)
-        old = app.link
+        old = app.session.link
         first = registry.get(first_name)
 
         await app.run_action("pick_port")
@@ -143,11 +143,11 @@ async def test_switching_port_closes_the_old_link_and_starts_fresh(
         await click(pilot, "#port-typed")
         app.screen.query_one("#port-typed", Input).value = second_url
         await pilot.press("enter")
-        await until(pilot, lambda: app.link is not old and app.state.connected)
+        await until(pilot, lambda: app.session.link is not old and app.state.connected)
         await ready(pilot)
         # The old worker is closed (thread gone), the new one talks to the second module.
         assert not old._thread.is_alive()
-        assert app.link.url == second_url and app.state.url == second_url
+        assert app.session.link.url == second_url and app.state.url == second_url
         assert app.state.sockets == {}, "the socket table starts empty on the new port"
         assert app.query_one("#sockets").row_count == 0  # type: ignore[attr-defined]
         second = registry.get(second_name)
@@ -174,7 +174,7 @@ async def test_switching_to_and_from_the_builtin_simulator_starts_and_stops_demo
 ) -> None:
     demo = start_demo("sim://")
     try:
-        app = QitermApp(
+        app = QitermApp.for_url(
             demo.url,
             115200,
             poll_interval=0,
@@ -187,28 +187,28 @@ async def test_switching_to_and_from_the_builtin_simulator_starts_and_stops_demo
             # Away from the simulator ("loop://" is pyserial's loopback port):
             # the demo peers stop, the forms keep no demo address.
             await app.switch_port("loop://")
-            assert app.demo is None and app.peers_info == []
+            assert app.session.target.demo is None and app.session.target.peers_info == []
             assert not demo.peers.running
-            assert "tcp_port" not in app.form_defaults and app.script_variables == {}
+            assert "tcp_port" not in app.form_defaults and app.session.target.variables == {}
             await show_tab(pilot, "tab-ping")
             assert app.query_one("#ping-host", Input).value == ""  # no loopback name left
             # Back to the built-in simulator: new peers, on loopback only.
             await app.switch_port("sim://")
             await ready(pilot)
-            again = app.demo
+            again = app.session.target.demo
             assert again is not None and again is not demo
             assert again.peers.tcp_echo is not None and again.peers.tcp_echo[0] == "127.0.0.1"
             assert app.form_defaults["tcp_port"] == again.peers.tcp_echo[1]
-            assert app.script_variables["ECHO_TCP_PORT"] == str(again.peers.tcp_echo[1])
-            assert app.url.startswith("sim://?")
+            assert app.session.target.variables["ECHO_TCP_PORT"] == str(again.peers.tcp_echo[1])
+            assert app.state.url.startswith("sim://?")
             await pilot.pause()
             assert app.query_one("#ping-host", Input).value == "echo.qiterm.local"
             await show_tab(pilot, "tab-dns")
             assert app.query_one("#dns-primary", Input).value == "127.0.0.1"
     finally:
         demo.stop()
-        if app.demo is not None:
-            app.demo.stop()
+        if app.session.target.demo is not None:
+            app.session.target.demo.stop()
 
 
 # --- profiles ----------------------------------------------------------------------------
@@ -240,11 +240,13 @@ async def test_a_profile_sets_line_ending_echo_polling_favourites_and_highlights
         app = console.app
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
-            assert app.baudrate == 9600 and app.link.baudrate == 9600  # the profile's baud
+            assert (
+                app.state.baudrate == 9600 and app.session.link.baudrate == 9600
+            )  # the profile's baud
             assert "ATE0" in tx_lines(app)
             module = registry.get(name)
             assert module is not None and module.echo is False
-            assert not app.polling and "poll paused" in app._poll_label()
+            assert not app.session.polling and "poll paused" in app.session.polling_label
             await settle(pilot, 0.6)
             assert not any(e.tag == "poll" for e in app.journal.entries)
             # Favourites pre-fill the forms (no demo peers on this port).
@@ -274,7 +276,7 @@ async def test_command_line_options_win_over_the_profile(tmp_path: Path) -> None
     _, url = sim_url()
     path = profile_file(tmp_path, 'port = "/dev/ttyNOPE9"\nbaud = 9600\n')
     with console_with(url, path, tmp_path / "c.jsonl", baud=57600) as console:
-        assert console.app.url == url and console.app.baudrate == 57600
+        assert console.app.state.url == url and console.app.state.baudrate == 57600
 
 
 async def test_a_bad_profile_is_reported_and_the_console_still_starts(tmp_path: Path) -> None:
@@ -299,7 +301,7 @@ async def test_a_bad_profile_is_reported_and_the_console_still_starts(tmp_path: 
             for key in ("baud", "echo", "colour", "highlight"):
                 assert key in mentioned, (key, mentioned)
             assert str(path) in mentioned
-            assert app.baudrate == 115200  # the default stands in for the bad value
+            assert app.state.baudrate == 115200  # the default stands in for the bad value
             assert app.query_one("#log").highlights == ()  # type: ignore[attr-defined]
             # Still usable: a command goes out and comes back.
             app.submit("AT+CSQ")
@@ -366,7 +368,7 @@ async def test_macros_run_from_their_key_and_the_bar_and_wait_for_a_urc(
             ]
             # F2 is the console's Open key: the macro keeps the palette and bar only.
             # Shift+F2 reaches Textual as F14 (what terminals send).
-            assert app._macro_keys == {0: "f11", 1: "ctrl+g", 3: "f14"}
+            assert app.macro_keys.bound == {0: "f11", 1: "ctrl+g", 3: "f14"}
             await pilot.press("f14")
             await until(pilot, lambda: "AT+CGSN" in tx_lines(app))
             assert "Shift+F2 serial number" in str(app.query_one("#macro-3").label)  # type: ignore[attr-defined]
@@ -375,7 +377,7 @@ async def test_macros_run_from_their_key_and_the_bar_and_wait_for_a_urc(
 
             await pilot.press("f11")
             await until(pilot, lambda: any(t.startswith("+CSQ:") for t in log_texts(app)))
-            await until(pilot, lambda: app._script_cancel is None)
+            await until(pilot, lambda: not app.session.playing)
 
             # The script macro from its key: it waits for the echo's recv URC.
             await pilot.press("ctrl+g")
@@ -422,7 +424,7 @@ async def test_a_failing_macro_says_which_step_failed(peers: Peers, tmp_path: Pa
 
 async def test_no_macros_no_bar(tmp_path: Path) -> None:
     _, url = sim_url()
-    app = QitermApp(url, 115200, poll_interval=0)
+    app = QitermApp.for_url(url, 115200, poll_interval=0)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert not app.query_one(MacroBar).display
@@ -535,10 +537,12 @@ async def test_the_polling_interval_can_be_changed_and_paused() -> None:
     from widgets.dialogs.choice import PollDialog
 
     _, url = sim_url()
-    app = QitermApp(url, 115200, poll_interval=0)
+    app = QitermApp.for_url(url, 115200, poll_interval=0)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert not app.polling and app.poll_interval == 2.0  # F6 would resume at 2 s
+        assert (
+            not app.session.polling and app.session.poll_interval == 2.0
+        )  # F6 would resume at 2 s
         await app.run_action("poll_interval")
         await until(
             pilot, lambda: isinstance(app.screen, PollDialog) and app.screen.query("OptionList")
@@ -546,8 +550,8 @@ async def test_the_polling_interval_can_be_changed_and_paused() -> None:
         options = app.screen.query_one(OptionList)
         options.highlighted = 3  # every 5 s
         await pilot.press("enter")
-        await until(pilot, lambda: app.polling and app.poll_interval == 5.0)
-        assert "poll 5s" in app._poll_label()
+        await until(pilot, lambda: app.session.polling and app.session.poll_interval == 5.0)
+        assert "poll 5s" in app.session.polling_label
         polls = sum(e.tag == "poll" and e.direction == "tx" for e in app.journal.entries)
         await settle(pilot, 0.5)
         assert (
@@ -561,8 +565,8 @@ async def test_the_polling_interval_can_be_changed_and_paused() -> None:
         options = app.screen.query_one(OptionList)
         options.highlighted = options.option_count - 1  # paused
         await pilot.press("enter")
-        await until(pilot, lambda: not app.polling)
-        assert app.poll_interval == 5.0 and "poll paused" in app._poll_label()
+        await until(pilot, lambda: not app.session.polling)
+        assert app.session.poll_interval == 5.0 and "poll paused" in app.session.polling_label
 
 
 async def test_a_new_socket_shows_its_local_port_without_waiting_for_the_next_poll(
@@ -570,7 +574,7 @@ async def test_a_new_socket_shows_its_local_port_without_waiting_for_the_next_po
 ) -> None:
     assert peers.tcp_echo is not None
     _, url = sim_url(peers)
-    app = QitermApp(url, 115200, poll_interval=60)  # the next regular poll is a minute away
+    app = QitermApp.for_url(url, 115200, poll_interval=60)  # the next regular poll is a minute away
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app.submit(f'AT+QIOPEN=0,2,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')

@@ -81,7 +81,7 @@ async def test_port_lost_and_back_console_reconnects_and_the_capture_shows_the_g
     sim = start_sim_tcp(port)
     url = f"socket://127.0.0.1:{port}"
     capture = CaptureRecorder(tmp_path / "gap.jsonl", url=url, baud=115200)
-    app = QitermApp(url, 115200, capture=capture, poll_interval=0.5)
+    app = QitermApp.for_url(url, 115200, capture=capture, poll_interval=0.5)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
@@ -97,7 +97,7 @@ async def test_port_lost_and_back_console_reconnects_and_the_capture_shows_the_g
             sim = start_sim_tcp(port)  # ... and comes back on the same address
             await until(pilot, lambda: app.state.connected, timeout=15)
             await until(pilot, lambda: tx_lines(app).count("ATI") > atis_before)
-            await until(pilot, lambda: not app.link.busy)
+            await until(pilot, lambda: not app.session.link.busy)
             assert {'AT+QICFG="dataformat"', "AT+QISTATE?"} <= set(tx_lines(app)[-8:])
             await command(pilot, "AT+CSQ")
             await until(pilot, lambda: "+CSQ: 24,99" in log_texts(app, Category.RESPONSE))
@@ -164,7 +164,7 @@ async def test_reboot_mid_command_fails_it_clearly_and_empties_the_table(
     named_sim: tuple[str, str],
 ) -> None:
     name, url = named_sim
-    app = QitermApp(url, 115200, poll_interval=0)
+    app = QitermApp.for_url(url, 115200, poll_interval=0)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         module = registry.get(name)
@@ -197,7 +197,7 @@ async def test_a_command_that_never_answers_times_out_and_the_next_works(
     named_sim: tuple[str, str],
 ) -> None:
     name, url = named_sim
-    app = QitermApp(url, 115200, poll_interval=0)
+    app = QitermApp.for_url(url, 115200, poll_interval=0)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         registry.get(name).hang_next(1)
@@ -278,7 +278,7 @@ async def test_garbage_on_the_line_keeps_the_console_working_and_shows_it_escape
     named_sim: tuple[str, str],
 ) -> None:
     name, url = named_sim
-    app = QitermApp(url, 115200, poll_interval=0, journal_size=2000)
+    app = QitermApp.for_url(url, 115200, poll_interval=0, journal_size=2000)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         module = registry.get(name)
@@ -290,7 +290,7 @@ async def test_garbage_on_the_line_keeps_the_console_working_and_shows_it_escape
         module.emit_raw(b'\r\n+QIURC: "recv",0,100,"half a URC')  # then the module reboots
         module.reboot()
         await until(pilot, lambda: any("module rebooted" in t for t in log_texts(app)), 15)
-        await until(pilot, lambda: not app.link.busy, 15)
+        await until(pilot, lambda: not app.session.link.busy, 15)
         await command(pilot, "AT+CGMR")
         await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE), 15)
         texts = log_texts(app)
@@ -298,7 +298,7 @@ async def test_garbage_on_the_line_keeps_the_console_working_and_shows_it_escape
         assert any(e.meaning == "line cut at the cap" for e in app.journal.entries)
         assert any(e.meaning == "length does not match the data" for e in app.journal.entries)
         assert len(app.journal.entries) <= 2000 and len(app.journal.view) <= 2500
-        assert app.link._framer.pending < 8192
+        assert app.session.link._framer.pending < 8192
 
 
 # --- overload -----------------------------------------------------------------------------
@@ -324,7 +324,7 @@ async def test_a_flood_loses_nothing_in_the_capture_and_the_log_stays_bounded(
     name, url = sim_url(None)
     path = tmp_path / "flood.jsonl"
     capture = CaptureRecorder(path, url=url, baud=115200)
-    app = QitermApp(url, 115200, capture=capture, poll_interval=0, journal_size=5000)
+    app = QitermApp.for_url(url, 115200, capture=capture, poll_interval=0, journal_size=5000)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
@@ -340,11 +340,11 @@ async def test_a_flood_loses_nothing_in_the_capture_and_the_log_stays_bounded(
                     full_speed_bytes = peers.blaster_sent
                     peers.blaster_rate = PACED_RATE
                 peak_view = max(peak_view, len(app.journal.view))
-                assert len(app.link._outbox) <= app.link.max_outbox + 1
+                assert len(app.session.link._outbox) <= app.session.link.max_outbox + 1
             t_close = time.monotonic()
             await command(pilot, "AT+QICLOSE=0")
             await until(pilot, lambda: 0 not in app.state.sockets, timeout=30)
-            await until(pilot, lambda: not app.link.busy, timeout=30)
+            await until(pilot, lambda: not app.session.link.busy, timeout=30)
             assert peak_view <= 5000 * 1.25
             printed = module.bytes_out
             t_closed = time.monotonic()

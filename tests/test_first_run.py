@@ -122,7 +122,7 @@ def test_nothing_is_started_for_a_real_port(state_dir: Path, tmp_path: Path) -> 
     )
     assert console is not None
     try:
-        assert console.demo is None and not console.app.peers_info
+        assert console.demo is None and not console.app.session.target.peers_info
         assert not console.app.show_welcome_at_start
     finally:
         console.close()

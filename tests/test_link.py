@@ -38,13 +38,16 @@ QISTATE_ROWS = (
 
 
 class Collector:
+    """Keeps every batch a worker publishes; waits for an event on a condition."""
+
     def __init__(self) -> None:
         self.batches: list[list[LinkEvent]] = []
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
 
     def __call__(self, batch: list[LinkEvent]) -> None:
         with self.lock:
             self.batches.append(batch)
+            self.lock.notify_all()
 
     @property
     def events(self) -> list[LinkEvent]:
@@ -52,12 +55,15 @@ class Collector:
             return [e for b in self.batches for e in b]
 
     def wait_for(self, predicate, timeout: float = 3.0) -> LinkEvent:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for e in self.events:
-                if predicate(e):
-                    return e
-            time.sleep(0.01)
+        found: list[LinkEvent] = []
+
+        def seen() -> bool:
+            found[:] = [e for b in self.batches for e in b if predicate(e)][:1]
+            return bool(found)
+
+        with self.lock:
+            if self.lock.wait_for(seen, timeout):
+                return found[0]
         raise AssertionError("event did not arrive")
 
 

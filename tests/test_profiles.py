@@ -43,7 +43,7 @@ from app.config.profile import (
     save_profile,
 )
 from app.config.recent import RecentPorts
-from app.demo.wiring import start_demo
+from app.demo.wiring import simulator_variables, start_demo
 from app.link import ports as ports_mod
 from app.link.ports import SIM_DESCRIPTION, SIM_PORT, PortChoice, list_ports
 from app.link.worker import SerialWorker
@@ -54,7 +54,6 @@ from app.scenario import (
     SendStep,
     SleepStep,
     run,
-    simulator_variables,
 )
 from app.sim import registry
 

@@ -23,7 +23,7 @@ from rich.console import Console
 
 from app.capture.reader import read_capture
 from app.capture.recorder import CaptureRecorder
-from app.demo.wiring import Demo, start_demo
+from app.demo.wiring import Demo, simulator_variables, start_demo
 from app.link.results import Role, Rx
 from app.link.worker import SerialWorker
 from app.protocol import events as ev
@@ -43,9 +43,8 @@ from app.scenario import (
     parse_script,
     run,
     runner,
-    simulator_variables,
 )
-from app.scenario.cli import parse_var_options, run_main
+from app.session.run import parse_var_options, run_main
 from app.sim import registry
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,7 +31,7 @@ def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def snap_app() -> Iterator[QitermApp]:
-    app = QitermApp("sim://snapshot", 115200, poll_interval=0)
+    app = QitermApp.for_url("sim://snapshot", 115200, poll_interval=0)
     yield app
     registry.destroy("snapshot")
 
@@ -149,7 +149,7 @@ def test_data_mode_on_the_command_line(snap_compare: Any, snap_app: QitermApp) -
         await type_into(pilot, "#at-input", "AT+QISEND=0")
         await pilot.press("enter")
         await until(
-            pilot, lambda: app.link.awaiting_input, message=lambda: str(log_texts(app)[-6:])
+            pilot, lambda: app.state.awaiting_input, message=lambda: str(log_texts(app)[-6:])
         )
         await pilot.pause(0.1)
 
@@ -166,7 +166,9 @@ def test_port_picker(snap_compare: Any) -> None:
         PortChoice("sim://", "built-in simulated BC660K-GL"),
         PortChoice("socket://bench-pi.local:7000", "recently used URL", present=False, recent=True),
     ]
-    app = QitermApp("sim://snapshot", 115200, poll_interval=0, port_lister=lambda recent: ports)
+    app = QitermApp.for_url(
+        "sim://snapshot", 115200, poll_interval=0, port_lister=lambda recent: ports
+    )
 
     async def pick(pilot: Pilot[Any]) -> None:
         await settled(pilot)
@@ -192,7 +194,7 @@ def test_macro_bar(snap_compare: Any) -> None:
         '[[macro]]\nname = "hello on 0"\nsend = { connect_id = 0, data = "hello" }\n'
     )
     assert loaded.problems == []
-    app = QitermApp("sim://snapshot", 115200, poll_interval=0, profile=loaded)
+    app = QitermApp.for_url("sim://snapshot", 115200, poll_interval=0, profile=loaded)
     try:
         assert snap_compare(app, terminal_size=(140, 40), run_before=settled)
     finally:

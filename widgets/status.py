@@ -51,6 +51,8 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
     text.append(f"  send {fmt[state.send_hex]}/recv {fmt[state.recv_hex]}", style="dim")
     if state.show_ra:
         text.append(" showRA", style="dim")
+    lines = f"DTR {'●' if state.dtr else '○'} RTS {'●' if state.rts else '○'}"
+    text.append(f"  {lines}", style="dim")
     if polling:
         text.append(f"  {polling}", style="dim")
     if state.identity is not None:

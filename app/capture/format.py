@@ -10,8 +10,9 @@ type     fields
 header   format ("qiterm-capture"), version (1), qiterm, url, baud, started (ISO UTC)
 rx       kind, role, cmd, d|x, [flags], [tag]  bytes received, one record per frame
 tx       what, cmd, d|x, [tag]            bytes written ([tag]: who asked: user, poll...)
-link     state, message, url, baud        LinkStatus
-datamode active, cmd, line                DataModeChanged
+link     state, message, url, baud, dtr, rts, [change]   LinkStatus (change: "dtr",
+                                          "rts", "break", "baud" on a link that stays up)
+datamode active, cmd, line, input         DataModeChanged (input: waits for typed data)
 dataformat send_hex, recv_hex, show_ra    DataFormatChanged
 reboot                                    ModuleRebooted
 result   cmd, tag, line, outcome, message, code, elapsed_ms   CommandFinished
@@ -169,10 +170,19 @@ def event_fields(item: LinkEvent) -> tuple[str, float | None, float | None, Reco
             "message": item.message,
             "url": item.url,
             "baud": item.baudrate,
+            "dtr": item.dtr,
+            "rts": item.rts,
         }
+        if item.change:
+            fields["change"] = item.change
         return LINK, None, None, fields
     if isinstance(item, DataModeChanged):
-        fields = {"active": item.active, "cmd": item.command_id, "line": item.line}
+        fields = {
+            "active": item.active,
+            "cmd": item.command_id,
+            "line": item.line,
+            "input": item.awaiting_input,
+        }
         return DATAMODE, None, None, fields
     if isinstance(item, DataFormatChanged):
         fields = {"send_hex": item.send_hex, "recv_hex": item.recv_hex, "show_ra": item.show_ra}

@@ -249,10 +249,16 @@ class Replayer:
                 _str(record.get("url")),
                 _int(record.get("baud")) or 0,
                 _str(record.get("message")),
+                dtr=record.get("dtr", True) is not False,
+                rts=record.get("rts", True) is not False,
+                change=_str(record.get("change")),
             )
         if rtype == fmt.DATAMODE:
             return DataModeChanged(
-                bool(record.get("active")), _int(record.get("cmd")), _str(record.get("line"))
+                bool(record.get("active")),
+                _int(record.get("cmd")),
+                _str(record.get("line")),
+                awaiting_input=record.get("input") is True,
             )
         if rtype == fmt.DATAFORMAT:
             return DataFormatChanged(

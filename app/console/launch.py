@@ -1,5 +1,5 @@
-"""Start the console: resolve the port, start the demo peers on the built-in
-simulator, open the capture, run the app."""
+"""Start the console: read the profile, resolve the port (the demo peers start
+on the built-in simulator), open the capture, build the session, run the app."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ import platformdirs
 
 from app.capture.recorder import CaptureRecorder, default_capture_path
 from app.config.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
-from app.demo.wiring import Demo, start_demo
-from app.link.ports import is_builtin_simulator
+from app.session.session import Session
+from app.session.target import resolve
 
 if TYPE_CHECKING:
     from app.config.recent import RecentPorts
     from app.console.app import QitermApp
-
-SIM_URL = "sim://"
+    from app.demo.wiring import Demo
 
 
 def open_capture(
@@ -69,19 +68,26 @@ def choose_profile(name: str | None) -> LoadedProfile | None:
 
 @dataclass
 class Console:
-    """Everything one console session owns: the app, its capture, the demo peers."""
+    """One console as ``qiterm`` starts it: the app and the session it shows."""
 
     app: QitermApp
-    capture: CaptureRecorder | None
+
+    @property
+    def session(self) -> Session:
+        return self.app.session
+
+    @property
+    def capture(self) -> CaptureRecorder | None:
+        return self.app.session.capture
 
     @property
     def demo(self) -> Demo | None:
-        """The demo peers running now (the app starts and stops them on a port switch)."""
-        return self.app.demo
+        """The demo peers running now (a port switch starts or stops them)."""
+        return self.app.session.target.demo
 
     def close(self) -> None:
-        if self.app.demo is not None:
-            self.app.demo.stop()
+        """Stop what is still running once the app has ended (the demo peers)."""
+        self.app.session.target.stop()
 
 
 def prepare_console(
@@ -107,11 +113,7 @@ def prepare_console(
         port = settings.port
     if baud is None:
         baud = settings.baud if settings is not None else DEFAULT_BAUD
-    url = port or SIM_URL
-    demo: Demo | None = None
-    if peers and is_builtin_simulator(port):
-        demo = start_demo(url)
-        url = demo.url
+    target = resolve(port, peers=peers)
     folder = settings.log_path if settings is not None else None
     if folder is not None and not log_path:
         try:
@@ -123,26 +125,21 @@ def prepare_console(
                     "capturing to the user log directory"
                 )
             folder = None
-    capture = open_capture(log_path, url, baud, folder)
+    capture = open_capture(log_path, target.url, baud, folder)
     if capture is None and log_path:
-        if demo is not None:
-            demo.stop()
+        target.stop()
         return None  # asked for a file we cannot write: say so rather than run unrecorded
-    show_welcome = demo is not None and (first_start() if welcome is None else welcome)
-    app = QitermApp(
-        url,
+    show_welcome = target.demo is not None and (first_start() if welcome is None else welcome)
+    session = Session(
+        target,
         baud,
         capture=capture,
-        demo=demo,
-        welcome=show_welcome,
-        port_label="sim:// built-in simulator" if is_builtin_simulator(port) else None,
-        poll_interval=settings.poll_interval if settings is not None else DEFAULT_POLL,
         profile=loaded,
+        poll_interval=settings.poll_interval if settings is not None else DEFAULT_POLL,
         peers=peers,
         recent=recent,
-        device=SIM_URL if is_builtin_simulator(port) else url,
     )
-    return Console(app, capture)
+    return Console(QitermApp(session, welcome=show_welcome))
 
 
 def pick_port(recent: RecentPorts) -> str | None:

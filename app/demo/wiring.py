@@ -43,6 +43,15 @@ class Demo:
             f"DNS server  {v['DNS_IP']}:{v['DNS_PORT']} (issued by the simulated network)",
         ]
 
+    def wire(self, url: str) -> str:
+        """``url`` (a ``sim://`` URL) with the simulated network's DNS server and
+        the default NTP port pointed at these peers (the URL's own options win)."""
+        assert self.peers.dns is not None and self.peers.ntp is not None
+        dns_ip, dns_port = self.peers.dns
+        return add_options(
+            url, dns=f"{dns_ip}:{dns_port}", dns_port=dns_port, ntp_port=self.peers.ntp[1]
+        )
+
     def stop(self) -> None:
         self.peers.stop()
 
@@ -61,7 +70,6 @@ def start_demo(url: str = "sim://") -> Demo:
     peers = Peers().start()
     assert peers.tcp_echo and peers.udp_echo and peers.ntp and peers.dns
     dns_ip, dns_port = peers.dns
-    wired = add_options(url, dns=f"{dns_ip}:{dns_port}", dns_port=dns_port, ntp_port=peers.ntp[1])
     variables = {
         "ECHO_HOST": ECHO_HOST,
         "ECHO_IP": peers.tcp_echo[0],
@@ -82,7 +90,9 @@ def start_demo(url: str = "sim://") -> Demo:
         "dns_name": ECHO_HOST,
         "dns_server": dns_ip,
     }
-    return Demo(peers, wired, variables, defaults)
+    demo = Demo(peers, url, variables, defaults)
+    demo.url = demo.wire(url)
+    return demo
 
 
 def simulator_variables(demo: Demo, module_ip: str = "127.0.0.1") -> dict[str, str]:

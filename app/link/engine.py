@@ -148,10 +148,6 @@ class Engine:
         """True while a command holds the line (or the module is in data mode)."""
         return self.current is not None or self.data_mode
 
-    def next_deadline(self) -> float | None:
-        times = [p.deadline for p in self._live() if p.deadline is not None]
-        return min(times) if times else None
-
     def _live(self) -> list[Pending]:
         live = list(self.waiters)
         if self.current is not None and self.current not in live:
@@ -160,9 +156,12 @@ class Engine:
 
     # -- starting --------------------------------------------------------------
 
-    def new(self, command: AtCommand, tag: str = "user") -> Pending:
-        pid = self._next_id
-        self._next_id += 1
+    def new(self, command: AtCommand, tag: str = "user", pid: int | None = None) -> Pending:
+        """A command ready to start. ``pid``: its id, when the caller numbers the
+        commands itself (the worker does, under a lock, across reconnects)."""
+        if pid is None:
+            pid = self._next_id
+            self._next_id += 1
         return Pending(
             pid, command, tag, CommandResult(command, Outcome.NOT_SENT, command_id=pid, tag=tag)
         )
@@ -199,7 +198,7 @@ class Engine:
         p = self.current
         if p is None or p.phase is not Phase.DATA_MODE:
             raise RuntimeError("the module is not waiting for data-mode input")
-        out: list[Output] = []
+        out: list[Output] = [Notice(DataModeChanged(True, p.id, p.command.line))]
         if payload:
             out.append(Write(payload, TxKind.PAYLOAD, p.id))
         if terminator:
@@ -215,9 +214,13 @@ class Engine:
         p = self.current
         if not self.data_mode or p is None:
             return []
+        waiting = p.phase is Phase.DATA_MODE
         p.phase = Phase.CANCELLING
         p.deadline = now + CANCEL_GRACE_S
-        return [Write(ESC, TxKind.ESC, p.id)]
+        out: list[Output] = [Write(ESC, TxKind.ESC, p.id)]
+        if waiting:
+            out.insert(0, Notice(DataModeChanged(True, p.id, p.command.line)))
+        return out
 
     # -- events from the module --------------------------------------------------
 
@@ -301,10 +304,11 @@ class Engine:
         p.answered = True
         p.prompted = True
         out.append(Deliver(event, Role.PROMPT, p.id))
+        plan = p.command.data_mode
+        typed = plan is None or plan.payload is None
         if not self.data_mode:
             self.data_mode = True
-            out.append(Notice(DataModeChanged(True, p.id, p.command.line)))
-        plan = p.command.data_mode
+            out.append(Notice(DataModeChanged(True, p.id, p.command.line, awaiting_input=typed)))
         if plan is not None and plan.payload is not None:
             if plan.payload:
                 out.append(Write(plan.payload, TxKind.PAYLOAD, p.id))

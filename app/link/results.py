@@ -135,6 +135,9 @@ class Tx:
 
 @dataclass(frozen=True, slots=True)
 class LinkStatus:
+    """The link as it is now: whether the port is open, which port at which rate,
+    and the modem control lines qiterm drives (re-applied after a reconnect)."""
+
     state: LinkState
     url: str
     baudrate: int
@@ -142,13 +145,23 @@ class LinkStatus:
     #: Monotonic time of the next reconnect attempt (DISCONNECTED only).
     retry_at: float | None = None
     attempt: int = 0
+    dtr: bool = True
+    rts: bool = True
+    #: What a person changed on a connected link ("dtr", "rts", "break", "baud"),
+    #: or "" when the state itself changed.
+    change: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class DataModeChanged:
+    """The module entered or left data mode (§2.3.4). ``awaiting_input``: after
+    '>' it waits for a person to type the payload (False once it was typed, or for
+    a payload qiterm writes by itself)."""
+
     active: bool
     command_id: int | None = None
     line: str = ""
+    awaiting_input: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,12 @@ subscriber (a busy UI) can never stall reading or recording.
 
 Port loss (unplug, EOF, OSError) fails what was pending with a clear message,
 publishes ``DISCONNECTED`` with the time of the next attempt, and retries with
-backoff; on return it resynchronises (Esc, AT) and re-reads the module's state
-(ATI, dataformat, showRA, QISTATE, registration).
+backoff; on return it opens the port with the same settings (baud rate, DTR and
+RTS as they were last set), resynchronises (Esc, AT) and re-reads the module's
+state (ATI, dataformat, showRA, QISTATE, registration).
+
+``sim://`` is not known here: whoever composes the program imports
+:mod:`app.sim`, which registers the URL handler with pyserial.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import serial
@@ -55,7 +60,6 @@ from app.protocol.parse import parse_frame
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[list[LinkEvent]], None]
-PortFactory = Callable[[str, int, float], Any]
 
 DEFAULT_BAUDRATE = 115200
 #: Reconnect delays in seconds; the last one repeats.
@@ -76,10 +80,30 @@ class Recorder(Protocol):
     def record(self, item: LinkEvent) -> None: ...
 
 
-def open_port(url: str, baudrate: int, timeout: float) -> Any:
-    import app.sim  # noqa: F401  (registers the sim:// URL handler)
+@dataclass(frozen=True, slots=True)
+class PortSettings:
+    """How the port is opened, every time it is (re)opened."""
 
-    return serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=5)
+    baudrate: int = DEFAULT_BAUDRATE
+    #: Read timeout of a port without a file descriptor to wait on.
+    timeout: float = 0.05
+    dtr: bool = True
+    rts: bool = True
+
+
+PortFactory = Callable[[str, PortSettings], Any]
+
+
+def open_port(url: str, settings: PortSettings) -> Any:
+    """Open ``url`` with pyserial, DTR and RTS set as asked *before* the port opens
+    (a board that wires DTR to reset or wake must not see a pulse)."""
+    port = serial.serial_for_url(
+        url, baudrate=settings.baudrate, timeout=settings.timeout, write_timeout=5, do_not_open=True
+    )
+    port.dtr = settings.dtr
+    port.rts = settings.rts
+    port.open()
+    return port
 
 
 class _Control:
@@ -109,7 +133,6 @@ class SerialWorker:
         echo: bool | None = None,
     ) -> None:
         self.url = url
-        self.baudrate = baudrate
         self.recorder = recorder
         self.reconnect = reconnect
         self.run_init = init
@@ -125,10 +148,11 @@ class SerialWorker:
 
         self.engine = Engine(line_ending=line_ending)
         self.state = LinkState.CONNECTING
+        #: How the port opens; DTR, RTS and the baud rate set at run time are kept
+        #: here, so a reconnect opens the port as the person left it.
+        self.settings = PortSettings(baudrate)
         self.status = LinkStatus(LinkState.CONNECTING, url, baudrate)
         self.identity: ModuleIdentity | None = None
-        self.dtr = True
-        self.rts = True
 
         self._framer = Framer()
         self._port: Any = None
@@ -148,6 +172,12 @@ class SerialWorker:
         self._stopped = threading.Event()
         self._attempt = 0
         self._last_rx = time.monotonic()
+        #: Command ids, unique for the worker's life (reconnects included): taken
+        #: under ``_lock``, as any thread may submit.
+        self._next_id = 1
+        #: Notified when the link state changes or the line falls idle (waits).
+        self._changed = threading.Condition()
+        self._was_busy = False
         #: Ports with a file descriptor (device paths, socket://) are waited on with
         #: select() next to a wake-up pipe, so a new command or a control request
         #: goes out at once and reads take whatever is there (pyserial's socket://
@@ -169,6 +199,10 @@ class SerialWorker:
         self._dispatcher.start()
         return self
 
+    @property
+    def started(self) -> bool:
+        return self._thread.is_alive() or self._stopped.is_set()
+
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(batch)`` with lists of link events (from the dispatcher thread)."""
         with self._outbox_cv:
@@ -180,6 +214,18 @@ class SerialWorker:
                     self._subscribers.remove(callback)
 
         return unsubscribe
+
+    @property
+    def baudrate(self) -> int:
+        return self.settings.baudrate
+
+    @property
+    def dtr(self) -> bool:
+        return self.settings.dtr
+
+    @property
+    def rts(self) -> bool:
+        return self.settings.rts
 
     @property
     def data_mode(self) -> bool:
@@ -209,7 +255,9 @@ class SerialWorker:
         """
         cmd = c.classify(command) if isinstance(command, str) else command
         future: Future[CommandResult] = Future()
-        pending = self.engine.new(cmd, tag)
+        with self._lock:
+            pending = self.engine.new(cmd, tag, self._next_id)
+            self._next_id += 1
         if self._stop.is_set():
             future.set_result(self._not_sent(pending, "the link is closed"))
             return future
@@ -255,22 +303,24 @@ class SerialWorker:
         if self._dispatcher.is_alive():
             self._dispatcher.join(timeout)
 
+    def wait_state(self, *states: LinkState, timeout: float = 5.0) -> LinkState:
+        """Wait until the link is in one of ``states`` (or ``timeout`` passes);
+        returns the state it is in then."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.state in states, timeout)
+            return self.state
+
     def wait_connected(self, timeout: float = 5.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.state is LinkState.CONNECTED:
-                return True
-            time.sleep(0.005)
-        return self.state is LinkState.CONNECTED
+        return self.wait_state(LinkState.CONNECTED, timeout=timeout) is LinkState.CONNECTED
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is queued or in flight (tests, scripts)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.busy:
-                return True
-            time.sleep(0.005)
-        return not self.busy
+        with self._changed:
+            return self._changed.wait_for(lambda: not self.busy, timeout)
+
+    def _notify_changed(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
 
     # ------------------------------------------------------------ internals
 
@@ -318,7 +368,7 @@ class SerialWorker:
                 log.exception("capture failed; recording stops")
                 self.recorder = None
                 self._publish(
-                    LinkStatus(self.state, self.url, self.baudrate, f"capture stopped: {exc}")
+                    replace(self.status, message=f"capture stopped: {exc}", change="capture")
                 )
         self._publish(item)
 
@@ -345,12 +395,21 @@ class SerialWorker:
         return False
 
     def _set_status(
-        self, state: LinkState, message: str = "", retry_at: float | None = None
+        self,
+        state: LinkState,
+        message: str = "",
+        retry_at: float | None = None,
+        *,
+        change: str = "",
     ) -> None:
         self.state = state
-        self.status = LinkStatus(state, self.url, self.baudrate, message, retry_at, self._attempt)
+        s = self.settings
+        self.status = LinkStatus(
+            state, self.url, s.baudrate, message, retry_at, self._attempt, s.dtr, s.rts, change
+        )
         self._emit(self.status)
         self._kick_dispatch()
+        self._notify_changed()
 
     def _kick_dispatch(self) -> None:
         with self._outbox_cv:
@@ -407,7 +466,7 @@ class SerialWorker:
         if self.state is not LinkState.CONNECTING:
             self._set_status(LinkState.CONNECTING, f"opening {self.url}")
         try:
-            port = self.port_factory(self.url, self.baudrate, 0.05)
+            port = self.port_factory(self.url, self.settings)
         except Exception as exc:
             self._attempt += 1
             delay = self.backoff[min(self._attempt - 1, len(self.backoff) - 1)]
@@ -489,6 +548,11 @@ class SerialWorker:
         self._handle(self.engine.tick(time.monotonic()))
         if not data:
             self._kick_dispatch()
+        busy = self.busy
+        if busy != self._was_busy:
+            self._was_busy = busy
+            if not busy:
+                self._notify_changed()
 
     def _port_fd(self, port: Any) -> int | None:
         """The port's file descriptor when it can be select()ed, after switching the
@@ -588,14 +652,21 @@ class SerialWorker:
                 raise RuntimeError("not in data mode")
             self._handle(self.engine.cancel_data_mode(now))
         elif ctl.name == "dtr":
-            port.dtr = self.dtr = bool(ctl.args[0])
+            port.dtr = on = bool(ctl.args[0])
+            self.settings = replace(self.settings, dtr=on)
+            self._set_status(LinkState.CONNECTED, f"DTR {'on' if on else 'off'}", change="dtr")
         elif ctl.name == "rts":
-            port.rts = self.rts = bool(ctl.args[0])
+            port.rts = on = bool(ctl.args[0])
+            self.settings = replace(self.settings, rts=on)
+            self._set_status(LinkState.CONNECTED, f"RTS {'on' if on else 'off'}", change="rts")
         elif ctl.name == "break":
             port.send_break(ctl.args[0])
+            ms = round(ctl.args[0] * 1000)
+            self._set_status(LinkState.CONNECTED, f"Break sent ({ms} ms)", change="break")
         elif ctl.name == "baud":
-            port.baudrate = self.baudrate = int(ctl.args[0])
-            self._set_status(LinkState.CONNECTED, f"baud rate now {self.baudrate}")
+            port.baudrate = rate = int(ctl.args[0])
+            self.settings = replace(self.settings, baudrate=rate)
+            self._set_status(LinkState.CONNECTED, f"baud rate now {rate}", change="baud")
         return None
 
     def _fail_queued(self, why: str) -> None:

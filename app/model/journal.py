@@ -140,6 +140,8 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
         return [] if entry is None else [entry]
     now = time.time()
     if isinstance(item, LinkStatus):
+        if item.change:  # DTR, RTS, a break or the baud rate, on a link that stays up
+            return [LogEntry(now, "app", Category.LINK, item.message)]
         text = f"link {item.state.value}: {item.message}" if item.message else item.state.value
         cat = Category.LINK if item.state is LinkState.CONNECTED else Category.ERROR
         if item.state is LinkState.CONNECTING:
@@ -163,6 +165,8 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
             )
         ]
     if isinstance(item, DataModeChanged):
+        if item.active and not item.awaiting_input and item.command_id is not None:
+            return []  # the payload was typed: the Tx lines show it
         text = (
             f"data mode ({item.line}): Ctrl+Z sends, Esc cancels"
             if item.active

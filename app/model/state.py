@@ -111,18 +111,14 @@ class ModuleState:
     show_ra: bool = False
     data_mode: bool = False
     data_mode_line: str = ""
+    #: In data mode, the module waits for a person to type the payload after '>'.
+    awaiting_input: bool = False
     sockets: dict[int, SocketRow] = field(default_factory=dict)
     #: Payload bytes written per command id (data mode), counted on SEND OK.
     _payload: dict[int, int] = field(default_factory=dict)
     reboots: int = 0
 
     # ------------------------------------------------------------------ API
-
-    def apply_all(self, batch: list[LinkEvent]) -> set[Changed]:
-        changed: set[Changed] = set()
-        for item in batch:
-            changed |= self.apply(item)
-        return changed
 
     def apply(self, item: LinkEvent) -> set[Changed]:
         if isinstance(item, Rx):
@@ -136,6 +132,7 @@ class ModuleState:
         if isinstance(item, DataModeChanged):
             self.data_mode = item.active
             self.data_mode_line = item.line
+            self.awaiting_input = item.active and item.awaiting_input
             return {Changed.DATA_MODE, Changed.STATUS}
         if isinstance(item, DataFormatChanged):
             self.send_hex, self.recv_hex, self.show_ra = item.send_hex, item.recv_hex, item.show_ra
@@ -160,6 +157,15 @@ class ModuleState:
         return self.link is not None and self.link.state is LinkState.CONNECTED
 
     @property
+    def dtr(self) -> bool:
+        """DTR as qiterm last set it (asserted until told otherwise)."""
+        return self.link is None or self.link.dtr
+
+    @property
+    def rts(self) -> bool:
+        return self.link is None or self.link.rts
+
+    @property
     def registered(self) -> bool:
         return self.cereg in (1, 5) or (self.cereg is None and self.ip is not None)
 
@@ -180,7 +186,7 @@ class ModuleState:
                 row.stale = True
             changed.add(Changed.SOCKETS)
         if status.state is not LinkState.CONNECTED:
-            self.data_mode = False
+            self.data_mode = self.awaiting_input = False
             changed.add(Changed.DATA_MODE)
         return changed
 

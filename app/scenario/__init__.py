@@ -2,7 +2,7 @@
 
 :mod:`app.scenario.script` documents the format and parses it;
 :mod:`app.scenario.runner` runs a parsed script (from any thread but the
-worker's); :mod:`app.scenario.cli` is ``qiterm run``.
+worker's); :mod:`app.session.run` is ``qiterm run``.
 """
 
 from app.scenario.runner import (
@@ -11,7 +11,6 @@ from app.scenario.runner import (
     StepResult,
     StepStatus,
     run,
-    simulator_variables,
 )
 from app.scenario.script import (
     AtStep,
@@ -48,5 +47,4 @@ __all__ = [
     "load_script",
     "parse_script",
     "run",
-    "simulator_variables",
 ]

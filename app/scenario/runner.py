@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from app.capture.recorder import CaptureRecorder
-from app.demo.wiring import simulator_variables
 from app.link.results import CommandResult, LinkEvent, Role, Rx
 from app.link.worker import SerialWorker
 from app.protocol import commands
@@ -436,5 +435,4 @@ __all__ = [
     "StepResult",
     "StepStatus",
     "run",
-    "simulator_variables",
 ]

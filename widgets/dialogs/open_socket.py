@@ -10,14 +10,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Select
 
+from app.link.results import CommandResult
 from app.protocol import catalog
 from app.protocol.catalog import ParamError
 from app.protocol.codes import describe
+from app.protocol.commands import AtCommand, qiopen
 from widgets.fields import Field, param_input, problems, value_of
+from widgets.requests import CommandRequest
 
 SERVICE_HELP = {
     "TCP": "TCP client: connects to host:remote port.",
@@ -128,10 +130,8 @@ class OpenSocketDialog(ModalScreen[int | None]):
                 host.value = self.default_host
             local.placeholder = "0 = any"
 
-    def build(self) -> str | None:
-        """The AT+QIOPEN line, or None after showing what is wrong."""
-        from app.protocol import commands as c
-
+    def build(self) -> AtCommand | None:
+        """The AT+QIOPEN command, or None after showing what is wrong."""
         service = str(self.query_one("#service", Select).value)
         cid = self.query_one("#cid", Select).value
         host_in = self.query_one("#host", Input)
@@ -149,7 +149,7 @@ class OpenSocketDialog(ModalScreen[int | None]):
         if remote is None:
             remote = 0 if service == "TCP LISTENER" else 1
         try:
-            cmd = c.qiopen(
+            cmd = qiopen(
                 connect_id=int(cid) if isinstance(cid, int) else 0,
                 service_type=service,
                 host=str(host),
@@ -159,7 +159,7 @@ class OpenSocketDialog(ModalScreen[int | None]):
         except ParamError as exc:
             self.problem(str(exc))
             return None
-        return cmd.line
+        return cmd
 
     def problem(self, message: str) -> None:
         self.query_one("#problem", Label).update(Text(message, style="bold red"))
@@ -169,10 +169,10 @@ class OpenSocketDialog(ModalScreen[int | None]):
     def _open(self) -> None:
         if self.started is not None:
             return
-        line = self.build()
-        if line is None:
+        command = self.build()
+        if command is None:
             return
-        self.command_line = line
+        line = self.command_line = command.line
         self.started = time.monotonic()
         self.add_class("-busy")
         self.query_one("#open", Button).disabled = True
@@ -180,15 +180,16 @@ class OpenSocketDialog(ModalScreen[int | None]):
         self.query_one("#problem", Label).update(
             Text(f"{line}\nwaiting for +QIOPEN: (up to 60 s)…", style="yellow")
         )
-        self.app.post_message(self.OpenRequested(self, line))
+        cid = command.values.get("connectID")
+        self.app.post_message(CommandRequest(command, "open", lambda r: self._reply(cid, r)))
 
-    class OpenRequested(Message):
-        """Ask the app to send ``line`` and report back with :meth:`opened`."""
-
-        def __init__(self, dialog: OpenSocketDialog, line: str) -> None:
-            super().__init__()
-            self.dialog = dialog
-            self.line = line
+    def _reply(self, cid: object, result: CommandResult) -> None:
+        if not self.is_attached:
+            return  # closed while waiting: the log has the result
+        code = result.result_code
+        self.opened(cid if isinstance(cid, int) else 0, code, result.message)
+        if code == 0:
+            self.app.notify(f"socket {cid} open")
 
     def opened(self, connect_id: int, result_code: int | None, message: str) -> None:
         """The app's answer: dismiss on success, else show why and allow a retry."""

@@ -14,11 +14,22 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select
 
+from app.link.results import CommandResult, Outcome
 from app.model.state import ModuleState
 from app.protocol import catalog
-from app.protocol.commands import MAX_HEX_SEND, MAX_TEXT_SEND, SendMode, inline_safe
+from app.protocol.catalog import ParamError
+from app.protocol.commands import (
+    MAX_HEX_SEND,
+    MAX_TEXT_SEND,
+    AtCommand,
+    SendMode,
+    build,
+    inline_safe,
+    qisend,
+)
 from app.protocol.payload import PayloadError, parse
 from widgets.fields import Field, ParamValidator, param_input, problems, value_of
+from widgets.requests import CommandRequest
 
 #: "data mode" below is the interactive one: '>' then Ctrl+Z sends, Esc cancels.
 MODES: list[tuple[str, str]] = [
@@ -56,21 +67,8 @@ class SendComposer(Vertical):
     SendComposer #send { min-width: 10; }
     """
 
-    class SendRequested(Message):
-        def __init__(
-            self,
-            connect_id: int,
-            data: bytes,
-            mode: str,
-            rai_mode: int | None,
-            remote: tuple[str, int] | None,
-        ) -> None:
-            super().__init__()
-            self.connect_id = connect_id
-            self.data = data
-            self.mode = mode
-            self.rai_mode = rai_mode
-            self.remote = remote
+    class HistoryChanged(Message):
+        """A send was added to :attr:`SendComposer.history` or got its result."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -147,9 +145,6 @@ class SendComposer(Vertical):
         style = {True: "bold green", False: "bold red", None: "yellow"}[ok]
         self.query_one("#send-status", Label).update(Text(message, style=style))
 
-    def record_result(self, record: SendRecord, result: str) -> None:
-        record.result = result
-
     # -- internals ---------------------------------------------------------------------
 
     @property
@@ -198,9 +193,11 @@ class SendComposer(Vertical):
         request = self.build_request()
         if request is not None:
             self.post_message(request)
+            self.post_message(self.HistoryChanged())
 
-    def build_request(self) -> SendRequested | None:
-        """Validate everything; show what is wrong, or return the request."""
+    def build_request(self) -> CommandRequest | None:
+        """Validate everything and build the AT+QISEND (§2.3.4); show what is
+        wrong, or return the request (its reply shows the outcome)."""
         target = self.target
         if target is None:
             self.show_status("No socket to send to: open one first (Ctrl+O).", False)
@@ -245,11 +242,54 @@ class SendComposer(Vertical):
             ip, port = value_of(ip_input), value_of(port_input)
             assert isinstance(ip, str) and isinstance(port, int)
             remote = (ip, port)
+        try:
+            command = self._command(target, data, mode, rai, remote)
+        except ParamError as exc:
+            self.show_status(str(exc), False)
+            return None
         text = self.query_one("#data", Input).value
-        self.history.insert(0, SendRecord(time.time(), target, data, self.hex_input, text))
+        record = SendRecord(time.time(), target, data, self.hex_input, text)
+        self.history.insert(0, record)
         del self.history[50:]
         self.show_status("sending…", None)
-        return self.SendRequested(target, data, mode, rai, remote)
+        started = time.monotonic()
+
+        def done(result: CommandResult) -> None:
+            ms = (time.monotonic() - started) * 1000
+            if result.ok:
+                what = "" if mode == "interactive" else f"{len(data)} B "
+                status = f"SEND OK: {what}to #{target} ({ms:.0f} ms)"
+            elif result.outcome is Outcome.SEND_FAIL:
+                status = f"SEND FAIL on #{target}: the data did not reach the stack"
+            else:
+                status = result.message
+            self.show_status(status, result.ok)
+            record.result = "SEND OK" if result.ok else "failed"
+            self.post_message(self.HistoryChanged())
+
+        typed_by = "composer" if mode == "interactive" else None
+        return CommandRequest(command, "send", done, typed_by=typed_by)
+
+    def _command(
+        self,
+        target: int,
+        data: bytes,
+        mode: str,
+        rai: int | None,
+        remote: tuple[str, int] | None,
+    ) -> AtCommand:
+        if mode == "interactive":
+            # '>' then the data field, sent with Ctrl+Z (or Esc to cancel).
+            form = f"qisend.{'udp_' if remote else ''}variable"
+            return build("+QISEND", form, target, *(remote or ()))
+        return qisend(
+            target,
+            data,
+            hex_format=self.send_hex,
+            mode=SEND_MODES[mode],
+            rai_mode=rai,
+            remote=remote,
+        )
 
     def refill(self, record: SendRecord) -> None:
         self.query_one("#format", Select).value = "hex" if record.hex_input else "text"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
+from app.protocol.catalog import ParamError
+from app.protocol.commands import AtCommand
 from widgets.fields import problems
+from widgets.requests import CommandRequest, Reply
 
 
 class ToolForm(Vertical):
@@ -28,4 +33,15 @@ class ToolForm(Vertical):
         if wrong:
             self.say("; ".join(wrong), False)
             return False
+        return True
+
+    def request(self, build: Callable[[], AtCommand], tag: str, reply: Reply) -> bool:
+        """Build the command (a parameter the spec refuses is shown, nothing sent)
+        and ask the console to send it; ``reply`` gets the result."""
+        try:
+            command = build()
+        except ParamError as exc:
+            self.say(str(exc), False)
+            return False
+        self.post_message(CommandRequest(command, tag, reply))
         return True

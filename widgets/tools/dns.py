@@ -6,10 +6,11 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Button, Input, Label
 
+from app.link.results import CommandResult
 from app.protocol import catalog
+from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.codes import describe
 from widgets.fields import Field, param_input, value_of
@@ -17,20 +18,6 @@ from widgets.tools.base import ToolForm
 
 
 class DnsForm(ToolForm):
-    class Configure(Message):
-        def __init__(self, primary: str, secondary: str | None) -> None:
-            super().__init__()
-            self.primary = primary
-            self.secondary = secondary
-
-    class Show(Message):
-        pass
-
-    class Resolve(Message):
-        def __init__(self, hostname: str) -> None:
-            super().__init__()
-            self.hostname = hostname
-
     def __init__(self, *, hostname: str = "", primary: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
         self._hostname = hostname
@@ -66,13 +53,20 @@ class DnsForm(ToolForm):
             return
         primary, secondary = value_of(pri), value_of(sec)
         assert isinstance(primary, str)
-        self.post_message(
-            self.Configure(primary, secondary if isinstance(secondary, str) else None)
-        )
+        second = secondary if isinstance(secondary, str) else None
+
+        def done(result: CommandResult) -> None:
+            self.say("DNS servers set" if result.ok else result.message, result.ok)
+
+        self.request(lambda: c.qidnscfg(primary, second), "dns", done)
 
     @on(Button.Pressed, "#dns-show")
     def show(self) -> None:
-        self.post_message(self.Show())
+        def done(result: CommandResult) -> None:
+            cfg = next((e for e in result.lines if isinstance(e, ev.QiDnsCfg)), None)
+            self.configured(cfg, result.message, result.ok)
+
+        self.request(c.qidnscfg_query, "dns", done)
 
     @on(Button.Pressed, "#dns-go")
     @on(Input.Submitted, "#dns-name")
@@ -82,8 +76,12 @@ class DnsForm(ToolForm):
             return
         hostname = value_of(name)
         assert isinstance(hostname, str)
-        self.say(f"resolving {hostname}…", None)
-        self.post_message(self.Resolve(hostname))
+
+        def done(result: CommandResult) -> None:
+            self.resolved(result.deferred, result.message, result.ok)
+
+        if self.request(lambda: c.qidnsgip(hostname), "dns", done):
+            self.say(f"resolving {hostname}…", None)
 
     def resolved(self, deferred: list[ev.Event], message: str, ok: bool) -> None:
         header = next((e for e in deferred if isinstance(e, ev.QiDnsGipHeader)), None)

@@ -9,10 +9,11 @@ import time
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label
 
+from app.link.results import CommandResult
 from app.protocol import catalog
+from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.codes import describe
 from widgets.fields import Field, param_input, value_of
@@ -20,13 +21,6 @@ from widgets.tools.base import ToolForm
 
 
 class NtpForm(ToolForm):
-    class Requested(Message):
-        def __init__(self, server: str, port: int, auto_set_time: bool) -> None:
-            super().__init__()
-            self.server = server
-            self.port = port
-            self.auto_set_time = auto_set_time
-
     def __init__(self, *, server: str = "", port: int = 123, id: str | None = None) -> None:
         super().__init__(id=id)
         self._server = server
@@ -60,8 +54,12 @@ class NtpForm(ToolForm):
             return
         server, port = value_of(server_in), value_of(port_in)
         assert isinstance(server, str) and isinstance(port, int)
-        self.say(f"asking {server}:{port}…", None)
-        self.post_message(self.Requested(server, port, self.query_one(Checkbox).value))
+        auto = int(self.query_one(Checkbox).value)
+        if self.request(lambda: c.qntp(server, port=port, auto_set_time=auto), "ntp", self._done):
+            self.say(f"asking {server}:{port}…", None)
+
+    def _done(self, result: CommandResult) -> None:
+        self.finished(result.deferred[-1] if result.deferred else None, result.message, result.ok)
 
     def finished(self, result: ev.Event | None, message: str, ok: bool) -> None:
         if isinstance(result, ev.QNtpResult) and result.result == 0 and result.time:

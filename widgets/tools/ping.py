@@ -7,10 +7,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Sparkline
 
+from app.link.results import CommandResult
 from app.protocol import catalog
+from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.codes import describe
 from widgets.fields import Field, param_input, value_of
@@ -22,17 +23,6 @@ class PingForm(ToolForm):
     PingForm #ping-replies { height: 7; }
     PingForm Sparkline { height: 2; margin: 0 1; }
     """
-
-    class Requested(Message):
-        def __init__(
-            self, host: str, time_out: int, ping_num: int, ping_size: int, rai: bool
-        ) -> None:
-            super().__init__()
-            self.host = host
-            self.time_out = time_out
-            self.ping_num = ping_num
-            self.ping_size = ping_size
-            self.rai = rai
 
     def __init__(self, *, host: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
@@ -70,11 +60,18 @@ class PingForm(ToolForm):
         host, time_out, count, size = (value_of(f) for f in fields)
         assert isinstance(host, str)
         assert isinstance(time_out, int) and isinstance(count, int) and isinstance(size, int)
+        rai = 1 if self.query_one(Checkbox).value else None
+
+        def build() -> c.AtCommand:
+            return c.qping(host, time_out=time_out, ping_num=count, ping_size=size, rai_enable=rai)
+
         self.start()
-        self.say(f"pinging {host}: up to {time_out * count} s…", None)
-        self.post_message(
-            self.Requested(host, time_out, count, size, self.query_one(Checkbox).value)
-        )
+        if self.request(build, "ping", self._done):
+            self.say(f"pinging {host}: up to {time_out * count} s…", None)
+
+    def _done(self, result: CommandResult) -> None:
+        summary = result.deferred[-1] if result.deferred else None
+        self.finished(summary, result.message, result.ok)
 
     def start(self) -> None:
         self.rtts = []

@@ -24,11 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.capture.recorder import CaptureRecorder, default_capture_path
-from app.demo.wiring import Demo, start_demo
-from app.link.ports import is_builtin_simulator
-from app.link.results import LinkState
-from app.link.worker import SerialWorker
-from app.scenario.runner import Report, StepResult, StepStatus, run, simulator_variables
+from app.scenario.runner import Report, StepResult, StepStatus
 from app.scenario.script import (
     MarkerStep,
     NoteStep,
@@ -39,7 +35,8 @@ from app.scenario.script import (
     Step,
     load_script,
 )
-from app.sim.config import SimConfigError, parse_url
+from app.session.session import Session
+from app.session.target import Target, resolve
 
 SIM_URL = "sim://"
 #: ``qiterm run`` has no baud option: modules ship at 115200 (the worker's default).
@@ -94,46 +91,31 @@ def run_main(
     except ValueError as exc:
         err.print(f"qiterm run: {exc}")
         return 2
-    demo: Demo | None = None
-    url = port or SIM_URL
-    base: dict[str, str] = {}
-    if is_builtin_simulator(port):
-        try:
-            demo = start_demo(url)
-        except OSError as exc:
-            err.print(f"qiterm run: cannot start the demo peers on loopback: {exc}")
-            return 1
-        url = demo.url
-        base = simulator_variables(demo, _module_ip(url))
     try:
-        return _run_with(script_path, url, demo, base, overrides, log_path, out, err)
+        target = resolve(port)
+    except OSError as exc:
+        err.print(f"qiterm run: cannot start the demo peers on loopback: {exc}")
+        return 1
+    try:
+        return _run_with(script_path, target, overrides, log_path, out, err)
     except KeyboardInterrupt:
         err.print("qiterm run: interrupted")
         return 130
     finally:
-        if demo is not None:
-            demo.stop()
-
-
-def _module_ip(url: str) -> str:
-    try:
-        return parse_url(url).ip
-    except SimConfigError:
-        return "127.0.0.1"  # the worker reports the bad URL when it tries to open it
+        target.stop()
 
 
 def _run_with(
     script_path: str,
-    url: str,
-    demo: Demo | None,
-    base: Mapping[str, str],
+    target: Target,
     overrides: Mapping[str, str],
     log_path: str | None,
     out: Console,
     err: Console,
 ) -> int:
+    url = target.url
     try:
-        script = load_script(script_path, base, overrides=overrides)
+        script = load_script(script_path, target.variables, overrides=overrides)
     except ScriptError as exc:
         for problem in exc.problems:
             err.print(str(problem))
@@ -153,10 +135,13 @@ def _run_with(
             return 2  # asked for a file we cannot write: say so rather than run unrecorded
         capture = None
 
-    _header(out, script, url, demo)
+    _header(out, script, target)
+    session = Session(target, BAUDRATE, capture=capture, reconnect=False)
     try:
-        worker = _connect(url, capture, err)
-        if worker is None:
+        session.start()
+        why = session.wait_ready(CONNECT_TIMEOUT, INIT_TIMEOUT)
+        if why is not None:
+            err.print(f"qiterm run: {why}")
             if capture is not None and not log_path:
                 # Nothing happened worth keeping: no clutter in the log directory.
                 capture.close()
@@ -165,11 +150,9 @@ def _run_with(
         where = str(capture.path) if capture is not None else "(none: not recorded)"
         out.print(f"  capture  {where}", markup=False, soft_wrap=True)
         out.print(f"  steps    {len(script)}")
-        try:
-            report = _run_with_progress(script, worker, capture, out)
-        finally:
-            worker.close()
+        report = _run_with_progress(script, session, out)
     finally:
+        session.link.close()
         if capture is not None:
             capture.close()
     _summary(out, report, capture)
@@ -178,39 +161,17 @@ def _run_with(
     return 0 if report.passed else 1
 
 
-def _header(out: Console, script: Script, url: str, demo: Demo | None) -> None:
+def _header(out: Console, script: Script, target: Target) -> None:
     out.print(Text.assemble(("qiterm run ", "bold"), (script.name, "bold cyan")))
     if script.title != script.name:
         out.print(f"  {script.title}", markup=False, soft_wrap=True)
-    module = "built-in simulated BC660K-GL (sim://)" if demo is not None else url
+    module = "built-in simulated BC660K-GL (sim://)" if target.demo is not None else target.url
     out.print(f"  module   {module}", markup=False, soft_wrap=True)
-    if demo is not None:
-        for i, line in enumerate(demo.describe()):
-            out.print(f"  {'peers' if i == 0 else '':<8} {line}", markup=False, soft_wrap=True)
+    for i, line in enumerate(target.peers_info):
+        out.print(f"  {'peers' if i == 0 else '':<8} {line}", markup=False, soft_wrap=True)
 
 
-def _connect(url: str, capture: CaptureRecorder | None, err: Console) -> SerialWorker | None:
-    """Open the port and let the worker read the module's state; None (message
-    printed) when the port cannot be opened."""
-    worker = SerialWorker(url, BAUDRATE, recorder=capture, reconnect=False)
-    worker.start()
-    deadline = time.monotonic() + CONNECT_TIMEOUT
-    while worker.state not in (LinkState.CONNECTED, LinkState.CLOSED):
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(0.02)
-    if worker.state is not LinkState.CONNECTED:
-        message = worker.status.message or f"cannot open {url} within {CONNECT_TIMEOUT:.0f} s"
-        worker.close()
-        err.print(f"qiterm run: {message}")
-        return None
-    worker.wait_idle(INIT_TIMEOUT)
-    return worker
-
-
-def _run_with_progress(
-    script: Script, worker: SerialWorker, capture: CaptureRecorder | None, out: Console
-) -> Report:
+def _run_with_progress(script: Script, session: Session, out: Console) -> Report:
     total = len(script)
     cancel = threading.Event()
     outcome: list[Report] = []
@@ -233,7 +194,7 @@ def _run_with_progress(
 
         def target() -> None:
             try:
-                outcome.append(run(script, worker, capture=capture, on_step=on_step, cancel=cancel))
+                outcome.append(session.run_script(script, on_step=on_step, cancel=cancel))
             except BaseException as exc:  # handed to the main thread
                 failure.append(exc)
 

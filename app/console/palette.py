@@ -1,0 +1,63 @@
+"""The console's entries in the Ctrl+P palette (besides every AT command of the
+catalog, which :class:`widgets.cmdline.AtCommandsProvider` lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+
+if TYPE_CHECKING:
+    from app.console.app import QitermApp
+
+
+def console_commands(app: QitermApp) -> Iterator[SystemCommand]:
+    yield SystemCommand("Open a socket", "AT+QIOPEN with a form (F2)", app.action_open_socket)
+    yield SystemCommand("Refresh sockets", "AT+QISTATE? now (F5)", app.action_refresh)
+    yield SystemCommand("Pause/resume polling", "QISTATE polling (F6)", app.action_toggle_poll)
+    yield SystemCommand(
+        "Polling interval", "How often AT+QISTATE? refreshes the table", app.action_poll_interval
+    )
+    yield SystemCommand("Filter the log", "By kind and socket (F7)", app.action_filter)
+    yield SystemCommand("Add a note", "An annotation in the capture (F9)", app.action_note)
+    yield SystemCommand(
+        "Drop a marker", "A numbered marker in the capture (F10)", app.action_marker
+    )
+    yield SystemCommand("Payloads as text / hex / both", "Cycle (Ctrl+T)", app.action_toggle_hex)
+    yield SystemCommand(
+        "Show the welcome panel", "The demo peers and three first steps", app.action_welcome
+    )
+    yield SystemCommand(
+        "Play a scenario script", "Run a .qis script here, step by step", app.action_run_script
+    )
+    yield SystemCommand("Stop the script", "Cancel the script playing", app.action_stop_script)
+    yield SystemCommand(
+        "Log: timestamps absolute / relative / delta", "Cycle", app.action_cycle_stamps
+    )
+    yield SystemCommand(
+        "Log: show line endings", "Frames as on the wire (\\r\\n)", app.action_toggle_endings
+    )
+    yield SystemCommand(
+        "Pick a port", "Serial ports, the simulator, recent ones", app.action_pick_port
+    )
+    for index, macro in enumerate(app.session.macros):
+        key = app.macro_keys.labels.get(index)
+        yield SystemCommand(
+            f"Macro: {macro.name}",
+            macro.summary() + (f" ({key})" if key else ""),
+            lambda i=index: app.action_run_macro(i),
+        )
+    yield SystemCommand(
+        "Edit macros", "Add, change, remove; saved to the profile", app.action_edit_macros
+    )
+    yield SystemCommand("Toggle DTR", "Data Terminal Ready line", app.action_toggle_dtr)
+    yield SystemCommand("Toggle RTS", "Request To Send line", app.action_toggle_rts)
+    yield SystemCommand("Send a break", "Hold TX low for 250 ms", app.action_send_break)
+    yield SystemCommand("Change the baud rate", "Without restarting", app.action_change_baud)
+    yield SystemCommand(
+        "Save a screenshot", "SVG and text into the log folder (F12)", app.action_save_screenshot
+    )
+
+
+__all__ = ["console_commands"]
