@@ -23,10 +23,8 @@ from app.config.macros import (
     check_key,
     check_macros,
     key_conflicts,
-    key_display,
     macro_script,
     parse_key,
-    terminal_key,
     validate_macro,
 )
 from app.config.profile import (
@@ -43,6 +41,7 @@ from app.config.profile import (
     save_profile,
 )
 from app.config.recent import RecentPorts
+from app.console.keys import key_display, terminal_key
 from app.demo.wiring import start_demo
 from app.link import ports as ports_mod
 from app.link.ports import SIM_DESCRIPTION, SIM_PORT, PortChoice, list_ports

@@ -1001,7 +1001,8 @@ class QitermApp(App[None]):
         """Bind the macros' keys (those the console does not use) and show the bar."""
         if not macros and not self.macros:
             return  # nothing to bind or show (and the macro code stays unloaded)
-        from app.config.macros import key_conflicts, key_display, parse_key_or_none, terminal_key
+        from app.config.macros import key_conflicts, parse_key_or_none
+        from app.console.keys import key_display, terminal_key
 
         # Textual has bind() but no unbind(): the old macro keys leave its map here.
         for key in self._macro_keys.values():
