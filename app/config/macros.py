@@ -470,7 +470,7 @@ def check_macros(macros: Sequence[Macro]) -> list[str]:
 
 def _one_line(name: str) -> str:
     if not name.strip() or not name.isprintable():
-        raise Invalid(_NAME_EXPECTED)
+        raise Invalid(_NAME)
     return name.strip()
 
 
@@ -481,30 +481,36 @@ def _udp_remote(to: str) -> str:
     return to
 
 
-_NAME_EXPECTED = "a non-empty one-line string"
+_NAME = "a non-empty one-line string"
+_SEND = 'a table such as { connect_id = 0, data = "hello\\\\r\\\\n" }'
+
+MacroName = Annotated[str, expect(_NAME, _one_line)]
+MacroKey = Annotated[str, expect('a key such as "f11", "shift+f3" or "ctrl+g"', parse_key)]
+Text = Annotated[str, expect("a string")]
+ConnectId = Annotated[int, expect("an integer 0-4", ge=0, le=4)]
+SendData = Annotated[
+    str, expect("a non-empty string (composer text or hex:<digits>)", min_length=1)
+]
+UdpRemote = Annotated[str, expect('"<ip>:<port>" (a UDP SERVICE remote)', _udp_remote)]
 
 
 class SendTable(msgspec.Struct, kw_only=True):
     """A send action: ``send = { connect_id = 0, data = "...", to = "<ip>:<port>" }``."""
 
-    connect_id: Annotated[int, expect("an integer 0-4", ge=0, le=4)]
-    data: Annotated[str, expect("a non-empty string (composer text or hex:<digits>)", min_length=1)]
-    to: Annotated[str, expect('"<ip>:<port>" (a UDP SERVICE remote)', _udp_remote)] | None = None
+    connect_id: ConnectId
+    data: SendData
+    to: UdpRemote | None = None
 
 
 class MacroTable(msgspec.Struct, kw_only=True):
-    """A ``[[macro]]`` table: a name, an optional key and exactly one action."""
+    """A ``[[macro]]`` table: a name, an optional key and exactly one action
+    (:func:`parse_macros` checks there is one)."""
 
-    name: Annotated[str, expect(_NAME_EXPECTED, _one_line)]
-    key: Annotated[str, expect('a key such as "f11", "shift+f3" or "ctrl+g"', parse_key)] | None = (
-        None
-    )
-    at: Annotated[str, expect("a string")] | None = None
-    send: (
-        Annotated[SendTable, expect('a table such as { connect_id = 0, data = "hello\\\\r\\\\n" }')]
-        | None
-    ) = None
-    script: Annotated[str, expect("a string")] | None = None
+    name: MacroName
+    key: MacroKey | None = None
+    at: Text | None = None
+    send: Annotated[SendTable, expect(_SEND)] | None = None
+    script: Text | None = None
 
 
 #: The keys a ``[[macro]]`` table may hold; exactly one of ACTIONS.

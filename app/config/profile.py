@@ -509,21 +509,25 @@ def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str
 def _replace_macros(doc: tomlkit.TOMLDocument, macros: list[Macro]) -> None:
     """Put ``macros`` in place of the ``[[macro]]`` tables of ``doc``."""
     old = doc.item("macro") if "macro" in doc else None
-    trailing: list[Comment | Whitespace] = []
-    unchanged: dict[str, Table] = {}
-    if isinstance(old, AoT) and old.body:
-        trailing = _trailing_lines(old.body[-1])
-        unchanged = {_canonical(t.unwrap()): t for t in old.body}
+    old_tables: list[Table] = list(old.body) if isinstance(old, AoT) else []
+    # The comments and blank lines after the last macro are about what follows.
+    after = _take_end(old_tables[-1], Comment | Whitespace) if old_tables else []
     if not macros:
         if old is not None:
-            _after_previous_table(doc, trailing)
+            _put_after_previous_table(doc, after)
             doc.remove("macro")
         return
+    unchanged = {_canonical(t.unwrap()): t for t in old_tables}
+    first_indent = old_tables[0].trivia.indent if old_tables else ""
     tables = tomlkit.aot()
     for macro in macros:
         table = unchanged.pop(_canonical(macro.to_dict()), None)
-        tables.append(table if table is not None else _toml_item(macro.to_dict()))
-    for line in trailing:
+        if table is None:
+            table = _toml_item(macro.to_dict())
+        _take_end(table, Whitespace)  # one blank line between tables: the writer's
+        tables.append(table)
+    tables.body[0].trivia.indent = first_indent
+    for line in after:
         tables.body[-1].add(line)
     if isinstance(old, AoT):
         doc["macro"] = tables  # where the macros were
@@ -533,25 +537,25 @@ def _replace_macros(doc: tomlkit.TOMLDocument, macros: list[Macro]) -> None:
         doc.append("macro", tables)
 
 
-def _trailing_lines(table: Table) -> list[Comment | Whitespace]:
-    """Take the comments and blank lines that end ``table`` (in TOML they belong to
-    it, but they are about what follows)."""
+def _take_end(table: Table, kinds: Any) -> list[Any]:
+    """Remove the lines of ``kinds`` (comments, blank lines) that end ``table``, in order."""
     body = table.value.body
-    lines: list[Comment | Whitespace] = []
-    while body and body[-1][0] is None and isinstance(body[-1][1], Comment | Whitespace):
-        lines.insert(0, body.pop()[1])  # type: ignore[arg-type]
-    return lines
+    taken: list[Any] = []
+    while body and body[-1][0] is None and isinstance(body[-1][1], kinds):
+        taken.insert(0, body.pop()[1])
+    return taken
 
 
-def _after_previous_table(doc: tomlkit.TOMLDocument, lines: list[Comment | Whitespace]) -> None:
+def _put_after_previous_table(doc: tomlkit.TOMLDocument, lines: list[Any]) -> None:
     """Keep ``lines`` where they are when the macros before them go: at the end of
-    the table before the macros (with none, above the first table, they go too)."""
+    the table before the macros (with none, the macros' lines go with them)."""
     keys = [key.key if key is not None else None for key, _ in doc.body]
     index = keys.index("macro")
     previous = doc.body[index - 1][1] if index else None
     if isinstance(previous, AoT) and previous.body:
         previous = previous.body[-1]
-    if isinstance(previous, Table):
+    if isinstance(previous, Table) and lines:
+        _take_end(previous, Whitespace)
         for line in lines:
             previous.add(line)
 
