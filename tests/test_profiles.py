@@ -2,6 +2,7 @@ r"""Port picker model, device profiles (TOML), macros and highlight rules."""
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import json
 import os
@@ -805,6 +806,18 @@ def test_saving_macros_into_a_file_with_them_inline_or_without_them(tmp_path: Pa
     assert text.startswith("baud = 9600 # no newline at the end\n")
     assert "script = '''\nAT\nexpect \\+CSQ: \\d+\n'''" in text, "a script reads as typed"
     assert load_profile(plain).profile.macros[0].script == "AT\nexpect \\+CSQ: \\d+\n"
+
+
+def test_saving_macros_keeps_crlf_line_breaks_and_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "windows.toml"
+    original = '# notepad\r\nbaud = 9600\r\n\r\n[[macro]]\r\nname = "a"\r\nat = "AT"\r\n'
+    path.write_bytes(codecs.BOM_UTF8 + original.encode("utf-8"))
+    save_macros([Macro("b", script="AT\nexpect OK\n")], path)
+    data = path.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8 + b"# notepad\r\nbaud = 9600\r\n\r\n[[macro]]\r\n")
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    loaded = load_profile(path)
+    assert loaded.problems == [] and loaded.profile.macros == [Macro("b", script="AT\nexpect OK\n")]
 
 
 def test_schema_problems_for_numbers_tables_and_unknown_keys() -> None:

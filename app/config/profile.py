@@ -35,6 +35,7 @@ keeps the rest of the file as written, comments included (tomlkit).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import os
@@ -447,8 +448,7 @@ def save_macros(macros: list[Macro], path: str | Path) -> Path:
         old = target.read_bytes()
     except FileNotFoundError:
         pass
-    data: dict[str, Any] = {}
-    doc = tomlkit.document()
+    text = ""
     if old is not None:
         try:
             text = old.decode("utf-8-sig")
@@ -456,8 +456,12 @@ def save_macros(macros: list[Macro], path: str | Path) -> Path:
             doc = tomlkit.parse(text)
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, TOMLKitError) as exc:
             raise ValueError(f"{target} is not valid TOML ({exc}); fix it first") from None
+    else:
+        data, doc = {}, tomlkit.document()
     _replace_macros(doc, macros)
     written = tomlkit.dumps(doc)
+    if "\r\n" in text:  # the file's line breaks for the new lines too
+        written = written.replace("\r\n", "\n").replace("\n", "\r\n")
     # The rest of the file must read back as it was: anything else writes nothing.
     expected = {k: v for k, v in data.items() if k != "macro"}
     if macros:
@@ -470,7 +474,8 @@ def save_macros(macros: list[Macro], path: str | Path) -> Path:
         raise ValueError(f"cannot write the macros into {target} and keep the rest as it is")
     if old is not None:
         _write_bytes(old, target.with_name(target.name + ".bak"))
-    return _write_bytes(written.encode("utf-8"), target)
+    bom = codecs.BOM_UTF8 if old is not None and old.startswith(codecs.BOM_UTF8) else b""
+    return _write_bytes(bom + written.encode("utf-8"), target)
 
 
 def macros_toml(macros: list[Macro]) -> str:

@@ -135,7 +135,7 @@ def suggest(key: str, known: Iterable[str]) -> str:
 
 # --- one value ------------------------------------------------------------------------
 
-#: Stands for "no usable value" (None is not a TOML value, but keep it apart anyway).
+#: Stands for "no usable value".
 _BAD: Any = object()
 
 
