@@ -485,6 +485,57 @@ async def test_the_macro_editor_refuses_bad_macros_and_saves_good_ones(
             await until(pilot, lambda: any(t.startswith("AT+QPING=0") for t in tx_lines(app)))
 
 
+COMMENTED_PROFILE = """\
+# Bench B: the BC660K-GL on the blue board.
+baud   =   115200   # the firmware's
+# polling: slow, the link is shared
+poll_interval = 0
+
+[favourites]
+# the echo servers we own
+hosts = ["192.0.2.10",   "echo.example"]   # lab first
+
+[[macro]]                      # one AT line
+name = "csq"
+key = "f11"
+at = "AT+CSQ"
+
+# Highlights: registration changes stand out.
+[[highlight]]
+pattern = '\\+CEREG: \\d,5'   # roaming
+style = "bold magenta"
+"""
+
+
+async def test_the_macro_editor_keeps_the_comments_of_the_profile(tmp_path: Path) -> None:
+    _, url = sim_url()
+    path = profile_file(tmp_path, COMMENTED_PROFILE)
+    head, rest = COMMENTED_PROFILE.split("[[macro]]", 1)
+    tail = rest[rest.index("# Highlights") :]
+    with console_with(url, path, tmp_path / "c.jsonl") as console:
+        app = console.app
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await app.run_action("edit_macros")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, MacroEditor) and app.screen.query(TextArea),
+            )
+            area = app.screen.query_one(TextArea)
+            area.text += '\n[[macro]]\nname = "ati"\nkey = "ctrl+g"\nat = "ATI"\n'
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: not isinstance(app.screen, MacroEditor))
+            assert [m.name for m in app.query_one(MacroBar).macros] == ["csq", "ati"]
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(head) and text.endswith(tail), text
+    for line in COMMENTED_PROFILE.splitlines():
+        if "#" in line:
+            assert line in text.splitlines(), line
+    assert (tmp_path / "bench.toml.bak").read_text(encoding="utf-8") == COMMENTED_PROFILE
+    saved = load_profile(path)
+    assert saved.problems == [] and [m.name for m in saved.profile.macros] == ["csq", "ati"]
+
+
 def test_the_readme_profile_loads_without_problems() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Profiles and macros", 1)[1]

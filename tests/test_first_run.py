@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label
 
+from app.config import paths
 from app.console import launch
 from app.demo.wiring import start_demo
 from app.link.ports import is_builtin_simulator
@@ -26,7 +27,7 @@ from widgets.tools.ping import PingForm
 
 @pytest.fixture
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(launch.platformdirs, "user_state_dir", lambda name: str(tmp_path / name))
+    monkeypatch.setattr(paths.platformdirs, "user_state_dir", lambda name: str(tmp_path / name))
     return tmp_path
 
 

@@ -2,10 +2,14 @@ r"""Port picker model, device profiles (TOML), macros and highlight rules."""
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import json
 import os
 import re
+import string
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,13 +24,12 @@ from app.config.highlight import HighlightRule, apply, parse_rules
 from app.config.macros import (
     Macro,
     SendAction,
+    character_key,
     check_key,
     check_macros,
     key_conflicts,
-    key_display,
     macro_script,
     parse_key,
-    terminal_key,
     validate_macro,
 )
 from app.config.profile import (
@@ -43,6 +46,7 @@ from app.config.profile import (
     save_profile,
 )
 from app.config.recent import RecentPorts
+from app.console.keys import key_display, terminal_key
 from app.demo.wiring import simulator_variables, start_demo
 from app.link import ports as ports_mod
 from app.link.ports import SIM_DESCRIPTION, SIM_PORT, PortChoice, list_ports
@@ -717,3 +721,166 @@ def test_the_macro_editor_text_round_trips_and_reports_problems() -> None:
     _, problems = read_macros('colour = "blue"\n[[macro]]\nname = "x"\nat = "ATX"\n')
     assert any("colour: not a macro table" in p for p in problems)
     assert read_macros("[[macro]\n")[1][0].startswith("macros: TOML syntax error")
+
+
+#: A hand-written profile: comments at the top, between keys, after values and
+#: inside [favourites], macros in the middle of the file, and a comment after the
+#: last macro that is about the section below it.
+COMMENTED = """\
+# Bench B: the BC660K-GL on the blue board.
+# Keep the baud in step with the firmware.
+
+port = "socket://bench:7000"   # the Pi's ser2net
+baud   =   9600
+# polling: slow, the link is shared
+poll_interval = 10
+
+[favourites]
+# the echo servers we own
+hosts = ["192.0.2.10",   "echo.example"]   # lab first
+ports = [7]
+
+[[macro]]                      # one AT line
+name = "csq"
+key = "f11"
+at = "AT+CSQ"
+
+[[macro]]
+name = "old"
+at = "ATI"
+
+# Highlights: registration changes stand out.
+[[highlight]]
+pattern = '\\+CEREG: \\d,5'   # roaming
+style = "bold magenta"
+"""
+
+
+def test_saving_macros_keeps_every_comment_and_the_layout(tmp_path: Path) -> None:
+    path = tmp_path / "bench.toml"
+    path.write_text(COMMENTED, encoding="utf-8")
+    head, rest = COMMENTED.split("[[macro]]                      # one AT line\n", 1)
+    tail = rest[rest.index("# Highlights") :]
+    macros = [
+        Macro("csq", key="f11", at="AT+CSQ"),  # unchanged: its table stays as written
+        Macro("crlf", send=SendAction(0, "a\r\nb")),
+        Macro("wait", script='AT\r\nexpect \\+QIURC: "recv",0 5\r\n'),  # a CR in a script
+    ]
+    save_macros(macros, path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(head), "everything before the macros is byte-for-byte the same"
+    assert text.endswith(tail), "and everything after them"
+    for line in COMMENTED.splitlines():
+        if "#" in line and "ATI" not in line:
+            assert line in text.splitlines(), line
+    assert '[[macro]]                      # one AT line\nname = "csq"' in text
+    assert 'name = "old"' not in text and "\n\n\n" not in text
+    assert (tmp_path / "bench.toml.bak").read_text(encoding="utf-8") == COMMENTED
+    loaded = load_profile(path)
+    assert loaded.problems == []
+    assert loaded.profile.macros == macros, "a CR survives the round trip"
+    assert loaded.profile.baud == 9600 and loaded.profile.favourites.hosts[1] == "echo.example"
+    # No macros left: the comment after them stays above the highlights.
+    save_macros([], path)
+    text = path.read_text(encoding="utf-8")
+    assert text == head + tail, "the comment after the macros stays above the highlights"
+    assert load_profile(path).problems == []
+
+
+def test_saving_macros_into_a_file_with_them_inline_or_without_them(tmp_path: Path) -> None:
+    inline = tmp_path / "inline.toml"
+    inline.write_text(
+        '# top\nmacro = [{ name = "a", at = "AT" }]  # inline\nbaud = 9600\n\n[favourites]\n'
+        "ports = [7]  # seven\n",
+        encoding="utf-8",
+    )
+    save_macros([Macro("b", at="ATI")], inline)
+    text = inline.read_text(encoding="utf-8")
+    assert text.startswith("# top\nbaud = 9600\n\n[favourites]\nports = [7]  # seven\n")
+    assert tomllib.loads(text)["macro"] == [{"name": "b", "at": "ATI"}]
+    plain = tmp_path / "plain.toml"
+    plain.write_text("baud = 9600 # no newline at the end", encoding="utf-8")
+    save_macros([Macro("b", script="AT\nexpect \\+CSQ: \\d+\n")], plain)
+    text = plain.read_text(encoding="utf-8")
+    assert text.startswith("baud = 9600 # no newline at the end\n")
+    assert "script = '''\nAT\nexpect \\+CSQ: \\d+\n'''" in text, "a script reads as typed"
+    assert load_profile(plain).profile.macros[0].script == "AT\nexpect \\+CSQ: \\d+\n"
+
+
+def test_saving_macros_keeps_crlf_line_breaks_and_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "windows.toml"
+    original = '# notepad\r\nbaud = 9600\r\n\r\n[[macro]]\r\nname = "a"\r\nat = "AT"\r\n'
+    path.write_bytes(codecs.BOM_UTF8 + original.encode("utf-8"))
+    save_macros([Macro("b", script="AT\nexpect OK\n")], path)
+    data = path.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8 + b"# notepad\r\nbaud = 9600\r\n\r\n[[macro]]\r\n")
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    loaded = load_profile(path)
+    assert loaded.problems == [] and loaded.profile.macros == [Macro("b", script="AT\nexpect OK\n")]
+
+
+def test_schema_problems_for_numbers_tables_and_unknown_keys() -> None:
+    loaded = parse_profile(
+        "poll_interval = nan\nbaud = 9600.0\n[favourites]\nhostz = []\nports = [0, 7]\n"
+        '[[macro]]\nname = "m"\nat = "AT"\nsend = { connect_id = 9, data = "" }\n',
+        "p.toml",
+    )
+    assert loaded.profile.poll_interval == 2.0 and loaded.profile.baud == 115200
+    assert loaded.profile.favourites.ports == [7]
+    assert loaded.given == {"favourites", "macro"}
+    assert loaded.problems == [
+        "p.toml: baud: expected a positive integer such as 9600 or 115200, got 9600.0; "
+        "using the default 115200",
+        "p.toml: poll_interval: expected a number of seconds: 0 (paused) or 0.5 to 3600, "
+        "got nan; using the default 2.0",
+        "p.toml: favourites.hostz: unknown key (known keys: hosts, ports, ntp_server, "
+        "dns_server; did you mean hosts?)",
+        "p.toml: favourites.ports[1]: expected an integer 1-65535, got 0",
+        "p.toml: macro[1]: expected exactly one of at, send or script, got at and send; "
+        "macro left out (macro 'm')",
+    ]
+
+
+def test_the_config_package_loads_no_textual() -> None:
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import app.config\n"
+        "for m in pkgutil.iter_modules(app.config.__path__):\n"
+        "    importlib.import_module('app.config.' + m.name)\n"
+        "from app.config.profile import SAMPLE_PROFILE, parse_profile, save_macros\n"
+        "assert not parse_profile(SAMPLE_PROFILE).problems\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] == 'textual'))\n"
+        "print(sorted(n for n in sys.modules if n.startswith('app.config.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    textual, config = done.stdout.splitlines()
+    assert textual == "[]", f"app.config loaded Textual: {textual}"
+    assert "app.config.macros" in config and "app.config.paths" in config
+
+
+def test_character_keys_are_named_as_textual_binds_them() -> None:
+    from textual.keys import _character_to_key
+
+    for ch in string.printable.strip():
+        assert character_key(ch) == _character_to_key(ch).lower(), ch
+    assert parse_key("ctrl+solidus") == parse_key("ctrl+/") == "ctrl+slash"
+    assert parse_key("alt+hyphen_minus") == "alt+minus"
+    assert parse_key("ctrl+.") == "ctrl+full_stop"
+
+
+def test_every_platform_folder_comes_from_one_module() -> None:
+    from app.config import paths
+
+    assert recent_mod.default_recent_path() == paths.recent_ports_file()
+    assert paths.profiles_dir().name == "profiles"
+    assert paths.welcome_marker().parent == paths.recent_ports_file().parent
+    users = [
+        str(p.relative_to(REPO))
+        for folder in ("app", "widgets")
+        for p in sorted((REPO / folder).rglob("*.py"))
+        if "platformdirs" in p.read_text(encoding="utf-8")
+    ]
+    assert users == ["app/config/paths.py"]

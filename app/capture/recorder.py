@@ -18,11 +18,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import platformdirs
-
 from app import __version__
 from app.capture import format as fmt
 from app.capture.format import Record
+from app.config.paths import capture_dir
 from app.link.results import LinkEvent
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ def default_capture_path(now: datetime | None = None) -> Path:
     suffix keeps the earlier capture.
     """
     now = now or datetime.now()
-    folder = Path(platformdirs.user_log_dir("qiterm"))
+    folder = capture_dir()
     stem = f"qiterm-{now:%Y%m%d-%H%M%S}"
     path = folder / f"{stem}.jsonl"
     n = 2

@@ -10,18 +10,17 @@ style strings (``"bold magenta"``, ``"black on yellow"``, ``"underline #ff8800"`
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from rich.errors import StyleSyntaxError
 from rich.style import Style
 from rich.text import Text
 
-#: The keys a ``[[highlight]]`` table may hold.
-RULE_KEYS = ("pattern", "style")
+from app.config.schema import check_table, describe_value, expect
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,17 @@ def _style(style: str) -> Style:
     return parsed
 
 
+class RuleTable(msgspec.Struct, kw_only=True):
+    """A ``[[highlight]]`` table (checking compiles the pattern and parses the style)."""
+
+    pattern: Annotated[str, expect("a string", _compile)]
+    style: Annotated[str, expect("a string", _style)]
+
+
+#: The keys a ``[[highlight]]`` table may hold.
+RULE_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(RuleTable))
+
+
 def parse_rules(
     raw: Sequence[Any], where: str = "highlight"
 ) -> tuple[list[HighlightRule], list[str]]:
@@ -82,36 +92,12 @@ def parse_rules(
                 f"{at}: expected a table with pattern and style, got {describe_value(entry)}"
             )
             continue
-        bad = False
-        for key in entry:
-            if key not in RULE_KEYS:
-                problems.append(f"{at}.{key}: unknown key (a highlight has pattern and style)")
-        values: dict[str, str] = {}
-        for key in RULE_KEYS:
-            value = entry.get(key)
-            if value is None:
-                problems.append(f"{at}.{key}: missing (expected a string); rule left out")
-                bad = True
-            elif not isinstance(value, str):
-                problems.append(
-                    f"{at}.{key}: expected a string, got {describe_value(value)}; rule left out"
-                )
-                bad = True
-            else:
-                values[key] = value
-        if bad:
-            continue
-        try:
-            pattern = _compile(values["pattern"])
-        except ValueError as exc:
-            problems.append(f"{at}.pattern: {exc}; rule left out")
-            continue
-        try:
-            style = _style(values["style"])
-        except ValueError as exc:
-            problems.append(f"{at}.style: {exc}; rule left out")
-            continue
-        rules.append(HighlightRule(pattern, style))
+        checked = check_table(entry, RuleTable, at)
+        bad = any(checked.failed(key) for key in RULE_KEYS)
+        for problem in checked.problems:
+            problems.append(f"{problem}; rule left out" if not problem.unknown else str(problem))
+        if not bad:
+            rules.append(HighlightRule(checked.values["pattern"], checked.values["style"]))
     return rules, problems
 
 
@@ -130,25 +116,4 @@ def apply(text: Text, rules: Iterable[HighlightRule], *, start: int = 0) -> None
                 text.stylize(rule.style, begin, end)
 
 
-def describe_value(value: object) -> str:
-    """How a TOML value reads in a problem message: strings quoted as TOML writes
-    them (long ones shortened), booleans as ``true``/``false``, tables and arrays
-    by kind."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        if "\\" in value and "'" not in value and value.isprintable():
-            shown = f"'{value}'"  # a literal string: regexes read as written
-        else:
-            shown = json.dumps(value, ensure_ascii=False)
-        return shown if len(shown) <= 60 else f"{shown[:50]}…{shown[-8:]}"
-    if isinstance(value, int | float):
-        return repr(value)
-    return f"a {type(value).__name__}"  # TOML dates and times
-
-
-__all__ = ["RULE_KEYS", "HighlightRule", "apply", "describe_value", "parse_rules"]
+__all__ = ["RULE_KEYS", "HighlightRule", "RuleTable", "apply", "parse_rules"]

@@ -19,32 +19,29 @@ the console runs them all with :func:`app.scenario.run`: one engine, one way to
 report steps, cancel, and wait for URCs. ``${NAME}`` variables work in every
 kind (``$$`` is a literal ``$``).
 
-A macro's ``key`` is a Textual key name: a function key (``f11``, ``shift+f3``)
-or ``insert``, or any other key with ``ctrl``/``alt`` (``ctrl+g``, ``alt+minus``,
-``ctrl+home``). A bare character, arrow, Enter or Tab would be taken from typing
-and moving around, so it is refused.
+A macro's ``key`` is a function key (``f11``, ``shift+f3``) or ``insert``, or any
+other key with ``ctrl``/``alt`` (``ctrl+g``, ``alt+minus``, ``ctrl+home``). A bare
+character, arrow, Enter or Tab would be taken from typing and moving around, so it
+is refused. :func:`parse_key` checks that grammar and writes the key one way
+(``Ctrl+/`` is ``ctrl+slash``); :mod:`app.console.keys` turns it into the key the
+terminal sends and shows it.
 """
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
-import re
+import string
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from textual.keys import KEY_NAME_REPLACEMENTS, REPLACED_KEYS, key_to_character
+import msgspec
 
-from app.config.highlight import describe_value
+from app.config.schema import Invalid, check_table, describe_value, expect
 from app.scenario.script import Script, ScriptError, ScriptProblem, parse_script
 
-#: The keys a ``[[macro]]`` table may hold; exactly one of ACTIONS.
-MACRO_KEYS = ("name", "key", "at", "send", "script")
 ACTIONS = ("at", "send", "script")
-#: The keys of a send action's table.
-SEND_KEYS = ("connect_id", "data", "to")
 
 MacroKind = Literal["at", "send", "script"]
 
@@ -73,6 +70,16 @@ _NAMED_KEYS = frozenset(
 )
 #: Keys a macro may take with no modifier (or shift only): the rest edit or navigate.
 _FREE_KEYS = frozenset({f"f{n}" for n in range(1, 25)} | {"insert"})
+#: Short names for a few characters (a character key is otherwise named after its
+#: Unicode name: ``.`` is ``full_stop``); the same names Textual gives them.
+_CHARACTER_NAMES = {
+    "solidus": "slash",
+    "reverse_solidus": "backslash",
+    "commercial_at": "at",
+    "hyphen_minus": "minus",
+    "plus_sign": "plus",
+    "low_line": "underscore",
+}
 _CONTROL_ESCAPES = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
 
 
@@ -153,8 +160,9 @@ class Macro:
 
 
 def parse_key(key: str) -> str:
-    """The Textual key name for ``key`` (modifiers and names in lower case), or
-    ValueError saying what a macro key may be."""
+    """``key`` written one way (modifiers in a fixed order, names in lower case,
+    characters by name: ``Ctrl+/`` is ``ctrl+slash``), or ValueError saying what a
+    macro key may be."""
     expected = 'expected a key such as "f11", "shift+f3" or "ctrl+g"'
     if not isinstance(key, str) or not key.strip():
         raise ValueError(f"{expected}, got {describe_value(key)}")
@@ -180,16 +188,12 @@ def parse_key(key: str) -> str:
     if lowered in _NAMED_KEYS:
         base = lowered
         printable = lowered == "space"
-    elif len(base) == 1 and base.isprintable():
-        # Textual names punctuation keys: "ctrl+/" is bound as "ctrl+slash".
-        base = base.lower() if base.isalnum() else _character_name(base)
-        printable = True
-    elif key_to_character(REPLACED_KEYS.get(lowered, lowered)) is not None:
-        # Textual's names for characters: minus, slash, full_stop, comma...
-        base = lowered
-        printable = True
     else:
-        raise ValueError(f"{expected}, got {describe_value(key)}: {base!r} is not a key name")
+        character = base if len(base) == 1 and base.isprintable() else _named_character(lowered)
+        if character is None:
+            raise ValueError(f"{expected}, got {describe_value(key)}: {base!r} is not a key name")
+        base = character_key(character)
+        printable = True
     if base not in _FREE_KEYS and not _SHORTCUT_MODIFIERS.intersection(modifiers):
         what = "a character key" if printable else f"{base}"
         raise ValueError(
@@ -200,27 +204,36 @@ def parse_key(key: str) -> str:
     return "+".join([*ordered, base])
 
 
-def terminal_key(key: str) -> str:
-    """The key Textual receives for a :func:`parse_key` name: terminals send
-    Shift+F1..F12 as F13..F24, and Textual names them so."""
-    *mods, base = key.split("+")
-    fn = re.fullmatch(r"f(\d+)", base)
-    if fn and "shift" in mods and 1 <= int(fn.group(1)) <= 12:
-        return "+".join([*(m for m in mods if m != "shift"), f"f{int(fn.group(1)) + 12}"])
-    return key
-
-
-def key_display(key: str) -> str:
-    """A key as people write it: ``shift+f1`` -> ``Shift+F1``, ``ctrl+g`` -> ``Ctrl+G``."""
-    return "+".join(
-        part.upper() if len(part) == 1 or re.fullmatch(r"f\d+", part) else part.capitalize()
-        for part in key.strip().lower().split("+")
-    )
-
-
-def _character_name(ch: str) -> str:
+def character_key(ch: str) -> str:
+    """The name of a character's key: a letter or digit itself (lower case), any
+    other character its Unicode name (``full_stop``) or short name (``slash``)."""
+    if ch.isalnum():
+        return ch.lower()
     name = unicodedata.name(ch, ch).lower().replace("-", "_").replace(" ", "_")
-    return KEY_NAME_REPLACEMENTS.get(name, name)
+    return _CHARACTER_NAMES.get(name, name)
+
+
+#: Character keys by the names written with underscores that Unicode writes with a
+#: hyphen (``hyphen_minus``), and by their short names.
+_NAMED_CHARACTERS = {
+    **{character_key(c): c for c in string.punctuation},
+    **{
+        unicodedata.name(c).lower().replace("-", "_").replace(" ", "_"): c
+        for c in string.punctuation
+    },
+}
+
+
+def _named_character(name: str) -> str | None:
+    """The character a key name stands for (``minus``, ``full_stop``,
+    ``latin_small_letter_a``), or None."""
+    if name in _NAMED_CHARACTERS:
+        return _NAMED_CHARACTERS[name]
+    try:
+        character = unicodedata.lookup(name.replace("_", " "))
+    except KeyError:
+        return None
+    return character if character.isprintable() else None
 
 
 def check_key(key: str) -> str | None:
@@ -455,6 +468,57 @@ def check_macros(macros: Sequence[Macro]) -> list[str]:
 # --- reading [[macro]] tables ------------------------------------------------------------
 
 
+def _one_line(name: str) -> str:
+    if not name.strip() or not name.isprintable():
+        raise Invalid(_NAME)
+    return name.strip()
+
+
+def _udp_remote(to: str) -> str:
+    problem = _check_address(to)
+    if problem is not None:
+        raise ValueError(problem)
+    return to
+
+
+_NAME = "a non-empty one-line string"
+_SEND = 'a table such as { connect_id = 0, data = "hello\\\\r\\\\n" }'
+
+MacroName = Annotated[str, expect(_NAME, _one_line)]
+MacroKey = Annotated[str, expect('a key such as "f11", "shift+f3" or "ctrl+g"', parse_key)]
+Text = Annotated[str, expect("a string")]
+ConnectId = Annotated[int, expect("an integer 0-4", ge=0, le=4)]
+SendData = Annotated[
+    str, expect("a non-empty string (composer text or hex:<digits>)", min_length=1)
+]
+UdpRemote = Annotated[str, expect('"<ip>:<port>" (a UDP SERVICE remote)', _udp_remote)]
+
+
+class SendTable(msgspec.Struct, kw_only=True):
+    """A send action: ``send = { connect_id = 0, data = "...", to = "<ip>:<port>" }``."""
+
+    connect_id: ConnectId
+    data: SendData
+    to: UdpRemote | None = None
+
+
+class MacroTable(msgspec.Struct, kw_only=True):
+    """A ``[[macro]]`` table: a name, an optional key and exactly one action
+    (:func:`parse_macros` checks there is one)."""
+
+    name: MacroName
+    key: MacroKey | None = None
+    at: Text | None = None
+    send: Annotated[SendTable, expect(_SEND)] | None = None
+    script: Text | None = None
+
+
+#: The keys a ``[[macro]]`` table may hold; exactly one of ACTIONS.
+MACRO_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(MacroTable))
+#: The keys of a send action's table.
+SEND_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(SendTable))
+
+
 def parse_macros(raw: Sequence[Any], where: str = "macro") -> tuple[list[Macro], list[str]]:
     """Macros from the ``[[macro]]`` tables of a profile.
 
@@ -498,56 +562,36 @@ def parse_macros(raw: Sequence[Any], where: str = "macro") -> tuple[list[Macro],
 
 
 def _parse_macro(entry: dict[str, Any], at: str) -> tuple[Macro | None, list[str]]:
-    problems: list[str] = []
-    raw_name = entry.get("name")
-    if isinstance(raw_name, str) and raw_name.strip() and raw_name.isprintable():
-        name = raw_name.strip()
-    else:
-        name = at
-        got = "nothing" if raw_name is None else describe_value(raw_name)
-        problems.append(f"{at}.name: expected a non-empty one-line string, got {got}")
+    checked = check_table(entry, MacroTable, at)
+    name = checked.values.get("name", at)
     suffix = f" (macro {name!r})"
-    for key in entry:
-        if key not in MACRO_KEYS:
-            problems.append(f"{at}.{key}: unknown key{_suggest(key, MACRO_KEYS)}{suffix}")
-
-    key_value: str | None = None
-    raw_key = entry.get("key")
-    if raw_key is not None:
-        try:
-            key_value = parse_key(raw_key)
-        except ValueError as exc:
-            problems.append(f"{at}.key: {exc}; no key binding{suffix}")
-
     given = [kind for kind in ACTIONS if kind in entry]
+    problems: list[str] = []
+    for problem in checked.problems:
+        if problem.unknown:
+            problems.append(f"{problem}{suffix}")
+        elif problem.field == "name":
+            problems.append(str(problem))
+        elif problem.field == "key":
+            problems.append(f"{problem}; no key binding{suffix}")
+        elif len(given) == 1:  # a bad action (with two or none, that is the problem)
+            problems.append(f"{problem}; macro left out{suffix}")
     if len(given) != 1:
         which = " and ".join(given) if given else "none"
         problems.append(
             f"{at}: expected exactly one of at, send or script, got {which}; macro left out{suffix}"
         )
         return None, problems
-    kind = given[0]
-    value = entry[kind]
-    send: SendAction | None = None
-    if kind in ("at", "script"):
-        if not isinstance(value, str):
-            problems.append(
-                f"{at}.{kind}: expected a string, got {describe_value(value)}; "
-                f"macro left out{suffix}"
-            )
-            return None, problems
-    else:
-        send, send_problems = _parse_send(value, f"{at}.send")
-        if send is None:
-            problems += [f"{p}; macro left out{suffix}" for p in send_problems]
-            return None, problems
-        problems += [f"{p}{suffix}" for p in send_problems]
+    if checked.failed(given[0]):
+        return None, problems
+    table = MacroTable(**{"name": name, **checked.values})
+    send = table.send
     macro = Macro(
         name,
-        key_value,
-        at=value if kind == "at" else None,
-        send=send,
-        script=value if kind == "script" else None,
+        table.key,
+        at=table.at,
+        send=SendAction(send.connect_id, send.data, send.to) if send is not None else None,
+        script=table.script,
     )
     content = [(f, t) for f, t in _problems(macro, None) if f != "key"]
     if content:
@@ -556,54 +600,16 @@ def _parse_macro(entry: dict[str, Any], at: str) -> tuple[Macro | None, list[str
     return macro, problems
 
 
-def _parse_send(value: object, at: str) -> tuple[SendAction | None, list[str]]:
-    if not isinstance(value, dict):
-        return None, [
-            f'{at}: expected a table such as {{ connect_id = 0, data = "hello\\\\r\\\\n" }}, '
-            f"got {describe_value(value)}"
-        ]
-    problems: list[str] = []
-    ok = True
-    for key in value:
-        if key not in SEND_KEYS:
-            problems.append(f"{at}.{key}: unknown key{_suggest(key, SEND_KEYS)}")
-    connect_id = value.get("connect_id")
-    if isinstance(connect_id, bool) or not isinstance(connect_id, int) or not 0 <= connect_id <= 4:
-        got = "nothing" if connect_id is None else describe_value(connect_id)
-        problems.append(f"{at}.connect_id: expected an integer 0-4, got {got}")
-        ok = False
-    data = value.get("data")
-    if not isinstance(data, str) or not data:
-        got = "nothing" if data is None else describe_value(data)
-        problems.append(
-            f"{at}.data: expected a non-empty string (composer text or hex:<digits>), got {got}"
-        )
-        ok = False
-    to = value.get("to")
-    if to is not None:
-        problem = _check_address(to)
-        if problem is not None:
-            problems.append(f"{at}.to: {problem}")
-            ok = False
-    if not ok:
-        return None, problems
-    assert isinstance(connect_id, int) and isinstance(data, str)
-    return SendAction(connect_id, data, to if isinstance(to, str) else None), problems
-
-
-def _suggest(key: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    return f" (known keys: {', '.join(known)}{hint})"
-
-
 __all__ = [
     "ACTIONS",
     "MACRO_KEYS",
     "SEND_KEYS",
     "Macro",
     "MacroKind",
+    "MacroTable",
     "SendAction",
+    "SendTable",
+    "character_key",
     "check_key",
     "check_macros",
     "key_conflicts",

@@ -25,27 +25,35 @@ Loading never raises for bad content: :func:`load_profile` returns the
 :class:`Profile` (defaults for everything it could not use) and a list of
 problems, each naming the file, the key (``macro[2].send.connect_id``; tables
 counted from 1 as they appear in the file) and what was expected. Unknown keys
-are problems too, so a typo is never silent.
+are problems too, so a typo is never silent. The file's schema is
+:class:`ProfileTable` (msgspec), checked one key at a time by
+:func:`app.config.schema.check_table`.
+
+:func:`save_macros` (the macro editor) rewrites the ``[[macro]]`` tables only and
+keeps the rest of the file as written, comments included (tomlkit).
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
-import difflib
-import math
+import json
 import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import platformdirs
-import tomli_w
+import msgspec
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import AoT, Comment, String, Table, Trivia, Whitespace
 
-from app.config.highlight import HighlightRule, describe_value, parse_rules
+from app.config.highlight import HighlightRule, parse_rules
+from app.config.paths import profiles_dir
+from app.config.schema import Check, Invalid, check_table, expect
 from app.protocol import catalog
 from app.protocol.catalog import ParamError
 
@@ -101,20 +109,106 @@ MAX_POLL = 3600.0
 DEFAULT_BAUD = 115200
 DEFAULT_POLL = 2.0
 
-PROFILE_KEYS = (
-    "port",
-    "baud",
-    "line_ending",
-    "echo",
-    "poll_interval",
-    "log_folder",
-    "favourites",
-    "macro",
-    "highlight",
-)
-FAVOURITE_KEYS = ("hosts", "ports", "ntp_server", "dns_server")
-
 _LINE_AND_COLUMN = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+# --- the file's schema -----------------------------------------------------------
+# Each key's type, constraints and, in words, what it expects (app.config.schema
+# checks a file against it key by key and words the problems with it).
+
+
+def _check_port(value: str) -> str:
+    """A device path, or a URL pyserial opens (socket:// and rfc2217:// with a port)."""
+    text = value.strip()
+    if not text.isprintable():
+        raise Invalid(_PORT)
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        if scheme.lower() not in URL_SCHEMES:
+            schemes = ", ".join(f"{s}://" for s in URL_SCHEMES)
+            raise Invalid(f"a device path or a URL starting {schemes}")
+        if scheme.lower() in ("socket", "rfc2217"):
+            host, colon, port = rest.partition("?")[0].rpartition(":")
+            if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise Invalid(f'"{scheme}://<host>:<port>" (port 1-65535)')
+    return text
+
+
+def _check_poll(value: float) -> float:
+    if 0 < value < MIN_POLL:  # 0 pauses; a little more would crowd the link
+        raise Invalid(_POLL)
+    return value
+
+
+def _check_folder(value: str) -> str:
+    if not value.isprintable():
+        raise Invalid(_FOLDER)
+    return value
+
+
+def _check_param(param: catalog.Param, expected: str) -> Check:
+    """A check against the command catalog: what the module itself would take."""
+
+    def check(value: str) -> str:
+        try:
+            param.check(value)
+        except ParamError as exc:
+            raise Invalid(f"{expected} ({exc.reason or 'out of range'})") from None
+        return value
+
+    return check
+
+
+_PORT = 'a serial device or URL such as "/dev/ttyUSB0", "COM3", "sim://" or "socket://host:7000"'
+_POLL = f"a number of seconds: 0 (paused) or {MIN_POLL:g} to {MAX_POLL:g}"
+_FOLDER = 'a folder path such as "~/captures"'
+_HOST = "a domain name or IP address"
+
+Port = Annotated[str, expect(_PORT, _check_port, pattern=r"\S")]
+Baud = Annotated[int, expect("a positive integer such as 9600 or 115200", gt=0)]
+LineEnding = Annotated[str, expect('"CR", "CRLF" or "LF"', str.upper, pattern="^(?i:CR|CRLF|LF)$")]
+Echo = Annotated[bool, expect("true or false")]
+PollInterval = Annotated[float, expect(_POLL, _check_poll, ge=0, le=MAX_POLL)]
+Folder = Annotated[str, expect(_FOLDER, _check_folder, pattern=r"\S")]
+Host = Annotated[str, expect(_HOST, _check_param(catalog.HOST, _HOST))]
+Hosts = Annotated[list[Host], expect("an array of host names or IP addresses")]
+PortNumber = Annotated[int, expect("an integer 1-65535", ge=1, le=65535)]
+PortNumbers = Annotated[list[PortNumber], expect("an array of port numbers 1-65535")]
+NtpServer = Annotated[str, expect(_HOST, _check_param(catalog.NTP_SERVER, _HOST))]
+DnsServer = Annotated[str, expect("an IP address", _check_param(catalog.PRI_DNS, "an IP address"))]
+#: ``[[macro]]`` and ``[[highlight]]`` entries are checked one by one, by
+#: :func:`app.config.macros.parse_macros` and :func:`app.config.highlight.parse_rules`.
+Macros = Annotated[list[Any], expect("an array of tables ([[macro]] sections)")]
+Highlights = Annotated[list[Any], expect("an array of tables ([[highlight]] sections)")]
+
+
+class FavouritesTable(msgspec.Struct, kw_only=True):
+    """``[favourites]``: values that pre-fill the forms."""
+
+    hosts: Hosts = []
+    ports: PortNumbers = []
+    ntp_server: NtpServer | None = None
+    dns_server: DnsServer | None = None
+
+
+class ProfileTable(msgspec.Struct, kw_only=True):
+    """A profile file; every key is optional."""
+
+    port: Port | None = None
+    baud: Baud = DEFAULT_BAUD
+    line_ending: LineEnding = "CR"
+    echo: Echo = True
+    poll_interval: PollInterval = DEFAULT_POLL
+    log_folder: Folder | None = None
+    favourites: Annotated[FavouritesTable, expect("a table ([favourites])")] = msgspec.field(
+        default_factory=FavouritesTable
+    )
+    macro: Macros = []
+    highlight: Highlights = []
+
+
+PROFILE_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(ProfileTable))
+FAVOURITE_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(FavouritesTable))
 
 
 # --- the profile ------------------------------------------------------------------
@@ -222,10 +316,6 @@ class LoadedProfile:
 # --- where profiles live ------------------------------------------------------------
 
 
-def profiles_dir() -> Path:
-    return Path(platformdirs.user_config_dir("qiterm")) / "profiles"
-
-
 def profile_path(name: str | Path) -> Path:
     """``NAME`` -> ``<profiles_dir>/NAME.toml``; a path (a ``.toml`` name or one with
     a directory in it) is taken as it is, with ``~`` expanded."""
@@ -295,225 +385,39 @@ def parse_profile(text: str, where: str = "<profile>") -> LoadedProfile:
         return LoadedProfile(
             Profile(), [f"{where}{line}: TOML syntax error: {reason}{column}; using the defaults"]
         )
-    return _Reader(where).read(doc)
+    return _read(doc, where)
 
 
-class _Reader:
-    """Checks one key at a time; a bad key is reported and keeps its default."""
+def _read(doc: dict[str, Any], where: str) -> LoadedProfile:
+    """The profile in a TOML document: each key checked on its own against
+    :class:`ProfileTable`, so a bad key keeps its default and the others apply."""
+    checked = check_table(doc, ProfileTable)
+    problems = [f"{where}: {p}" for p in checked.problems]
+    file = ProfileTable(**checked.values)
+    fav = file.favourites
+    profile = Profile(
+        port=file.port,
+        baud=file.baud,
+        line_ending=file.line_ending,
+        echo=file.echo,
+        poll_interval=file.poll_interval,
+        log_folder=file.log_folder,
+        favourites=Favourites(
+            hosts=fav.hosts,
+            ports=fav.ports,
+            ntp_server=fav.ntp_server,
+            dns_server=fav.dns_server,
+        ),
+    )
+    if file.macro:
+        from app.config.macros import parse_macros  # the scenario parser: only when needed
 
-    def __init__(self, where: str) -> None:
-        self.where = where
-        self.problems: list[str] = []
-        self.given: set[str] = set()
-
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append(f"{self.where}: {key}: {message}")
-
-    def bad(self, key: str, expected: str, value: object, default: object = None) -> None:
-        fallback = "" if default is None else f"; using the default {_toml(default)}"
-        self.problem(key, f"expected {expected}, got {describe_value(value)}{fallback}")
-
-    def read(self, doc: Mapping[str, Any]) -> LoadedProfile:
-        profile = Profile()
-        for key in doc:
-            if key not in PROFILE_KEYS:
-                self.problem(key, f"unknown key{_suggest(key, PROFILE_KEYS)}")
-        if "port" in doc:
-            profile.port = self.port(doc["port"])
-        if "baud" in doc:
-            profile.baud = self.baud(doc["baud"])
-        if "line_ending" in doc:
-            profile.line_ending = self.line_ending(doc["line_ending"])
-        if "echo" in doc:
-            profile.echo = self.echo(doc["echo"])
-        if "poll_interval" in doc:
-            profile.poll_interval = self.poll_interval(doc["poll_interval"])
-        if "log_folder" in doc:
-            profile.log_folder = self.log_folder(doc["log_folder"])
-        if "favourites" in doc:
-            profile.favourites = self.favourites(doc["favourites"])
-        if "macro" in doc:
-            profile.macros = self.macros(doc["macro"])
-        if "highlight" in doc:
-            profile.highlights = self.highlights(doc["highlight"])
-        return LoadedProfile(profile, self.problems, None, frozenset(self.given))
-
-    # -- scalars ---------------------------------------------------------------------
-
-    def port(self, value: object) -> str | None:
-        expected = (
-            'a serial device or URL such as "/dev/ttyUSB0", "COM3", "sim://" or '
-            '"socket://host:7000"'
-        )
-        if not isinstance(value, str) or not value.strip() or not value.isprintable():
-            self.bad("port", expected, value)
-            return None
-        text = value.strip()
-        scheme, sep, rest = text.partition("://")
-        if sep:
-            if scheme.lower() not in URL_SCHEMES:
-                schemes = ", ".join(f"{s}://" for s in URL_SCHEMES)
-                self.bad("port", f"a device path or a URL starting {schemes}", value)
-                return None
-            if scheme.lower() in ("socket", "rfc2217"):
-                host, colon, port = rest.partition("?")[0].rpartition(":")
-                if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-                    self.bad("port", f'"{scheme}://<host>:<port>" (port 1-65535)', value)
-                    return None
-        self.given.add("port")
-        return text
-
-    def baud(self, value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            self.bad("baud", "a positive integer such as 9600 or 115200", value, DEFAULT_BAUD)
-            return DEFAULT_BAUD
-        self.given.add("baud")
-        return value
-
-    def line_ending(self, value: object) -> str:
-        if isinstance(value, str) and value.upper() in LINE_ENDINGS:
-            self.given.add("line_ending")
-            return value.upper()
-        self.bad("line_ending", '"CR", "CRLF" or "LF"', value, "CR")
-        return "CR"
-
-    def echo(self, value: object) -> bool:
-        if isinstance(value, bool):
-            self.given.add("echo")
-            return value
-        self.bad("echo", "true or false", value, True)
-        return True
-
-    def poll_interval(self, value: object) -> float:
-        ok = (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-            and (value == 0 or MIN_POLL <= value <= MAX_POLL)
-        )
-        if not ok:
-            self.bad(
-                "poll_interval",
-                f"a number of seconds: 0 (paused) or {MIN_POLL:g} to {MAX_POLL:g}",
-                value,
-                DEFAULT_POLL,
-            )
-            return DEFAULT_POLL
-        assert isinstance(value, int | float)
-        self.given.add("poll_interval")
-        return float(value)
-
-    def log_folder(self, value: object) -> str | None:
-        if not isinstance(value, str) or not value.strip() or not value.isprintable():
-            self.bad("log_folder", 'a folder path such as "~/captures"', value)
-            return None
-        self.given.add("log_folder")
-        return value
-
-    # -- tables ----------------------------------------------------------------------
-
-    def favourites(self, value: object) -> Favourites:
-        fav = Favourites()
-        if not isinstance(value, dict):
-            self.bad("favourites", "a table ([favourites])", value)
-            return fav
-        for key in value:
-            if key not in FAVOURITE_KEYS:
-                self.problem(f"favourites.{key}", f"unknown key{_suggest(key, FAVOURITE_KEYS)}")
-        if "hosts" in value:
-            fav.hosts = self.host_list(value["hosts"])
-        if "ports" in value:
-            fav.ports = self.port_list(value["ports"])
-        if "ntp_server" in value:
-            fav.ntp_server = self.param(
-                "favourites.ntp_server",
-                catalog.NTP_SERVER,
-                "a domain name or IP address",
-                value["ntp_server"],
-            )
-        if "dns_server" in value:
-            fav.dns_server = self.param(
-                "favourites.dns_server", catalog.PRI_DNS, "an IP address", value["dns_server"]
-            )
-        self.given.add("favourites")
-        return fav
-
-    def param(self, key: str, spec: catalog.Param, expected: str, value: object) -> str | None:
-        if not isinstance(value, str):
-            self.bad(key, expected, value)
-            return None
-        try:
-            spec.check(value)
-        except ParamError as exc:
-            self.bad(key, f"{expected} ({exc.reason or 'out of range'})", value)
-            return None
-        return value
-
-    def host_list(self, value: object) -> list[str]:
-        key = "favourites.hosts"
-        if not isinstance(value, list):
-            self.bad(key, "an array of host names or IP addresses", value)
-            return []
-        hosts = []
-        for number, item in enumerate(value, 1):
-            try:
-                if not isinstance(item, str):
-                    raise ParamError("host", item, "", "must be a string")
-                catalog.HOST.check(item)
-            except ParamError as exc:
-                self.bad(f"{key}[{number}]", f"a domain name or IP address ({exc.reason})", item)
-                continue
-            hosts.append(item)
-        return hosts
-
-    def port_list(self, value: object) -> list[int]:
-        key = "favourites.ports"
-        if not isinstance(value, list):
-            self.bad(key, "an array of port numbers 1-65535", value)
-            return []
-        ports = []
-        for number, item in enumerate(value, 1):
-            if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 65535:
-                self.bad(f"{key}[{number}]", "an integer 1-65535", item)
-                continue
-            ports.append(item)
-        return ports
-
-    def macros(self, value: object) -> list[Macro]:
-        if not isinstance(value, list):
-            self.bad("macro", "an array of tables ([[macro]] sections)", value)
-            return []
-        from app.config.macros import (
-            parse_macros,  # the scenario parser: only when there are macros
-        )
-
-        macros, problems = parse_macros(value)
-        self.problems += [f"{self.where}: {p}" for p in problems]
-        self.given.add("macro")
-        return macros
-
-    def highlights(self, value: object) -> list[HighlightRule]:
-        if not isinstance(value, list):
-            self.bad("highlight", "an array of tables ([[highlight]] sections)", value)
-            return []
-        rules, problems = parse_rules(value)
-        self.problems += [f"{self.where}: {p}" for p in problems]
-        self.given.add("highlight")
-        return rules
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)
-
-
-def _suggest(key: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    return f" (known keys: {', '.join(known)}{hint})"
+        profile.macros, found = parse_macros(file.macro)
+        problems += [f"{where}: {p}" for p in found]
+    if file.highlight:
+        profile.highlights, found = parse_rules(file.highlight)
+        problems += [f"{where}: {p}" for p in found]
+    return LoadedProfile(profile, problems, None, frozenset(checked.values))
 
 
 # --- saving -------------------------------------------------------------------------------
@@ -522,45 +426,56 @@ def _suggest(key: str, known: tuple[str, ...]) -> str:
 def save_profile(profile: Profile, path: str | Path) -> Path:
     """Write ``profile`` as TOML at ``path`` (parent folders made; the file is
     replaced whole, so a crash never leaves half a profile). Comments in an
-    earlier version of the file are not kept. Raises OSError when it cannot write."""
-    return _write_toml(profile.to_dict(), Path(path).expanduser())
+    earlier version of the file are not kept (:func:`save_macros` keeps them).
+    Raises OSError when it cannot write."""
+    text = tomlkit.dumps(_document(profile.to_dict()))
+    return _write_bytes(text.encode("utf-8"), Path(path).expanduser())
 
 
 def save_macros(macros: list[Macro], path: str | Path) -> Path:
-    """Replace the ``[[macro]]`` tables of the profile at ``path`` and keep every
-    other key as the file has it, valid or not (a new file holds just the macros).
+    """Replace the ``[[macro]]`` tables of the profile at ``path`` and keep the rest
+    of the file as it is: every other key, valid or not, and the comments, blank
+    lines, key order and layout (a new file holds just the macros). A macro saved
+    unchanged keeps its table as written, comments included; the comments and blank
+    lines after the last macro stay where they were.
 
-    The file as it was is kept next to it as ``<name>.bak`` (TOML writers drop
-    comments). Raises ValueError, writing nothing, when the file is not TOML, and
-    OSError when it cannot be read or written."""
+    The file as it was is kept next to it as ``<name>.bak``. Raises ValueError,
+    writing nothing, when the file is not TOML, and OSError when it cannot be read
+    or written."""
     target = Path(path).expanduser()
-    doc: dict[str, Any] = {}
     old: bytes | None = None
     try:
         old = target.read_bytes()
     except FileNotFoundError:
         pass
+    text = ""
     if old is not None:
         try:
-            doc = tomllib.loads(old.decode("utf-8-sig"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            text = old.decode("utf-8-sig")
+            data = tomllib.loads(text)
+            doc = tomlkit.parse(text)
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, TOMLKitError) as exc:
             raise ValueError(f"{target} is not valid TOML ({exc}); fix it first") from None
-    doc.pop("macro", None)
+    else:
+        data, doc = {}, tomlkit.document()
+    _replace_macros(doc, macros)
+    written = tomlkit.dumps(doc)
+    if "\r\n" in text:  # the file's line breaks for the new lines too
+        written = written.replace("\r\n", "\n").replace("\n", "\r\n")
+    # The rest of the file must read back as it was: anything else writes nothing.
+    expected = {k: v for k, v in data.items() if k != "macro"}
     if macros:
-        doc["macro"] = [m.to_dict() for m in macros]
+        expected["macro"] = [m.to_dict() for m in macros]
+    try:
+        same = _canonical(tomllib.loads(written)) == _canonical(expected)
+    except tomllib.TOMLDecodeError:
+        same = False
+    if not same:
+        raise ValueError(f"cannot write the macros into {target} and keep the rest as it is")
     if old is not None:
         _write_bytes(old, target.with_name(target.name + ".bak"))
-    return _write_toml(doc, target)
-
-
-def _write_toml(doc: dict[str, Any], target: Path) -> Path:
-    return _write_bytes(_toml_text(doc).encode("utf-8"), target)
-
-
-def _toml_text(doc: dict[str, Any]) -> str:
-    # Multi-line strings keep scripts readable, but TOML reads a CR LF inside one
-    # as LF: a document holding a CR is written with escapes only.
-    return tomli_w.dumps(doc, multiline_strings=not _holds_cr(doc))
+    bom = codecs.BOM_UTF8 if old is not None and old.startswith(codecs.BOM_UTF8) else b""
+    return _write_bytes(bom + written.encode("utf-8"), target)
 
 
 def macros_toml(macros: list[Macro]) -> str:
@@ -571,7 +486,7 @@ def macros_toml(macros: list[Macro]) -> str:
             '# at = "AT...", send = { connect_id = 0, data = "..." } or script = """..."""\n'
             '[[macro]]\nname = "sockets"\nkey = "f11"\nat = "AT+QISTATE?"\n'
         )
-    return _toml_text({"macro": [m.to_dict() for m in macros]})
+    return tomlkit.dumps(_document({"macro": [m.to_dict() for m in macros]}))
 
 
 def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str]]:
@@ -596,6 +511,109 @@ def read_macros(text: str, where: str = "macros") -> tuple[list[Macro], list[str
     return macros, problems
 
 
+def _replace_macros(doc: tomlkit.TOMLDocument, macros: list[Macro]) -> None:
+    """Put ``macros`` in place of the ``[[macro]]`` tables of ``doc``."""
+    old = doc.item("macro") if "macro" in doc else None
+    old_tables: list[Table] = list(old.body) if isinstance(old, AoT) else []
+    # The comments and blank lines after the last macro are about what follows.
+    after = _take_end(old_tables[-1], Comment | Whitespace) if old_tables else []
+    if not macros:
+        if old is not None:
+            _put_after_previous_table(doc, after)
+            doc.remove("macro")
+        return
+    unchanged = {_canonical(t.unwrap()): t for t in old_tables}
+    first_indent = old_tables[0].trivia.indent if old_tables else ""
+    tables = tomlkit.aot()
+    for macro in macros:
+        table = unchanged.pop(_canonical(macro.to_dict()), None)
+        if table is None:
+            table = _toml_item(macro.to_dict())
+        _take_end(table, Whitespace)  # one blank line between tables: the writer's
+        tables.append(table)
+    tables.body[0].trivia.indent = first_indent
+    for line in after:
+        tables.body[-1].add(line)
+    if isinstance(old, AoT):
+        doc["macro"] = tables  # where the macros were
+    else:
+        if old is not None:
+            doc.remove("macro")  # an array written inline (macro = [...]): tables go last
+        doc.append("macro", tables)
+
+
+def _take_end(table: Table, kinds: Any) -> list[Any]:
+    """Remove the lines of ``kinds`` (comments, blank lines) that end ``table``, in order."""
+    body = table.value.body
+    taken: list[Any] = []
+    while body and body[-1][0] is None and isinstance(body[-1][1], kinds):
+        taken.insert(0, body.pop()[1])
+    return taken
+
+
+def _put_after_previous_table(doc: tomlkit.TOMLDocument, lines: list[Any]) -> None:
+    """Keep ``lines`` where they are when the macros before them go: at the end of
+    the table before the macros (with none, the macros' lines go with them)."""
+    keys = [key.key if key is not None else None for key, _ in doc.body]
+    index = keys.index("macro")
+    previous = doc.body[index - 1][1] if index else None
+    if isinstance(previous, AoT) and previous.body:
+        previous = previous.body[-1]
+    if isinstance(previous, Table) and lines:
+        _take_end(previous, Whitespace)
+        for line in lines:
+            previous.add(line)
+
+
+def _document(data: dict[str, Any]) -> tomlkit.TOMLDocument:
+    doc = tomlkit.document()
+    for key, value in data.items():
+        doc.append(key, _toml_item(value))
+    return doc
+
+
+def _toml_item(value: Any, inline: bool = False) -> Any:
+    """``value`` as a tomlkit item: tables (inline inside a table), arrays of
+    tables, and strings that stay readable (:func:`_toml_string`)."""
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, dict):
+        table = tomlkit.inline_table() if inline else tomlkit.table()
+        for key, item in value.items():
+            table.append(key, _toml_item(item, inline=True))
+        return table
+    if isinstance(value, list) and not inline and value and all(isinstance(v, dict) for v in value):
+        tables = tomlkit.aot()
+        for item in value:
+            tables.append(_toml_item(item))
+        return tables
+    if isinstance(value, list):
+        array = tomlkit.array()
+        for item in value:
+            array.append(_toml_item(item, inline=True))
+        return array
+    return tomlkit.item(value)
+
+
+def _toml_string(text: str) -> Any:
+    """``text`` as TOML writes it readably: a regex or script with backslashes as a
+    literal string (``'\\+QIURC'``, as typed), a script as lines (a multi-line
+    string, opened on its own line). TOML reads a CR LF inside a multi-line string
+    as LF, so a string holding a CR is written on one line, with escapes."""
+    literal = "\\" in text and "'" not in text and all(c.isprintable() or c in "\t\n" for c in text)
+    if "\n" not in text or "\r" in text:
+        return tomlkit.string(text, literal=literal and "\n" not in text)
+    written = tomlkit.string(text, literal=literal, multiline=True)
+    body = written.as_string()[3:-3]
+    if not body.startswith("\n"):  # TOML drops a newline right after the quotes
+        body = "\n" + body
+    return String(written.type, text, body, Trivia())
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 def _write_bytes(data: bytes, target: Path) -> Path:
     """Replace ``target`` whole (a crash never leaves half a file)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -609,16 +627,6 @@ def _write_bytes(data: bytes, target: Path) -> Path:
             os.unlink(tmp)
         raise
     return target
-
-
-def _holds_cr(value: object) -> bool:
-    if isinstance(value, str):
-        return "\r" in value
-    if isinstance(value, dict):
-        return any(_holds_cr(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_cr(v) for v in value)
-    return False
 
 
 __all__ = [

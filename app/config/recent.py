@@ -10,8 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-import platformdirs
-
+from app.config.paths import recent_ports_file
 from app.link.ports import port_key
 
 log = logging.getLogger(__name__)
@@ -21,7 +20,7 @@ MAX_RECENT = 10
 
 
 def default_recent_path() -> Path:
-    return Path(platformdirs.user_state_dir("qiterm")) / "recent-ports"
+    return recent_ports_file()
 
 
 class RecentPorts:

@@ -39,7 +39,8 @@ class MacroKeys:
     def bind(self, macros: Sequence[Macro]) -> list[str]:
         """Replace the macro keys by those of ``macros``; returns the problems (a
         key the console uses, two macros on one key) for the log."""
-        from app.config.macros import key_conflicts, key_display, parse_key_or_none, terminal_key
+        from app.config.macros import key_conflicts, parse_key_or_none
+        from app.console.keys import key_display, terminal_key
 
         self._unbind(self.bound.values())
         self.bound, self.labels = {}, {}

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
 from app.capture.recorder import CaptureRecorder, default_capture_path
+from app.config.paths import welcome_marker
 from app.config.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
 from app.session.session import Session
 from app.session.target import resolve
@@ -38,11 +37,6 @@ def open_capture(
     except OSError as exc:
         print(f"qiterm: cannot write the capture {path}: {exc.strerror or exc}", file=sys.stderr)
         return None
-
-
-def welcome_marker() -> Path:
-    """Exists once the welcome panel was shown (it shows on the first start only)."""
-    return Path(platformdirs.user_state_dir("qiterm")) / "welcome-seen"
 
 
 def first_start() -> bool:
