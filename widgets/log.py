@@ -453,9 +453,6 @@ class LogPane(Vertical):
 
     # -- follow -------------------------------------------------------------------------
 
-    def action_follow(self) -> None:
-        self.event_log.action_follow()
-
     def action_toggle_follow(self) -> None:
         if self.event_log.following:
             self.event_log.following = False
