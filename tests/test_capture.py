@@ -34,6 +34,7 @@ from app.link.results import ModuleIdentity, Role, Rx, Tx, TxKind
 from app.link.worker import SerialWorker
 from app.protocol import commands as c
 from app.protocol import events as ev
+from app.protocol.codes import describe
 from tests.capture_child import urc as flood_urc
 from tests.fakeport import PortFactory, ScriptedPort
 
@@ -270,7 +271,10 @@ def test_url_password_is_not_recorded(tmp_path: Path) -> None:
 # --- exporters ---------------------------------------------------------------------
 
 
-STAMP = re.compile(r"^\+\s*\d+\.\d{3}s  ")
+#: The odd payload as the log shows it: quoted, odd bytes escaped.
+ODD_SHOWN = '"<script>alert("x")</script> & \\r\\n"q",\\xff"'
+#: A transcript line: time since the start, direction, the line as the log shows it.
+LINE = re.compile(r"^\+\s*(\d+\.\d{3})s ([→←·]) (.*)$")
 
 
 def test_text_export_reads_like_the_spec(session: Session) -> None:
@@ -282,39 +286,42 @@ def test_text_export_reads_like_the_spec(session: Session) -> None:
     assert f"// baud:     {BAUD}" in lines
     assert "// module:   Quectel_Ltd Quectel_BC660K-GL (revision BC660KGLAAR01A05)" in lines
     assert any(line.startswith("// started:  ") for line in lines)
-    body = [line for line in lines if STAMP.match(line)]
-    assert body and body[0].startswith("+   0.0")
-    content = [STAMP.sub("", line) for line in body]
+    body = [m for m in map(LINE.match, lines) if m]
+    # Every line after the header block is a transcript line.
+    assert len(body) == len(lines) - lines.index("") - 1
+    assert body and body[0].group(0).startswith("+   0.0")
+    content = [(m.group(2), m.group(3)) for m in body]
     for expected in (
-        QIOPEN,
-        "OK",
-        "+QIOPEN: 0,0",
-        "ATI",
-        "Quectel_BC660K-GL",
-        "Revision: BC660KGLAAR01A05",
-        "AT+QISEND=0",
-        ">",
-        'say "hi"\\r\\n',
-        "<Ctrl-Z>",
-        "SEND OK",
-        "AT+NOPE",
-        "ERROR",
-        "+CME ERROR: 552",
-        "// socket 0 is open",
-        "// --- marker 1: errors next ---",
-        "// => AT+NOPE: ERROR",
-        "// link: connected (connected to fake://bench)",
-        "// link: closed",
-        f'+QIURC: "recv",0,{len(ODD_PAYLOAD)},"<script>alert("x")</script> & \\r\\n"q",\\xff"',
+        ("→", QIOPEN),
+        ("←", "OK"),
+        ("←", "+QIOPEN: 0,0"),
+        ("→", "ATI"),
+        ("←", "Quectel_BC660K-GL"),
+        ("←", "Revision: BC660KGLAAR01A05"),
+        ("→", "AT+QISEND=0"),
+        ("←", ">"),
+        ("→", 'say "hi"\\r\\n'),
+        ("→", "<Ctrl-Z>"),
+        ("←", "SEND OK"),
+        ("→", "AT+NOPE"),
+        ("←", "ERROR"),
+        ("←", f"+CME ERROR: 552  ({describe(552)})"),
+        ("·", "// socket 0 is open"),
+        ("·", "── marker 1: errors next ──"),
+        ("·", "AT+NOPE: ERROR"),
+        ("·", "link connected: connected to fake://bench"),
+        ("·", "link closed: closed"),
+        ("←", f'+QIURC: "recv",0,{len(ODD_PAYLOAD)},{ODD_SHOWN}'),
     ):
         assert expected in content, expected
-    assert "// => AT+QIOPEN" not in text  # OK results get no comment
-    assert "" not in content  # blank frames are skipped
+    # OK results get no line of their own.
+    assert not any(arrow == "·" and line.startswith("AT+QIOPEN") for arrow, line in content)
+    assert not any(line == "" for _, line in content)  # blank frames are skipped
     # Frames are in order: the command before its OK and its deferred result.
-    i = content.index(QIOPEN)
-    assert content[i + 1] == "OK" and content[i + 2] == "+QIOPEN: 0,0"
+    i = content.index(("→", QIOPEN))
+    assert content[i + 1] == ("←", "OK") and content[i + 2] == ("←", "+QIOPEN: 0,0")
     # Relative times never go backwards for worker frames.
-    times = [float(STAMP.match(line).group(0).strip()[1:-1]) for line in body]
+    times = [float(m.group(1)) for m in body]
     assert times[0] >= 0 and max(times) < 30
 
 
@@ -330,6 +337,10 @@ def test_html_export_is_one_coloured_safe_file(session: Session) -> None:
     assert re.search(r'<span style="[^"]*#1a7f37[^"]*">OK</span>', html)
     assert re.search(r'<span style="[^"]*#cf222e[^"]*">ERROR</span>', html)
     assert re.search(r'<span style="[^"]*#9a6700[^"]*">\+QIURC: &quot;recv', html)
+    # The lines are the text export's, drawn by the same renderer: time, direction.
+    assert re.search(r'<span style="[^"]*#8c959f[^"]*">\+\s+0\.\d{3}s</span>', html)
+    assert re.search(r'<span style="[^"]*#8c959f[^"]*">→</span>', html)
+    assert re.search(r'<span style="[^"]*#cf222e[^"]*">AT\+NOPE: ERROR</span>', html)
 
 
 def test_jsonl_export_round_trips(session: Session, tmp_path: Path) -> None:
@@ -633,6 +644,6 @@ def test_export_main_writes_file_or_stdout_and_repairs_torn(tmp_path: Path, caps
     assert export_main(str(path), "text", None) == 0
     captured = capsys.readouterr()
     assert "// ünïcode note" in captured.out and "AT" in captured.out
-    assert "\\x80abc  // truncated" in captured.out
+    assert "← \\x80abc  (line cut at the cap)" in captured.out
     assert export_main(str(path), "html", str(tmp_path / "nodir" / "x.html")) == 1
     assert "cannot write" in capsys.readouterr().err

@@ -14,8 +14,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-import widgets.log
 from app.console.app import QitermApp
+from app.model import render
 from app.sim import registry
 from tests.consolekit import log_texts, ready, show_tab, type_into, until
 from widgets.dialogs.filter import FilterDialog
@@ -26,7 +26,7 @@ from widgets.log import EventLog
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(widgets.log, "stamp", lambda wall: "12:00:00.000")
+    monkeypatch.setattr(render, "stamp", lambda wall: "12:00:00.000")
 
 
 @pytest.fixture

@@ -128,7 +128,12 @@ def test_journal_entries_kinds_meanings_and_filters() -> None:
     j.filter.show_poll = True
     j.refilter()
     assert [e.category for e in j.view] == [Category.COMMAND, Category.DEFERRED, Category.RESPONSE]
-    assert j.find("socket connection", 0) == 1
+    # Search: a regex on the text and the meaning, case-insensitive; plain text
+    # when the query is not a valid regex; every matching line of the view.
+    assert j.matches("socket connection") == [1]
+    assert j.matches("qiopen") == [0, 1]
+    assert j.matches("+QISTATE?") == [2]
+    assert j.matches("") == [] and j.matches("nowhere") == []
 
 
 def test_journal_stays_bounded_and_reports_what_left() -> None:

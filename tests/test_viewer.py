@@ -16,12 +16,13 @@ from click.testing import CliRunner
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input
 
-import widgets.log
 from app.capture import format as fmt
+from app.capture.export import export_text
 from app.capture.format import Record
 from app.capture.reader import read_capture
 from app.capture.recorder import CaptureRecorder
 from app.capture.replay import ReplayedResult, Replayer, replay, state_at
+from app.capture.source import CaptureSource
 from app.cli import main
 from app.demo.peers import Peers
 from app.link.results import (
@@ -31,12 +32,14 @@ from app.link.results import (
     Tx,
 )
 from app.link.worker import SerialWorker
+from app.model import render
 from app.model.journal import Category
+from app.model.render import LineView
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.events import SocketState
 from app.sim import registry
-from app.viewer.app import CaptureLog, CaptureSource, ViewerApp, capture_text, view_main
+from app.viewer.app import CaptureLog, ViewerApp, capture_text, view_main
 from tests.conftest import SPEC_ZONE, sim_url
 from tests.consolekit import type_into, until
 from tests.test_link import Collector
@@ -504,9 +507,24 @@ def test_a_capture_over_the_limit_says_how_much_is_shown(tmp_path: Path) -> None
     assert source.state_at(9).ip == "10.0.0.7"
 
 
+async def test_the_viewer_and_the_text_export_draw_the_same_lines(tmp_path: Path) -> None:
+    path = shared_capture(tmp_path / "shared.jsonl")
+    app = ViewerApp(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        log_ = app.query_one(CaptureLog)
+        log_.view = LineView(stamps="relative")
+        shown = [log_.render_text(e, previous=None).plain for e in app.journal.view]
+    header, body = export_text(read_capture(path)).split("\n\n", 1)
+    assert header.startswith("// qiterm capture")
+    assert shown == body.splitlines()
+    assert shown[0] == "+   0.020s · link connected: connected"
+    assert "+   0.780s · // the echo is back in 40 ms" in shown
+
+
 @pytest.fixture
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(widgets.log, "stamp", lambda wall: f"12:00:{wall % 60:06.3f}")
+    monkeypatch.setattr(render, "stamp", lambda wall: f"12:00:{wall % 60:06.3f}")
 
 
 def test_viewer_snapshot(snap_compare: Any, tmp_path: Path, pinned_clock: None) -> None:

@@ -1,134 +1,77 @@
-"""The URC / event log pane: every line in both directions, timestamped, coloured
-by kind, filterable and searchable, bounded in memory.
+"""The log pane: every line in both directions, timestamped, coloured by kind,
+filterable and searchable, bounded in memory. The console and ``qiterm view``
+both show their log in a :class:`LogPane`, so both have the same keys, line
+view options, search and follow.
 
-A ScrollView that renders only the lines on screen (like Textual's own ``Log``),
-so a flood costs an append per line, not a re-layout.
+:class:`EventLog` is a ScrollView that renders only the lines on screen (like
+Textual's own ``Log``), so a flood costs an append per line, not a re-layout.
+Lines are drawn by :func:`app.model.render.render_entry`; their colours are the
+widget's component classes (``log--ok``, ``log--recv``...), set from the theme's
+variables, so a Textual theme restyles the log.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
-from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual import events
+from textual import events, on
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.containers import Vertical
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Input, Static
 
-from app.model.journal import Category, Journal, LogEntry
+from app.config.highlight import HighlightRule
+from app.model.journal import Journal, LogEntry
+from app.model.render import STYLE_NAMES, LineView, line_width, render_entry
 
-#: Colours per kind, chosen to stay readable on dark and on light themes.
-DARK: dict[Category, str] = {
-    Category.COMMAND: "bold #7ab8ff",
-    Category.PAYLOAD: "#7ab8ff",
-    Category.ECHO: "#7f8a99",
-    Category.RESPONSE: "#d8dee9",
-    Category.OK: "bold #7ccf85",
-    Category.ERROR: "bold #ff6b6b",
-    Category.PROMPT: "bold #f2c14e",
-    Category.RECV: "#5ed6c8",
-    Category.CLOSED: "bold #ff9f5a",
-    Category.INCOMING: "bold #c792ea",
-    Category.DEFERRED: "#f2c14e",
-    Category.URC: "#b4a7f5",
-    Category.LINK: "italic #9aa5b1",
-    Category.APP: "italic #9aa5b1",
-    Category.NOTE: "bold #ffd866",
-    Category.MARKER: "bold reverse #ffd866",
-}
-LIGHT: dict[Category, str] = {
-    Category.COMMAND: "bold #0b4fa8",
-    Category.PAYLOAD: "#0b4fa8",
-    Category.ECHO: "#6b7280",
-    Category.RESPONSE: "#1f2933",
-    Category.OK: "bold #1b7a2c",
-    Category.ERROR: "bold #b42318",
-    Category.PROMPT: "bold #8a5a00",
-    Category.RECV: "#006d6a",
-    Category.CLOSED: "bold #b54708",
-    Category.INCOMING: "bold #6b2fa8",
-    Category.DEFERRED: "#8a5a00",
-    Category.URC: "#4b3fbf",
-    Category.LINK: "italic #52606d",
-    Category.APP: "italic #52606d",
-    Category.NOTE: "bold #7a5c00",
-    Category.MARKER: "bold reverse #7a5c00",
-}
-ARROWS = {"tx": "→", "rx": "←", "app": "·"}
 #: How often a growing log applies its new size (and follows the newest line).
 GROWTH_HZ = 5
-
-
-def stamp(wall: float) -> str:
-    """``HH:MM:SS.mmm`` local time (snapshot tests replace this with a fixed clock)."""
-    return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int((wall % 1) * 1000):03d}"
-
-
-@dataclass(frozen=True)
-class LineView:
-    """How log lines are drawn (the line view options)."""
-
-    #: Payloads of recv URCs and data-mode writes: "text", "hex" or "both" side by side.
-    payload: str = "text"
-    #: Show each frame as on the wire, line endings (``\\r\\n``) included.
-    endings: bool = False
-    #: "absolute" wall clock, "relative" to the session's start, "delta" from the line above.
-    stamps: str = "absolute"
-
-
-PAYLOAD_MODES = ("text", "hex", "both")
-STAMP_MODES = ("absolute", "relative", "delta")
-
-
-def stamp_text(wall: float, view: LineView, origin: float, previous: float | None) -> str:
-    if view.stamps == "relative":
-        return f"+{wall - origin:11.3f}"
-    if view.stamps == "delta":
-        return f"Δ{(wall - previous) if previous is not None else 0.0:11.3f}"
-    return stamp(wall)
-
-
-def render_entry(
-    entry: LogEntry,
-    *,
-    hex_payload: bool | str = False,
-    dark: bool,
-    match: bool = False,
-    view: LineView | None = None,
-    origin: float = 0.0,
-    previous: float | None = None,
-) -> Text:
-    view = view or LineView(payload="hex" if hex_payload is True else "text")
-    palette = DARK if dark else LIGHT
-    text = Text(no_wrap=True, end="")
-    muted = "#7f8a99" if dark else "#5b6470"
-    text.append(f"{stamp_text(entry.wall, view, origin, previous)} ", style=muted)
-    text.append(f"{ARROWS.get(entry.direction, ' ')} ", style=muted)
-    text.append(entry.shown(view.payload, view.endings), style=palette[entry.category])
-    if entry.meaning:
-        text.append(f"  ({entry.meaning})", style=f"italic {muted}")
-    if entry.tag == "poll":
-        text.stylize("dim")
-    if match:
-        # A marker is already drawn in reverse: its highlight undoes that instead.
-        marker = entry.category is Category.MARKER
-        text.stylize("not reverse underline" if marker else "reverse")
-    return text
+#: What the pane says while it does not follow new lines.
+PAUSED = "paused — End or F8 follows again"
 
 
 class EventLog(ScrollView, can_focus=True):
-    """A view of a :class:`Journal`'s filtered entries."""
+    """A view of a :class:`Journal`'s filtered entries, with one highlighted line
+    (``match_index``: the search match, or the selected line)."""
+
+    COMPONENT_CLASSES = {f"log--{name}" for name in STYLE_NAMES}
 
     DEFAULT_CSS = """
     EventLog {
         background: $surface;
         overflow: auto auto;
+        & > .log--timestamp { color: $text-muted; }
+        & > .log--arrow { color: $text-muted; }
+        & > .log--meaning { color: $text-muted; text-style: italic; }
+        & > .log--poll { text-style: dim; }
+        & > .log--match { background: $primary 40%; }
+        & > .log--command { color: $text-primary; text-style: bold; }
+        & > .log--payload { color: $text-primary; }
+        & > .log--echo { color: $text-muted; }
+        & > .log--response { color: $foreground; }
+        & > .log--ok { color: $text-success; text-style: bold; }
+        & > .log--error { color: $text-error; text-style: bold; }
+        & > .log--prompt { color: $text-warning; text-style: bold; }
+        & > .log--recv { color: $text-success; }
+        & > .log--closed { color: $text-accent; text-style: bold; }
+        & > .log--incoming { color: $text-secondary; text-style: bold; }
+        & > .log--deferred { color: $text-warning; }
+        & > .log--urc { color: $text-secondary; }
+        & > .log--link { color: $text-muted; text-style: italic; }
+        & > .log--app { color: $text-muted; text-style: italic; }
+        & > .log--note { color: $text-warning; background: $warning 15%; text-style: bold; }
+        & > .log--marker { color: auto 90%; background: $warning; text-style: bold; }
     }
     EventLog:focus { background-tint: $foreground 4%; }
     """
@@ -137,6 +80,13 @@ class EventLog(ScrollView, can_focus=True):
         Binding("end", "follow", "Follow", show=False),
         Binding("home", "scroll_home", "Top", show=False),
     ]
+
+    class Selected(Message):
+        """A line was selected or found (``index`` in the journal's view)."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
 
     #: Keep the newest line in view as lines arrive.
     following: reactive[bool] = reactive(True)
@@ -148,9 +98,9 @@ class EventLog(ScrollView, can_focus=True):
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.journal = journal
-        self._cache: LRUCache[tuple[int, LineView, bool, bool, float | None, int], Strip] = (
-            LRUCache(2048)
-        )
+        self._cache: LRUCache[tuple[int, LineView, bool, float | None, int], Strip] = LRUCache(2048)
+        self._styles: dict[str, Style] | None = None
+        self._rules: tuple[HighlightRule, ...] = ()
         self._width = 0
         self._growth_pending = False
         self.match_index: int | None = None
@@ -160,10 +110,6 @@ class EventLog(ScrollView, can_focus=True):
     @property
     def hex_payload(self) -> bool:
         return self.view.payload != "text"
-
-    @hex_payload.setter
-    def hex_payload(self, on: bool) -> None:
-        self.view = replace(self.view, payload="hex" if on else "text")
 
     # -- content changes ----------------------------------------------------------
 
@@ -213,14 +159,10 @@ class EventLog(ScrollView, can_focus=True):
 
     def reset(self) -> None:
         """The filter changed: the whole view is new."""
-        self._cache.clear()
-        self._width = 0
-        self._grow_width(self.journal.view)
         self.match_index = None
-        self.virtual_size = Size(self._width, len(self.journal.view))
+        self._redraw()
         if self.following:
             self._follow_end()
-        self.refresh()
 
     def _follow_end(self) -> None:
         """Scroll to the newest line now, and again once the new size is laid out
@@ -245,23 +187,28 @@ class EventLog(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def _grow_width(self, entries: list[LogEntry]) -> None:
-        for e in entries:
-            width = 16 + len(e.text) + (len(e.meaning) + 4 if e.meaning else 0)
-            if e.payload is not None:
-                width = max(width, 16 + len(e.head) + 3 * len(e.payload))
-            self._width = max(self._width, width)
+        view = self.view
+        self._width = max(self._width, max((line_width(e, view) for e in entries), default=0))
 
     def watch_view(self) -> None:
         self._redraw()
 
     def watch_highlights(self) -> None:
+        self._rules = tuple(HighlightRule(pattern, style) for pattern, style in self.highlights)
         self._redraw()
 
     def _redraw(self) -> None:
         self._cache.clear()
+        self._width = 0
         self._grow_width(self.journal.view)
         self.virtual_size = Size(self._width, len(self.journal.view))
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        # The theme (or a pseudo-class such as :focus) changed: colours are new.
+        super().notify_style_update()
+        self._styles = None
+        self._cache.clear()
 
     # A person scrolling up stops following; scrolling back to the end resumes it.
     # (Decided from what the person did, not from scroll positions, which layout
@@ -300,13 +247,14 @@ class EventLog(ScrollView, can_focus=True):
             self.following = True
 
     def action_follow(self) -> None:
+        """Follow new lines again, from the newest one."""
         self.following = True
         self.scroll_end(animate=False)
 
     def show_index(self, index: int, *, center: bool = True) -> None:
         """Scroll so ``view[index]`` is visible and highlighted (search, or a
-        selected line). ``center=False`` scrolls only as far as needed, the way
-        a cursor moving line by line keeps its place on screen."""
+        selected line); the log stops following. ``center=False`` scrolls only as
+        far as needed, the way a cursor moving line by line keeps its place."""
         self.match_index = index
         self.following = False
         self._cache.clear()
@@ -318,7 +266,37 @@ class EventLog(ScrollView, can_focus=True):
         self.scroll_to(y=top, animate=False)
         self.refresh()
 
+    def select(self, index: int, *, center: bool = False) -> None:
+        """Highlight ``view[index]`` (clamped to the view), show it, and say so
+        (:class:`Selected`)."""
+        view = self.journal.view
+        if not view:
+            return
+        index = min(max(0, index), len(view) - 1)
+        self.show_index(index, center=center)
+        self.post_message(self.Selected(index))
+
     # -- rendering -------------------------------------------------------------------
+
+    @property
+    def styles_map(self) -> dict[str, Style]:
+        """The style of each line part and kind, from the component classes (so
+        from the theme)."""
+        if self._styles is None:
+            self._styles = {name: self._component_style(f"log--{name}") for name in STYLE_NAMES}
+        return self._styles
+
+    def _component_style(self, name: str) -> Style:
+        """A component class as a style of only what it sets: its colours as they
+        show on this widget (``$text-muted`` is a translucent colour), its text
+        style; nothing that would cover the line's other styles."""
+        rules = self.get_component_styles(name)
+        shown = self.get_component_rich_style(name)
+        colours = Style(
+            color=shown.color if rules.has_rule("color") else None,
+            bgcolor=shown.bgcolor if rules.has_rule("background") else None,
+        )
+        return colours + self.get_component_rich_style(name, partial=True).without_color
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -329,32 +307,37 @@ class EventLog(ScrollView, can_focus=True):
         if index >= len(view):
             return Strip.blank(width, style)
         entry = view[index]
-        dark = self.app.current_theme.dark if self.app.current_theme else True
         match = index == self.match_index
         previous = view[index - 1].wall if index > 0 and self.view.stamps == "delta" else None
         # Render only what can be seen: a 1 KiB payload line is cut to the window.
         reach = scroll_x + width
-        key = (entry.seq, self.view, dark, match, previous, reach)
+        key = (entry.seq, self.view, match, previous, reach)
         strip = self._cache.get(key)
         if strip is None:
-            text = self.render_text(entry, dark=dark, match=match, previous=previous)
-            text.truncate(reach)
-            text.stylize(Style(bgcolor=style.bgcolor))
+            text = self.render_text(entry, match=match, previous=previous, width=reach)
+            text.style = Style(bgcolor=style.bgcolor)  # under the line's own styles
             strip = Strip(text.render(self.app.console), text.cell_len)
             self._cache[key] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def render_text(
-        self, entry: LogEntry, *, dark: bool = True, match: bool = False, previous: float | None
+        self,
+        entry: LogEntry,
+        *,
+        match: bool = False,
+        previous: float | None,
+        width: int | None = None,
     ) -> Text:
-        text = render_entry(
-            entry, dark=dark, match=match, view=self.view, origin=self.origin, previous=previous
+        return render_entry(
+            entry,
+            self.styles_map,
+            view=self.view,
+            origin=self.origin,
+            previous=previous,
+            match=match,
+            highlights=self._rules,
+            width=width,
         )
-        for pattern, rule_style in self.highlights:
-            for found in pattern.finditer(text.plain):
-                if found.end() > found.start():
-                    text.stylize(rule_style, found.start(), found.end())
-        return text
 
     def visible_text(self) -> list[str]:
         """The lines on screen as plain text (tests, screenshots as text)."""
@@ -365,3 +348,184 @@ class EventLog(ScrollView, can_focus=True):
             previous = view[index - 1].wall if index > 0 else None
             out.append(self.render_text(view[index], previous=previous).plain)
         return out
+
+
+class LogPane(Vertical):
+    """An :class:`EventLog` with what goes with it: the search field (Ctrl+F;
+    Enter or ↓ the next match down, Shift+Enter or ↑ the one above, Escape
+    closes it), the line view options (Ctrl+T payloads as text/hex/both, ``t``
+    timestamps, ``e`` line endings) and follow/pause (End or F8), with a notice
+    while the log does not follow new lines."""
+
+    DEFAULT_CSS = """
+    LogPane {
+        height: 1fr;
+        & > EventLog { height: 1fr; }
+        & > .log-search { display: none; dock: top; }
+        & > .log-search.-shown { display: block; }
+        & > .log-notice {
+            display: none;
+            dock: bottom;
+            height: 1;
+            padding: 0 1;
+            background: $warning 25%;
+            color: $foreground;
+        }
+        & > .log-notice.-shown { display: block; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+f", "search", "Search", priority=True),
+        Binding("ctrl+t", "cycle_payload", "Hex/Text", priority=True),
+        Binding("f8", "toggle_follow", "Follow", show=False),
+        Binding("t", "cycle_stamps", "Timestamps", show=False),
+        Binding("e", "toggle_endings", "Line endings", show=False),
+        Binding("escape", "close_search", "Close search", show=False),
+        Binding("down", "search_next", "Next match", show=False),
+        Binding("shift+enter,up", "search_previous", "Previous match", show=False),
+    ]
+
+    #: New lines can still arrive (a live console, a capture still loading): only
+    #: then does the pane say that it does not follow them.
+    live: reactive[bool] = reactive(True)
+
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        placeholder: str = "search the log (regex); Enter: next match, Shift+Enter/↑: previous",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.event_log = log
+        self.journal = log.journal
+        self._placeholder = placeholder
+        self._return_focus: Widget | None = None
+        self._matches_key: tuple[str, int, int, int] | None = None
+        self._matches: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self._placeholder, id="search", classes="log-search")
+        yield self.event_log
+        yield Static(PAUSED, classes="log-notice")
+
+    def on_mount(self) -> None:
+        self.watch(self.event_log, "following", self._show_notice, init=False)
+        self._show_notice()
+
+    @property
+    def search(self) -> Input:
+        return self.query_one(".log-search", Input)
+
+    def _show_notice(self, _: object = None) -> None:
+        paused = self.live and not self.event_log.following
+        self.query_one(".log-notice").set_class(paused, "-shown")
+
+    def watch_live(self) -> None:
+        if self.is_mounted:
+            self._show_notice()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_search":
+            return self.search.has_class("-shown")
+        if action in ("search_next", "search_previous"):
+            return self.search.has_focus
+        return True
+
+    # -- line view options ------------------------------------------------------------
+
+    def action_cycle_payload(self) -> None:
+        """Payloads as text, as hex, or both side by side."""
+        self.event_log.view = self.event_log.view.next_payload()
+        mode = self.event_log.view.payload
+        self.notify(f"payloads shown as {'hex and text' if mode == 'both' else mode}")
+
+    def action_cycle_stamps(self) -> None:
+        """Timestamps absolute, relative to the start, or delta from the line above."""
+        self.event_log.view = self.event_log.view.next_stamps()
+        self.notify(f"timestamps: {self.event_log.view.stamps}")
+
+    def action_toggle_endings(self) -> None:
+        """Show each frame as on the wire, line endings included (or not)."""
+        self.event_log.view = self.event_log.view.toggled_endings()
+        self.notify(f"line endings {'shown' if self.event_log.view.endings else 'hidden'}")
+
+    # -- follow -------------------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        if self.event_log.following:
+            self.event_log.following = False
+        else:
+            self.event_log.action_follow()
+        self.notify(f"log {'follows new lines' if self.event_log.following else 'paused'}")
+
+    # -- search -----------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        search = self.search
+        if not search.has_focus:
+            self._return_focus = self.app.focused
+        search.add_class("-shown")
+        search.focus()
+
+    def action_close_search(self) -> None:
+        """Hide the search field; the focus goes back where it was."""
+        self.search.remove_class("-shown")
+        back = self._return_focus
+        self._return_focus = None
+        if back is None or not back.is_attached or back is self.search:
+            back = self.event_log
+        back.focus()
+
+    @on(Input.Changed, ".log-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.find(event.value, 0)
+
+    @on(Input.Submitted, ".log-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.find(event.value, 1)
+
+    def action_search_next(self) -> None:
+        self.find(self.search.value, 1)
+
+    def action_search_previous(self) -> None:
+        self.find(self.search.value, -1)
+
+    def matches(self, query: str) -> list[int]:
+        """Indexes in the view of the lines matching ``query`` (kept until the
+        query or the view changes)."""
+        view = self.journal.view
+        key = (query, self.journal.total, len(view), id(view))
+        if key != self._matches_key:
+            self._matches_key = key
+            self._matches = self.journal.matches(query)
+        return self._matches
+
+    def find(self, query: str, step: int) -> int | None:
+        """Go to a line matching ``query``: ``step`` 0 the first from the current
+        line on (the highlighted line, else the top of the window), 1 the next one
+        down, -1 the one above; wrapping around. The field's corner counts the
+        matching lines: ``match k/N``."""
+        found = self.matches(query)
+        search = self.search
+        if not found:
+            search.border_subtitle = "no match" if query else ""
+            return None
+        log_ = self.event_log
+        current = log_.match_index if log_.match_index is not None else int(log_.scroll_y)
+        if step > 0:
+            k = bisect.bisect_right(found, current)
+        elif step < 0:
+            k = bisect.bisect_left(found, current) - 1
+        else:
+            k = bisect.bisect_left(found, current)
+        k %= len(found)  # past the last match: the first; before the first: the last
+        search.border_subtitle = f"match {k + 1}/{len(found)}"
+        log_.select(found[k], center=True)
+        return found[k]
+
+
+__all__ = ["GROWTH_HZ", "PAUSED", "EventLog", "LogPane"]

@@ -1,10 +1,13 @@
 """Capture -> text, HTML or clean JSON Lines, and the ``qiterm export`` entry point.
 
-The text form reads like the spec's chapter 4 examples: one line per frame,
-commands as written, responses and URCs verbatim (odd bytes escaped), each
-line prefixed with the time since the capture started; annotations, markers
-and link changes are ``//`` comments. The HTML form is the same lines in
-colour, as one self-contained file.
+The text and HTML forms are the log as ``qiterm view`` shows it: the capture's
+records become log entries again (:class:`~app.capture.replay.Replayer`) and
+each is drawn by the log's own renderer (:func:`app.model.render.render_entry`),
+with its time since the capture started (``+   0.318s``) and its direction
+(``→`` to the module, ``←`` from it, ``·`` qiterm's own lines and the ``//``
+notes). A ``//`` header block says what was captured, where and when. The HTML
+form is the same lines in colour (a fixed light palette), as one
+self-contained file.
 """
 
 from __future__ import annotations
@@ -12,47 +15,55 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from html import escape as html_escape
 from pathlib import Path
 
 from rich.console import Console
+from rich.style import Style
 from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 from rich.text import Text
 
 from app.capture import format as capfmt
-from app.capture.format import Record, decode_bytes
+from app.capture.format import Record
 from app.capture.reader import Capture, CaptureError, read_capture
+from app.capture.replay import Replayer
+from app.model.journal import LogEntry
+from app.model.render import LineView, StyleMap, render_entry
 from app.protocol.text import escape_bytes
 
-#: Rich styles by line class, chosen to read on the HTML's white background.
-STYLES: dict[str, str] = {
-    "header": "italic #6e7781",
-    "time": "#8c959f",
-    "command": "bold #0550ae",
-    "echo": "#57606a",
-    "payload": "#bf3989",
-    "control": "bold #bf3989",
-    "prompt": "bold #24292f",
-    "response": "#24292f",
-    "ok": "bold #1a7f37",
-    "error": "bold #cf222e",
-    "urc.recv": "#9a6700",
-    "urc.closed": "bold #bc4c00",
-    "urc.incoming": "#1b7c83",
-    "urc": "#953800",
-    "deferred": "bold #6639ba",
-    "note": "italic #116329 on #dafbe1",
-    "marker": "bold #ffffff on #0550ae",
-    "link": "italic #6e7781",
-    "comment": "italic #6e7781",
-    "failed": "italic #cf222e",
-}
+#: The line view of an export: payloads as recorded, time since the start.
+VIEW = LineView(stamps="relative")
 
-_OK_KINDS = frozenset({"ok", "send_ok", "close_ok"})
-_ERROR_KINDS = frozenset({"error", "send_fail"})
-_CONTROL_NAMES = {0x1A: "<Ctrl-Z>", 0x1B: "<Esc>"}
+#: The HTML's palette, by the renderer's style names, chosen for a white page.
+HTML_STYLES: dict[str, Style] = {
+    name: Style.parse(style)
+    for name, style in {
+        "timestamp": "#8c959f",
+        "arrow": "#8c959f",
+        "meaning": "italic #6e7781",
+        "poll": "dim",
+        "match": "reverse",
+        "command": "bold #0550ae",
+        "payload": "#bf3989",
+        "echo": "#57606a",
+        "response": "#24292f",
+        "ok": "bold #1a7f37",
+        "error": "bold #cf222e",
+        "prompt": "bold #24292f",
+        "recv": "#9a6700",
+        "closed": "bold #bc4c00",
+        "incoming": "#1b7c83",
+        "deferred": "bold #6639ba",
+        "urc": "#953800",
+        "link": "italic #6e7781",
+        "app": "italic #6e7781",
+        "note": "italic #116329 on #dafbe1",
+        "marker": "bold #ffffff on #0550ae",
+    }.items()
+}
+#: The header block's style in the HTML.
+HTML_HEADER = Style.parse("italic #6e7781")
 
 _HTML_TEMPLATE = """\
 <!DOCTYPE html>
@@ -76,78 +87,10 @@ body {{
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of the rendered capture."""
-
-    text: str
-    style: str
-    #: Seconds since the capture started; None for the header block.
-    rel: float | None = None
-    #: A continuation of the previous line (multi-line notes): no timestamp.
-    cont: bool = False
-
-
 def _clean(text: str) -> list[str]:
-    """Free text (notes, messages) as safe lines: control bytes escaped."""
+    """Free text from the header as safe lines: control bytes escaped."""
     data = str(text).encode("utf-8", "surrogatepass")
     return [escape_bytes(part, show_line_endings=False) for part in data.split(b"\n")]
-
-
-def _frame_text(raw: bytes, after_prompt: bool) -> str:
-    """A received frame as the module printed it, without its framing (the
-    leading blank terminators and one line ending); odd bytes escaped."""
-    body = raw
-    if after_prompt and body[:1] == b" ":
-        body = body[1:]  # the space of "> "
-    body = body.lstrip(b"\r\n")
-    if body.endswith(b"\r\n"):
-        body = body[:-2]
-    elif body.endswith((b"\r", b"\n")):
-        body = body[:-1]
-    return escape_bytes(body, show_line_endings=True)
-
-
-def _tx_text(what: str, data: bytes) -> str:
-    if what == "command" and data.endswith(b"\r"):
-        data = data[:-1]
-    if what not in ("ctrl_z", "esc"):
-        return escape_bytes(data, show_line_endings=True)
-    out: list[str] = []
-    start = 0
-    for i, byte in enumerate(data):
-        if byte in _CONTROL_NAMES:
-            out.append(escape_bytes(data[start:i]))
-            out.append(_CONTROL_NAMES[byte])
-            start = i + 1
-    out.append(escape_bytes(data[start:]))
-    return "".join(out)
-
-
-def _rx_style(kind: str, role: str) -> str:
-    if kind in _OK_KINDS:
-        return "ok"
-    if kind in _ERROR_KINDS:
-        return "error"
-    if kind == "prompt":
-        return "prompt"
-    if kind in ("urc.recv", "urc.closed", "urc.incoming"):
-        return kind
-    if role == "deferred" or kind.startswith("deferred."):
-        return "deferred"
-    if role == "echo":
-        return "echo"
-    if role == "urc" or kind.startswith("urc."):
-        return "urc"
-    return "response"
-
-
-def _tx_style(what: str) -> str:
-    if what == "command":
-        return "command"
-    if what == "payload":
-        return "payload"
-    return "control"
 
 
 def _identity_text(rec: Record) -> str:
@@ -158,7 +101,9 @@ def _identity_text(rec: Record) -> str:
     return identity or (f"revision {revision}" if revision else "")
 
 
-def _header_lines(capture: Capture) -> list[Line]:
+def header_lines(capture: Capture) -> list[str]:
+    """The ``//`` block before the transcript: qiterm, port, module, start, and
+    what could not be read."""
     h = capture.header
     identity = next(
         (_identity_text(r) for r in capture.records if r.get("type") == capfmt.IDENTITY), ""
@@ -174,114 +119,33 @@ def _header_lines(capture: Capture) -> list[Line]:
     if capture.torn:
         rows.append("the capture's last line was cut off (qiterm stopped while writing it)")
     rows.extend(f"skipped {p}" for p in capture.problems)
-    lines: list[Line] = []
-    for row in rows:
-        lines.extend(Line(f"// {part}", "header") for part in _clean(row))
-    lines.append(Line("", "header"))
+    return [f"// {part}" for row in rows for part in _clean(row)]
+
+
+def transcript(capture: Capture) -> Iterator[LogEntry]:
+    """The capture's log entries, in file order, as the viewer shows them."""
+    replayer = Replayer()
+    for record in capture.records:
+        for step in replayer.steps(record):
+            yield from step.entries
+
+
+def render_lines(capture: Capture, styles: StyleMap | None = None) -> list[Text]:
+    """The capture as display lines: the header block, a blank line, then one
+    line per log entry. ``styles``: the renderer's style map (none: plain)."""
+    styles = styles or {}
+    header = styles.get("header", Style())
+    lines = [Text(row, style=header) for row in header_lines(capture)]
+    lines.append(Text(""))
+    t = capture.header.get("t")
+    origin = t / 1_000_000 if isinstance(t, int) else 0.0
+    for entry in transcript(capture):
+        lines.append(render_entry(entry, styles, view=VIEW, origin=origin))
     return lines
-
-
-def _comment(text: str, style: str, rel: float) -> list[Line]:
-    parts = _clean(text)
-    lines = [Line(f"// {parts[0]}", style, rel)]
-    lines.extend(Line(f"// {p}", style, rel, cont=True) for p in parts[1:])
-    return lines
-
-
-def render_lines(capture: Capture) -> list[Line]:
-    """The capture as display lines: the header block, then one line per frame,
-    note, marker and notable event, in file order."""
-    lines = _header_lines(capture)
-    base = capture.header.get("m")
-    rel = 0.0
-    after_prompt = False
-    identity_shown = next(
-        (_identity_text(r) for r in capture.records if r.get("type") == capfmt.IDENTITY), ""
-    )
-    times: dict[int, float] = {}
-    previous: object = None
-    for rec in capture.records:
-        rtype = rec.get("type")
-        m = rec.get("m")
-        if isinstance(m, int):
-            if not isinstance(base, int):
-                base = m
-            rel = (m - base) / 1_000_000
-        seq = rec.get("seq")
-        ref_is_previous = rec.get("ref") == previous
-        previous = seq
-        if isinstance(seq, int):
-            times[seq] = rel
-        if rtype == capfmt.RX:
-            kind = str(rec.get("kind", ""))
-            raw = decode_bytes(rec)
-            text = _frame_text(raw, after_prompt)
-            after_prompt = kind == "prompt"
-            if kind == "blank" or not text:
-                continue
-            flags = rec.get("flags")
-            if flags:
-                text += "  // " + ", ".join(str(f) for f in flags).replace("_", " ")
-            lines.append(Line(text, _rx_style(kind, str(rec.get("role", ""))), rel))
-        elif rtype == capfmt.TX:
-            what = str(rec.get("what", ""))
-            lines.append(Line(_tx_text(what, decode_bytes(rec)), _tx_style(what), rel))
-        elif rtype == capfmt.NOTE:
-            text = str(rec.get("text", ""))
-            ref = rec.get("ref")
-            if isinstance(ref, int) and ref in times and not ref_is_previous:
-                text = f"(re +{times[ref]:.3f}s) {text}"
-            lines.extend(_comment(text, "note", rel))
-        elif rtype == capfmt.MARKER:
-            label = f"marker {rec.get('n', '?')}"
-            if rec.get("text"):
-                label += ": " + " ".join(str(rec["text"]).splitlines())
-            lines.extend(_comment(f"--- {label} ---", "marker", rel))
-        elif rtype == capfmt.LINK:
-            state = rec.get("state", "?")
-            message = rec.get("message")
-            if message == state:
-                message = ""
-            lines.extend(
-                _comment(f"link: {state}" + (f" ({message})" if message else ""), "link", rel)
-            )
-        elif rtype == capfmt.RESULT:
-            code = rec.get("code")
-            if rec.get("outcome") != "ok" or code not in (None, 0):
-                lines.extend(_comment(f"=> {rec.get('message', '')}", "failed", rel))
-        elif rtype == capfmt.DATAFORMAT:
-            send = "hex" if rec.get("send_hex") else "text"
-            recv = "hex" if rec.get("recv_hex") else "text"
-            show_ra = "on" if rec.get("show_ra") else "off"
-            text = f"dataformat: send {send}, recv {recv}, showRA {show_ra}"
-            lines.extend(_comment(text, "comment", rel))
-        elif rtype == capfmt.REBOOT:
-            lines.extend(_comment("module rebooted (RDY)", "comment", rel))
-        elif rtype == capfmt.IDENTITY:
-            text = _identity_text(rec)
-            if text and text != identity_shown:
-                lines.extend(_comment(f"module: {text}", "comment", rel))
-                identity_shown = text
-        elif rtype == capfmt.SCREENSHOT:
-            lines.extend(_comment(f"screenshot: {rec.get('path', '')}", "comment", rel))
-        # datamode records: the prompt, payload and Ctrl-Z lines already show it.
-    return lines
-
-
-def _stamp(rel: float) -> str:
-    return f"+{rel:8.3f}s  "
 
 
 def export_text(capture: Capture) -> str:
-    out: list[str] = []
-    for line in render_lines(capture):
-        if line.rel is None:
-            out.append(line.text)
-        elif line.cont:
-            out.append(" " * len(_stamp(line.rel)) + line.text)
-        else:
-            out.append(_stamp(line.rel) + line.text)
-    return "\n".join(out) + "\n"
+    return "\n".join(line.plain for line in render_lines(capture)) + "\n"
 
 
 def export_html(capture: Capture, *, width: int = 160) -> str:
@@ -297,13 +161,8 @@ def export_html(capture: Capture, *, width: int = 160) -> str:
         legacy_windows=False,
         soft_wrap=True,
     )
-    for line in render_lines(capture):
-        text = Text(no_wrap=True)
-        if line.rel is not None:
-            stamp = _stamp(line.rel)
-            text.append(" " * len(stamp) if line.cont else stamp, style=STYLES["time"])
-        text.append(line.text, style=STYLES.get(line.style, ""))
-        console.print(text)
+    for line in render_lines(capture, {**HTML_STYLES, "header": HTML_HEADER}):
+        console.print(line)
     title = f"qiterm capture {capture.header.get('started', '')} {capture.header.get('url', '')}"
     safe_title = html_escape(title.strip()).replace("{", "{{").replace("}", "}}")
     template = _HTML_TEMPLATE.replace("{title}", safe_title)
@@ -402,10 +261,12 @@ def export_main(log: str, fmt: str, output: str | None) -> int:
 
 __all__ = [
     "EXPORTERS",
-    "Line",
+    "HTML_STYLES",
     "export_html",
     "export_jsonl",
     "export_main",
     "export_text",
+    "header_lines",
     "render_lines",
+    "transcript",
 ]

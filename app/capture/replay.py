@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TypeVar
 
@@ -212,6 +212,18 @@ class Replayer:
         events = decoder.feed(raw) + decoder.flush()
         if not events:
             return []
+        flags = record.get("flags")
+        if isinstance(flags, list) and len(events) == 1 and isinstance(events[0], ev.OverlongLine):
+            # Framed again on its own, a piece of an overlong line only looks
+            # unterminated: the record says how the live framer cut it.
+            events = [
+                replace(
+                    events[0],
+                    truncated="truncated" in flags,
+                    continued="continued" in flags,
+                    unterminated="unterminated" in flags,
+                )
+            ]
         self._after_prompt = isinstance(events[-1], ev.Prompt)
         role = _enum(Role, record.get("role"), Role.URC)
         cmd = _int(record.get("cmd"))

@@ -1,11 +1,12 @@
 """Highlight rules: a regex and a rich style, applied on top of a log line's colours.
 
 A profile lists them as ``[[highlight]]`` tables (``pattern`` and ``style``); the
-log pane builds each line with :func:`widgets.log.render_entry` and then
-calls :func:`apply`. Rules apply in order, so a later rule's style wins where two
-matches overlap. Patterns are Python regular expressions searched anywhere in
-the line (``(?i)`` at the start makes one case-insensitive); styles are rich
-style strings (``"bold magenta"``, ``"black on yellow"``, ``"underline #ff8800"``).
+log's renderer (:func:`app.model.render.render_entry`) calls :func:`apply` on
+each line's message (never its timestamp or arrow). Rules apply in order, so a
+later rule's style wins where two matches overlap. Patterns are Python regular
+expressions searched anywhere in the message (``(?i)`` at the start makes one
+case-insensitive); styles are rich style strings (``"bold magenta"``,
+``"black on yellow"``, ``"underline #ff8800"``).
 """
 
 from __future__ import annotations
@@ -104,9 +105,8 @@ def parse_rules(
 def apply(text: Text, rules: Iterable[HighlightRule], *, start: int = 0) -> None:
     """Stylize every match of every rule in ``text``, on top of its existing styles.
 
-    ``start`` skips the beginning of the line (the log pane's timestamp and arrow)
-    so a pattern such as ``\\d+`` does not paint the clock. Empty matches are
-    ignored.
+    ``start`` skips the beginning of ``text`` (a pattern is still matched against
+    the whole of it). Empty matches are ignored.
     """
     plain = text.plain
     for rule in rules:

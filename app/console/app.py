@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +52,7 @@ from widgets.dialogs.note import NoteDialog
 from widgets.dialogs.open_socket import OpenSocketDialog
 from widgets.dialogs.script import ScriptDialog
 from widgets.dialogs.welcome import WelcomeScreen
-from widgets.log import PAYLOAD_MODES, STAMP_MODES, EventLog
+from widgets.log import EventLog, LogPane
 from widgets.macrobar import MacroBar
 from widgets.requests import CommandRequest
 from widgets.send.composer import SendComposer
@@ -208,8 +207,7 @@ class QitermApp(App[None]):
                     with TabPane("History", id="tab-history"):
                         yield Lazy(SendHistory(id="history"))
             with Vertical(id="right"):
-                yield Input(placeholder="search the log (regex); Enter: next", id="search")
-                yield EventLog(self.journal, id="log")
+                yield LogPane(EventLog(self.journal, id="log"))
         yield MacroBar(id="macrobar")
         yield CommandLine(id="cmdline")
         yield Footer(compact=True)
@@ -509,33 +507,19 @@ class QitermApp(App[None]):
 
     # ------------------------------------------------------------ the log
 
+    # The log pane owns these; the app's keys reach it wherever the focus is.
+
     def action_toggle_hex(self) -> None:
-        """Payloads as text, as hex, or both side by side (Ctrl+T cycles)."""
-        log_ = self.query_one(EventLog)
-        modes = PAYLOAD_MODES
-        mode = modes[(modes.index(log_.view.payload) + 1) % len(modes)]
-        log_.view = replace(log_.view, payload=mode)
-        self.notify(f"payloads shown as {'hex and text' if mode == 'both' else mode}")
+        self.query_one(LogPane).action_cycle_payload()
 
     def action_cycle_stamps(self) -> None:
-        log_ = self.query_one(EventLog)
-        modes = STAMP_MODES
-        mode = modes[(modes.index(log_.view.stamps) + 1) % len(modes)]
-        log_.view = replace(log_.view, stamps=mode)
-        self.notify(f"timestamps: {mode}")
+        self.query_one(LogPane).action_cycle_stamps()
 
     def action_toggle_endings(self) -> None:
-        log_ = self.query_one(EventLog)
-        log_.view = replace(log_.view, endings=not log_.view.endings)
-        self.notify(f"line endings {'shown' if log_.view.endings else 'hidden'}")
+        self.query_one(LogPane).action_toggle_endings()
 
     def action_toggle_follow(self) -> None:
-        log_ = self.query_one(EventLog)
-        if log_.following:
-            log_.following = False
-        else:
-            log_.action_follow()
-        self.notify(f"log {'follows new lines' if log_.following else 'paused'}")
+        self.query_one(LogPane).action_toggle_follow()
 
     def action_filter(self) -> None:
         def apply(result: Any) -> None:
@@ -548,40 +532,7 @@ class QitermApp(App[None]):
         self.push_screen(FilterDialog(self.journal.filter), apply)
 
     def action_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.add_class("-shown")
-        search.focus()
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self._find(event.value, from_current=True)
-
-    @on(Input.Submitted, "#search")
-    def _search_next(self, event: Input.Submitted) -> None:
-        self._find(event.value, from_current=False)
-
-    def _find(self, query: str, *, from_current: bool) -> None:
-        log_ = self.query_one(EventLog)
-        current = log_.match_index
-        if current is None:
-            start = len(self.journal.view) - 1
-            backwards = True
-        else:
-            start = current if from_current else current - 1
-            backwards = True
-        index = self.journal.find(query, max(0, start), backwards=backwards)
-        if index is None:
-            if query:
-                self.query_one("#search", Input).border_subtitle = "no match"
-            return
-        self.query_one("#search", Input).border_subtitle = f"{index + 1}/{len(self.journal.view)}"
-        log_.show_index(index)
-
-    def on_key(self, event: Any) -> None:
-        search = self.query_one("#search", Input)
-        if event.key == "escape" and search.has_focus:
-            search.remove_class("-shown")
-            self.query_one(CommandLine).input.focus()
+        self.query_one(LogPane).action_search()
 
     def action_note(self) -> None:
         log_ = self.query_one(EventLog)

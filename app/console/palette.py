@@ -39,6 +39,9 @@ def console_commands(app: QitermApp) -> Iterator[SystemCommand]:
         "Log: show line endings", "Frames as on the wire (\\r\\n)", app.action_toggle_endings
     )
     yield SystemCommand(
+        "Log: follow new lines / pause", "Resume or stop following (F8)", app.action_toggle_follow
+    )
+    yield SystemCommand(
         "Pick a port", "Serial ports, the simulator, recent ones", app.action_pick_port
     )
     for index, macro in enumerate(app.session.macros):

@@ -91,18 +91,24 @@ class LogEntry:
     #: Every byte of the frame as on the wire, line endings included (rx and tx).
     raw: bytes | None = None
 
-    def shown(self, hex_payload: bool | str, endings: bool = False) -> str:
+    def shown(
+        self, hex_payload: bool | str, endings: bool = False, limit: int | None = None
+    ) -> str:
         """The line as displayed. ``hex_payload``: False/"text" shows payloads as
         escaped text, True/"hex" as hex bytes, "both" as hex and text side by side.
-        ``endings`` shows the frame as on the wire, ``\\r\\n`` included."""
+        ``endings`` shows the frame as on the wire, ``\\r\\n`` included.
+        ``limit``: only the first ``limit`` characters are needed (a window's
+        width): a long line's tail may be left out, which keeps a 1 KiB line cheap."""
         mode = ("hex" if hex_payload else "text") if isinstance(hex_payload, bool) else hex_payload
         if self.payload is None or mode == "text":
             if endings and self.raw is not None:
-                return escape_bytes(self.raw)
+                # Every byte shows as one character or more.
+                return escape_bytes(self.raw if limit is None else self.raw[:limit])
             return self.text
-        digits = " ".join(f"{b:02X}" for b in self.payload)
-        if mode == "both":
-            printable = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in self.payload)
+        payload = self.payload if limit is None else self.payload[: limit // 3 + 1]
+        digits = " ".join(f"{b:02X}" for b in payload)
+        if mode == "both" and len(payload) == len(self.payload):
+            printable = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in payload)
             digits = f"{digits}  |{printable}|"
         return f"{self.head}{digits}" if self.head else digits
 
@@ -307,20 +313,24 @@ class Journal:
         self.view = [e for e in self.entries if self.filter.passes(e)]
         self._dropped = 0
 
-    def find(self, query: str, start: int, backwards: bool = False) -> int | None:
-        """Index in ``view`` of the next entry matching ``query`` (a regex, or plain
-        text when it is not a valid one; case-insensitive), from ``start``, wrapping."""
-        if not query or not self.view:
-            return None
-        try:
-            rx = re.compile(query, re.IGNORECASE)
-        except re.error:
-            rx = re.compile(re.escape(query), re.IGNORECASE)
-        n = len(self.view)
-        step = -1 if backwards else 1
-        for k in range(n):
-            i = (start + step * k) % n
-            entry = self.view[i]
-            if rx.search(entry.text) or (entry.meaning and rx.search(entry.meaning)):
-                return i
+    def matches(self, query: str) -> list[int]:
+        """Indexes in ``view`` of every entry matching ``query``, in order."""
+        rx = search_pattern(query)
+        if rx is None:
+            return []
+        return [i for i, entry in enumerate(self.view) if _found(rx, entry)]
+
+
+def search_pattern(query: str) -> re.Pattern[str] | None:
+    """A search of the log: a regex, or plain text when it is not a valid one;
+    case-insensitive. None for an empty query."""
+    if not query:
         return None
+    try:
+        return re.compile(query, re.IGNORECASE)
+    except re.error:
+        return re.compile(re.escape(query), re.IGNORECASE)
+
+
+def _found(rx: re.Pattern[str], entry: LogEntry) -> bool:
+    return bool(rx.search(entry.text) or (entry.meaning and rx.search(entry.meaning)))

@@ -1,206 +1,41 @@
 """``qiterm view LOG``: a capture opened read-only in the console's log pane.
 
 The person who receives a capture sees what the person who made it saw: the
-log with its notes and markers, the same filters (F7), search (Ctrl+F) and
-hex/text payloads (Ctrl+T) as the live console, and the socket table as it was
-at the selected line. Nothing is ever written to any port: there is no link.
+log with its notes and markers in the same :class:`~widgets.log.LogPane` as the
+live console (the same keys, line view options, search and follow), the same
+filters (F7), and the socket table as it was at the selected line. Nothing is
+ever written to any port: there is no link.
 
-A capture can hold a million records, so the file is read once, on a thread,
-in batches that appear as they come (the first screen shows at once), and at
-most :data:`DEFAULT_LIMIT` records are loaded (the header says so when a file
-holds more). The module state at the selected line is not kept per line: a
-copy of it is kept every :data:`CHECKPOINT_EVERY` records, with the byte
-offset of the record that follows, and the few records in between are read
-again from the file when a line is selected.
+The file is read on a thread by :class:`~app.capture.source.CaptureSource`, in
+batches that appear as they come (the first screen shows at once).
 """
 
 from __future__ import annotations
 
 import bisect
-import copy
-import json
 import os
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from app.capture.format import Record
-from app.capture.reader import CaptureError, iter_records
-from app.capture.replay import Replayer, initial_state
+from app.capture.reader import CaptureError
+from app.capture.replay import initial_state
+from app.capture.source import CaptureSource
 from app.console.hangup import watch_hangup
-from app.link.results import LinkState, ModuleIdentity
+from app.link.results import LinkState
+from app.model import render
 from app.model.journal import Category, Filter, Journal, LogEntry
 from app.model.state import ModuleState
-from widgets import log as logpane
 from widgets.dialogs.filter import FilterDialog
-from widgets.log import EventLog
+from widgets.log import EventLog, LogPane
 from widgets.sockets import SocketTable
 from widgets.status import CEREG_SHORT
-
-#: The most records one viewer loads (about 100 MB of log lines).
-DEFAULT_LIMIT = 200_000
-#: A copy of the module state is kept once per this many records.
-CHECKPOINT_EVERY = 200
-#: Records read between two updates of the screen while loading.
-BATCH = 2_000
-
-
-def _record(line: bytes) -> Record | None:
-    """A capture record, or None for a line that is not one (as the reader judges)."""
-    try:
-        value = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    if (
-        isinstance(value, dict)
-        and isinstance(value.get("type"), str)
-        and isinstance(value.get("seq"), int)
-    ):
-        return value
-    return None
-
-
-@dataclass(slots=True)
-class Checkpoint:
-    """The state before record ``seq``, whose line starts at byte ``offset``."""
-
-    seq: int
-    offset: int
-    state: ModuleState
-    replayer: Replayer
-
-
-class CaptureSource:
-    """A capture file opened for viewing.
-
-    The constructor reads the header and refuses a file that is not a capture
-    (:class:`CaptureError`, or OSError when it cannot be read). :meth:`load`
-    then reads the records once, in batches of log entries; :meth:`state_at`
-    answers from any thread while it runs.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        limit: int = DEFAULT_LIMIT,
-        checkpoint_every: int = CHECKPOINT_EVERY,
-    ) -> None:
-        self.path = Path(path)
-        self.limit = limit
-        self.checkpoint_every = max(1, checkpoint_every)
-        # The reader's own check of the header (its generator, dropped at once,
-        # closes the file).
-        self.header: Record = next(iter_records(self.path))
-        with open(self.path, "rb") as stream:
-            self._first_offset = len(stream.readline())
-        #: Records read so far (the header not counted).
-        self.records = 0
-        #: Lines that were not records, in the middle of the file (skipped).
-        self.bad_lines = 0
-        #: The last line was cut off (qiterm stopped while writing it); skipped.
-        self.torn = False
-        #: The file holds more than ``limit`` records; about how many in all.
-        self.more: int | None = None
-        self.loaded = False
-        self.identity: ModuleIdentity | None = None
-        self._checkpoints: list[Checkpoint] = []
-        self._lock = threading.Lock()
-
-    @property
-    def started_wall(self) -> float:
-        """The capture's start (the header's wall clock), in seconds."""
-        t = self.header.get("t")
-        return t / 1_000_000 if isinstance(t, int) else 0.0
-
-    def _lines(self, offset: int) -> Iterator[tuple[int, bytes]]:
-        """(offset, line) for every line from byte ``offset`` on."""
-        with open(self.path, "rb") as stream:
-            stream.seek(offset)
-            for line in stream:
-                yield offset, line
-                offset += len(line)
-
-    def _count_lines(self, offset: int) -> int:
-        """About how many records there are from byte ``offset`` on (lines counted)."""
-        count = 0
-        last = b"\n"
-        with open(self.path, "rb") as stream:
-            stream.seek(offset)
-            while chunk := stream.read(1 << 20):
-                count += chunk.count(b"\n")
-                last = chunk[-1:]
-        return count + (last != b"\n")
-
-    def load(self, batch: int = BATCH) -> Iterator[list[LogEntry]]:
-        """Read the records in order, yielding their log entries every ``batch``
-        records (and once at the end), keeping a state checkpoint every
-        ``checkpoint_every`` records. Stops after ``limit`` records."""
-        replayer = Replayer()
-        state = initial_state(self.header)
-        entries: list[LogEntry] = []
-        lines = self._lines(self._first_offset)
-        for offset, line in lines:
-            if not line.strip():
-                continue
-            record = _record(line)
-            if record is None:
-                if line.endswith(b"\n"):
-                    self.bad_lines += 1
-                else:
-                    self.torn = True
-                continue
-            if self.records >= self.limit:
-                self.more = self.records + self._count_lines(offset)
-                break
-            if self.records % self.checkpoint_every == 0:
-                with self._lock:
-                    self._checkpoints.append(
-                        Checkpoint(record["seq"], offset, copy.deepcopy(state), replayer.copy())
-                    )
-            self.records += 1
-            for step in replayer.steps(record):
-                if step.event is not None:
-                    state.apply(step.event)
-                    if self.identity is None and isinstance(step.event, ModuleIdentity):
-                        self.identity = step.event
-                entries.extend(step.entries)
-            if self.records % batch == 0:
-                yield entries
-                entries = []
-        self.loaded = True
-        yield entries
-
-    def state_at(self, seq: int) -> ModuleState:
-        """The module state after every record up to and including record ``seq``."""
-        with self._lock:
-            index = bisect.bisect_right(self._checkpoints, seq, key=lambda c: c.seq) - 1
-            checkpoint = self._checkpoints[index] if index >= 0 else None
-        if checkpoint is None:
-            return initial_state(self.header)
-        state = copy.deepcopy(checkpoint.state)
-        replayer = checkpoint.replayer.copy()
-        for _, line in self._lines(checkpoint.offset):
-            record = _record(line)
-            if record is None:
-                continue
-            if record["seq"] > seq:
-                break
-            for step in replayer.steps(record):
-                if step.event is not None:
-                    state.apply(step.event)
-        return state
-
 
 # -- what the header shows --------------------------------------------------------
 
@@ -245,7 +80,7 @@ def moment_text(state: ModuleState, entry: LogEntry | None, started: float) -> T
     if entry is None:
         text.append(" no line selected", style="dim")
         return text
-    text.append(f" at {logpane.stamp(entry.wall)}", style="bold")
+    text.append(f" at {render.stamp(entry.wall)}", style="bold")
     text.append(f" (+{max(0.0, entry.wall - started):.3f} s)", style="dim")
     link = state.link
     if link is None or link.state is LinkState.CONNECTING:
@@ -289,7 +124,9 @@ class CaptureHeader(Static):
 
 
 class CaptureLog(EventLog):
-    """The event log with a selected line that the arrow and page keys move."""
+    """The event log with a selected line that the arrow and page keys move
+    (:class:`EventLog.Selected` says which). Following means keeping the last
+    line selected while the capture loads."""
 
     BINDINGS = [
         Binding("down", "move(1)", "Move", key_display="↑↓"),
@@ -297,28 +134,20 @@ class CaptureLog(EventLog):
         Binding("pagedown", "page(1)", "Page", key_display="PgUp/PgDn"),
         Binding("pageup", "page(-1)", "Page", show=False),
         Binding("home", "select(0)", "First", show=False),
-        Binding("end", "select(-1)", "Last", show=False),
+        Binding("end", "follow", "Last", show=False),
     ]
 
-    class Selected(Message):
-        """A line was selected (``index`` in the journal's view)."""
-
-        def __init__(self, index: int) -> None:
-            super().__init__()
-            self.index = index
-
-    def select(self, index: int, *, center: bool = False) -> None:
-        view = self.journal.view
-        if not view:
-            return
-        index = min(max(0, index), len(view) - 1)
-        self.show_index(index, center=center)
-        self.post_message(self.Selected(index))
-
     def entries_added(self) -> None:
-        # A viewer reads from the top: new lines never pull the view down.
-        self.following = False
         super().entries_added()
+        if self.following and self.journal.view:
+            # A following viewer keeps the newest line selected as batches come.
+            self.match_index = len(self.journal.view) - 1
+            self._cache.clear()
+            self.post_message(self.Selected(self.match_index))
+
+    def action_follow(self) -> None:
+        self.select(len(self.journal.view) - 1)
+        super().action_follow()
 
     def action_move(self, delta: int) -> None:
         current = self.match_index
@@ -328,7 +157,7 @@ class CaptureLog(EventLog):
         self.action_move(direction * max(1, self.scrollable_content_region.height - 1))
 
     def action_select(self, index: int) -> None:
-        self.select(index if index >= 0 else len(self.journal.view) - 1)
+        self.select(index)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -347,19 +176,13 @@ class ViewerApp(App[None]):
     TITLE = "qiterm view"
     CSS = """
     #sockets { height: auto; max-height: 7; border-bottom: hkey $panel-lighten-2; }
-    #search { display: none; }
-    #search.-shown { display: block; }
-    #log { height: 1fr; }
     """
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
-        Binding("ctrl+f", "search", "Search", priority=True),
         Binding("f7", "filter", "Filter"),
-        Binding("ctrl+t", "toggle_hex", "Hex/Text", priority=True),
         Binding("n", "next_note(1)", "Next note"),
         Binding("N", "next_note(-1)", "Prev note"),
-        Binding("escape", "close_search", "Close search", show=False),
     ]
 
     class Loaded(Message):
@@ -385,8 +208,12 @@ class ViewerApp(App[None]):
     def compose(self) -> ComposeResult:
         yield CaptureHeader(id="header")
         yield SocketTable(id="sockets")
-        yield Input(placeholder="search the capture (regex); Enter: next match", id="search")
-        yield CaptureLog(self.journal, id="log")
+        log_ = CaptureLog(self.journal, id="log")
+        log_.origin = self.source.started_wall  # relative timestamps: since the capture began
+        yield LogPane(
+            log_,
+            placeholder="search the capture (regex); Enter: next match, Shift+Enter/↑: previous",
+        )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -394,7 +221,7 @@ class ViewerApp(App[None]):
         table = self.query_one(SocketTable)
         table.can_focus = False  # a view of the past: nothing to act on
         log_ = self.query_one(CaptureLog)
-        log_.following = False
+        log_.following = False  # a capture is read from the top
         log_.focus()
         self._show_header()
         self._load()
@@ -422,6 +249,7 @@ class ViewerApp(App[None]):
         if message.error:
             self.notify(f"reading the capture stopped: {message.error}", severity="error")
         self.loaded = message.final
+        self.query_one(LogPane).live = not message.final
         self._show_header()
 
     # -- the selected line ----------------------------------------------------------
@@ -431,8 +259,8 @@ class ViewerApp(App[None]):
         view = self.journal.view
         return view[index] if index is not None and index < len(view) else None
 
-    @on(CaptureLog.Selected)
-    def _selected(self, message: CaptureLog.Selected) -> None:
+    @on(EventLog.Selected)
+    def _selected(self, message: EventLog.Selected) -> None:
         entry = self.selected_entry()
         seq = entry.capture_seq if entry is not None else None
         if seq is not None and seq != self._state_seq:
@@ -471,11 +299,6 @@ class ViewerApp(App[None]):
 
         self.push_screen(FilterDialog(self.journal.filter), apply)
 
-    def action_toggle_hex(self) -> None:
-        log_ = self.query_one(CaptureLog)
-        log_.hex_payload = not log_.hex_payload
-        self.notify(f"payloads shown as {'hex' if log_.hex_payload else 'text'}")
-
     def action_next_note(self, step: int) -> None:
         view = self.journal.view
         current = self.query_one(CaptureLog).match_index
@@ -487,37 +310,6 @@ class ViewerApp(App[None]):
                 return
         where = "after" if step > 0 else "before"
         self.notify(f"no note or marker {where} this line", severity="warning")
-
-    def action_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.add_class("-shown")
-        search.focus()
-
-    def action_close_search(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.has_class("-shown"):
-            search.remove_class("-shown")
-            self.query_one(CaptureLog).focus()
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self._find(event.value, skip_current=False)
-
-    @on(Input.Submitted, "#search")
-    def _search_next(self, event: Input.Submitted) -> None:
-        self._find(event.value, skip_current=True)
-
-    def _find(self, query: str, *, skip_current: bool) -> None:
-        """Search forward from the selected line (wrapping at the end)."""
-        search = self.query_one("#search", Input)
-        log_ = self.query_one(CaptureLog)
-        current = log_.match_index or 0
-        index = self.journal.find(query, current + 1 if skip_current else current)
-        if index is None:
-            search.border_subtitle = "no match" if query else ""
-            return
-        search.border_subtitle = f"{index + 1}/{len(self.journal.view)}"
-        log_.select(index, center=True)
 
 
 def view_main(log: str) -> int:
@@ -545,8 +337,6 @@ def view_main(log: str) -> int:
 __all__ = [
     "CaptureHeader",
     "CaptureLog",
-    "CaptureSource",
-    "Checkpoint",
     "ViewerApp",
     "capture_text",
     "moment_text",

@@ -1,0 +1,185 @@
+"""The log pane shared by the console and ``qiterm view``: the same keys, line
+view options, search and follow in both (each test runs in each app)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from app.capture.source import CaptureSource
+from app.console.app import QitermApp
+from app.model.journal import LogEntry
+from app.sim import registry
+from app.viewer.app import CaptureLog, ViewerApp
+from tests.consolekit import make_app, ready, type_into, until
+from tests.test_viewer import loaded, shared_capture
+from widgets.log import PAUSED, EventLog, LogPane
+
+#: Small enough that the log scrolls in both apps.
+SIZE = (100, 20)
+
+Opened = Callable[[], Any]
+
+
+@pytest.fixture(params=["console", "viewer"])
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opened]:
+    """A context manager factory: the app run (its log ready) and its pilot."""
+    names: list[str] = []
+
+    @asynccontextmanager
+    async def run() -> AsyncIterator[Pilot[Any]]:
+        app: App[Any]
+        if request.param == "console":
+            app, name = make_app(None, poll_interval=0)
+            names.append(name)
+        else:
+            app = ViewerApp(shared_capture(tmp_path / "shared.jsonl"))
+        async with app.run_test(size=SIZE) as pilot:
+            if isinstance(app, QitermApp):
+                await ready(pilot)
+            else:
+                await loaded(pilot)
+            yield pilot
+
+    yield run
+    for name in names:
+        registry.destroy(name)
+
+
+def pane_of(pilot: Pilot[Any]) -> LogPane:
+    return pilot.app.query_one(LogPane)
+
+
+def notice(pilot: Pilot[Any]) -> Static:
+    return pilot.app.query_one(".log-notice", Static)
+
+
+async def test_ctrl_t_cycles_the_same_three_payload_modes(opened: Opened) -> None:
+    async with opened() as pilot:
+        log_ = pilot.app.query_one(EventLog)
+        seen = []
+        for _ in range(3):
+            await pilot.press("ctrl+t")
+            seen.append(log_.view.payload)
+        assert seen == ["hex", "both", "text"]
+        # The other line view options: keys of the focused log.
+        log_.focus()
+        await pilot.pause()
+        await pilot.press("t")
+        assert log_.view.stamps == "relative"
+        await pilot.press("e")
+        assert log_.view.endings
+        assert re.match(r"\+\s+\d+\.\d{3}s ", log_.visible_text()[0])
+
+
+async def test_search_goes_down_and_counts_matching_lines(opened: Opened) -> None:
+    async with opened() as pilot:
+        app = pilot.app
+        journal = app.query_one(EventLog).journal
+        log_ = app.query_one(EventLog)
+        matching = [i for i, e in enumerate(journal.view) if e.text == "OK"]
+        assert len(matching) >= 3
+        await pilot.press("ctrl+f")
+        search = app.query_one("#search", Input)
+        assert search.has_focus
+        await type_into(pilot, "#search", "^OK$")
+        first = log_.match_index
+        assert first in matching
+        k = matching.index(first)
+        assert search.border_subtitle == f"match {k + 1}/{len(matching)}"
+        # Enter: the next match down, wrapping after the last; the count follows.
+        for step in range(1, len(matching) + 1):
+            await pilot.press("enter")
+            expected = (k + step) % len(matching)
+            assert log_.match_index == matching[expected]
+            assert search.border_subtitle == f"match {expected + 1}/{len(matching)}"
+        assert log_.match_index == first
+        # Shift+Enter (or ↑): the one above; ↓ down again.
+        await pilot.press("shift+enter")
+        assert log_.match_index == matching[k - 1]
+        await pilot.press("up")
+        assert log_.match_index == matching[k - 2]
+        await pilot.press("down")
+        assert log_.match_index == matching[k - 1]
+        await type_into(pilot, "#search", "no such line anywhere")
+        assert search.border_subtitle == "no match"
+        # Escape closes the field; the focus goes back where it was.
+        before = app.focused
+        await pilot.press("escape")
+        assert not search.has_class("-shown") and not search.has_focus
+        assert app.focused is not None and app.focused is not before
+
+
+async def test_a_paused_log_says_so_and_end_follows_again(opened: Opened) -> None:
+    async with opened() as pilot:
+        app = pilot.app
+        pane = pane_of(pilot)
+        log_ = pane.event_log
+        log_.focus()
+        await pilot.pause()
+        if isinstance(app, ViewerApp):
+            # A loaded capture has nothing left to follow: no notice, End goes to
+            # the last line.
+            assert not pane.live and not notice(pilot).display
+            await pilot.press("end")
+            assert log_.match_index == len(log_.journal.view) - 1 and log_.following
+            return
+        assert log_.following and not notice(pilot).display
+        await pilot.press("up")
+        assert not log_.following
+        await until(pilot, lambda: notice(pilot).display)
+        assert str(notice(pilot).render()) == PAUSED
+        await pilot.press("end")
+        assert log_.following
+        await until(pilot, lambda: not notice(pilot).display)
+        # A search match stops following too; F8 resumes.
+        await pilot.press("ctrl+f")
+        await type_into(pilot, "#search", "AT")
+        assert not log_.following and notice(pilot).display
+        await pilot.press("f8")
+        assert log_.following
+        await until(pilot, lambda: not notice(pilot).display)
+        await until(pilot, lambda: log_.scroll_y == log_.max_scroll_y)
+
+
+class SlowSource(CaptureSource):
+    """A capture that loads its first batch, then waits to be let go."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.go_on = threading.Event()
+
+    def load(self, batch: int = 10) -> Iterator[list[LogEntry]]:
+        for n, entries in enumerate(super().load(batch=10)):
+            if n == 1:
+                assert self.go_on.wait(10)
+            yield entries
+
+
+async def test_a_loading_capture_follows_from_end(tmp_path: Path) -> None:
+    source = SlowSource(shared_capture(tmp_path / "shared.jsonl"))
+    app = ViewerApp(source)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(LogPane)
+        log_ = app.query_one(CaptureLog)
+        await until(pilot, lambda: len(app.journal.view) > 0)
+        assert pane.live and not log_.following
+        await until(pilot, lambda: pilot.app.query_one(".log-notice").display)
+        await pilot.press("end")
+        first = len(app.journal.view) - 1
+        assert log_.following and log_.match_index == first
+        await until(pilot, lambda: not pilot.app.query_one(".log-notice").display)
+        source.go_on.set()
+        await until(pilot, lambda: app.loaded)
+        # The last line stays selected as the rest comes in.
+        await until(pilot, lambda: log_.match_index == len(app.journal.view) - 1)
+        assert log_.match_index > first and not pane.live
