@@ -23,6 +23,7 @@ tools:
 lint: $(STAMP)
 	$(BIN)/ruff check app widgets tests bench
 	$(BIN)/ruff format --check app widgets tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

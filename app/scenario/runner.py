@@ -25,8 +25,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
-from app.capture.recorder import CaptureRecorder
 from app.link.results import CommandResult, LinkEvent, Role, Rx
 from app.link.worker import SerialWorker
 from app.protocol import commands
@@ -45,6 +45,17 @@ from app.scenario.script import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class Annotations(Protocol):
+    """Where a script's notes and markers go (the session's capture)."""
+
+    def note(self, text: str, ref: int | None = None) -> int:
+        """Keep ``text`` (about record ``ref``); returns where it was kept."""
+
+    def marker(self, text: str = "") -> int:
+        """Drop a numbered marker; returns its number."""
+
 
 #: The tag the runner's commands carry (the worker's Rx events keep it).
 SCRIPT_TAG = "script"
@@ -207,7 +218,7 @@ class _Run:
         self,
         script: Script,
         worker: SerialWorker,
-        capture: CaptureRecorder | None,
+        capture: Annotations | None,
         on_step: StepCallback | None,
         on_result: ResultCallback | None,
         cancel: threading.Event,
@@ -408,7 +419,7 @@ def run(
     script: Script,
     worker: SerialWorker,
     *,
-    capture: CaptureRecorder | None = None,
+    capture: Annotations | None = None,
     on_step: StepCallback | None = None,
     on_result: ResultCallback | None = None,
     cancel: threading.Event | None = None,
