@@ -8,8 +8,6 @@ import click
 
 from app import __version__
 
-SIM_URL = "sim://"
-
 
 class _DefaultGroup(click.Group):
     """A group whose options without a sub-command open the console."""

@@ -33,7 +33,7 @@ from app.sim import registry
 from bench.common import LINE_RATE, MB, Figure, say, start_sim_child, stop_child, throughput_figure
 
 NAME = "sim_recv"
-AIM = 20.0  # x line rate over sim://, from the issue
+AIM = 20.0  # x line rate over sim://: the simulator must never be the bottleneck
 FLOOD_DEADLINE_S = 30.0
 
 

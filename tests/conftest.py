@@ -1,6 +1,6 @@
 """Shared fixtures: loopback peers, the simulated module over sim:// and over a pty.
 
-Every server a test talks to runs on 127.0.0.1 and is started here (DESIGN.md:
+Every server a test talks to runs on 127.0.0.1 and is started here (ARCHITECTURE.md:
 tests start their own echo / NTP / DNS servers).
 """
 

@@ -4,7 +4,7 @@ Pure logic, no I/O and no threads: the serial worker feeds it events and the
 clock, and carries out what it returns (bytes to write, events to deliver,
 commands finished). That keeps every rule below testable without a port.
 
-Rules (DESIGN.md "Data flow", spec §2.1.2, §2.3):
+Rules (ARCHITECTURE.md "Data flow", spec §2.1.2, §2.3):
 
 * One command in flight (AT is half duplex).
 * A command ends on its final result: ``OK``, ``ERROR``, ``+CME ERROR: <n>``;

@@ -259,7 +259,7 @@ SHOWRA_MODE = _choice("showRA_mode", (0, 1), "1: show the sender's address in re
 
 
 class Deferred(Enum):
-    """Results that arrive after OK, as URCs (DESIGN.md: deferred results)."""
+    """Results that arrive after OK, as URCs (deferred results, ARCHITECTURE.md)."""
 
     QIOPEN = "+QIOPEN"
     QPING = "+QPING"

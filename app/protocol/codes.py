@@ -89,7 +89,3 @@ def describe(code: int) -> str:
     if known is None:
         return f"{code} (not a result code of the spec)"
     return f"{code} {known.meaning}"
-
-
-def is_success(code: int) -> bool:
-    return code == ResultCode.OPERATION_SUCCESSFUL

@@ -174,7 +174,7 @@ def _from_match(parsed: CommandLine, m: catalog.Match) -> AtCommand:
         n = v.get("ping_num")
         time_out = t if isinstance(t, int) else DEFAULT_PING_TIMEOUT
         ping_num = n if isinstance(n, int) else DEFAULT_PING_NUM
-        # DESIGN.md: a ping can take time_out * ping_num seconds.
+        # §2.3.5: a ping can take time_out * ping_num seconds.
         deferred = DeferredSpec(
             Deferred.QPING,
             time_out * ping_num + PING_MARGIN_S,
@@ -388,7 +388,7 @@ class SendMode(Enum):
 
 def inline_safe(data: bytes) -> bool:
     """Whether text can sit inside ``"..."`` on a command line: valid UTF-8, and no
-    quote, CR, LF or other control byte (DESIGN.md: never inject a second command)."""
+    quote, CR, LF or other control byte (it would inject a second command)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -442,7 +442,7 @@ UNSOLICITED_TYPES: tuple[type[Event], ...] = (
     IpAddress,
 )
 
-#: Deferred results (DESIGN.md): arrive after OK and belong to an earlier command.
+#: Deferred results (ARCHITECTURE.md): arrive after OK and belong to an earlier command.
 DEFERRED_TYPES: tuple[type[Event], ...] = (
     QiOpenResult,
     QPingReply,

@@ -149,7 +149,3 @@ def parse_command_line(line: str) -> CommandLine:
         raise AtSyntaxError(f"unexpected {tail!r} after AT{name}")
     args = (Arg(tail),) if tail else ()
     return CommandLine(name, Form.EXECUTE, args, text)
-
-
-def quote(value: str) -> str:
-    return f'"{value}"'

@@ -83,14 +83,3 @@ def hex_decode(text: str | bytes) -> bytes:
         return binascii.unhexlify(digits)
     except binascii.Error as exc:  # pragma: no cover - guarded above
         raise ValueError(str(exc)) from exc
-
-
-def hexdump_line(data: bytes, width: int = 16) -> list[str]:
-    """Hex-and-text side by side, ``width`` bytes a row."""
-    rows = []
-    for offset in range(0, len(data), width):
-        chunk = data[offset : offset + width]
-        hex_part = " ".join(f"{b:02x}" for b in chunk)
-        text_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        rows.append(f"{offset:04x}  {hex_part:<{width * 3 - 1}}  {text_part}")
-    return rows

@@ -38,7 +38,6 @@ from app.scenario.script import (
 from app.session.session import Session
 from app.session.target import Target, resolve
 
-SIM_URL = "sim://"
 #: ``qiterm run`` has no baud option: modules ship at 115200 (the worker's default).
 BAUDRATE = 115200
 #: How long opening the port may take (a socket:// connect, a slow USB adapter).
