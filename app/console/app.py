@@ -30,10 +30,12 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
+from app.config.profile import profile_path
 from app.console.bindings import MacroKeys
 from app.console.hangup import watch_hangup
 from app.console.palette import console_commands
 from app.console.screenshot import screen_exports
+from app.demo.wiring import simulator_variables
 from app.link.results import CommandResult, Outcome
 from app.link.worker import SerialWorker
 from app.model.journal import Journal
@@ -43,7 +45,7 @@ from app.protocol import events as ev
 from app.protocol.payload import PayloadError, parse_text
 from app.protocol.syntax import AtSyntaxError
 from app.session.session import Session, SessionError, SessionEvent
-from app.session.target import Target
+from app.session.target import Target, module_ip
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.dialogs.choice import BaudDialog, PollDialog
 from widgets.dialogs.filter import FilterDialog
@@ -146,9 +148,6 @@ class QitermApp(App[None]):
     ) -> QitermApp:
         """A console on ``url`` as it is given (no demo peers are started; pass
         ``demo`` when ``url`` is already wired to running ones)."""
-        from app.demo.wiring import simulator_variables
-        from app.session.target import module_ip
-
         variables = simulator_variables(demo, module_ip(url)) if demo is not None else {}
         target = Target(url, url, demo, variables)
         session = Session(
@@ -702,8 +701,6 @@ class QitermApp(App[None]):
             self._when_done(future, self._user_result)
 
     def action_edit_macros(self) -> None:
-        from app.config.profile import profile_path
-
         target = self.session.profile_file or profile_path("default")
 
         def saved(macros: list[Macro] | None) -> None:

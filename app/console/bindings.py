@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.binding import Binding
 
+from app.console.keys import key_display, terminal_key
+
 if TYPE_CHECKING:
     from app.config.macros import Macro
 
@@ -40,7 +42,6 @@ class MacroKeys:
         """Replace the macro keys by those of ``macros``; returns the problems (a
         key the console uses, two macros on one key) for the log."""
         from app.config.macros import key_conflicts, parse_key_or_none
-        from app.console.keys import key_display, terminal_key
 
         self._unbind(self.bound.values())
         self.bound, self.labels = {}, {}

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from app.capture.recorder import CaptureRecorder, default_capture_path
 from app.config.paths import welcome_marker
 from app.config.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
+from app.console.app import QitermApp
 from app.session.session import Session
 from app.session.target import resolve
 
 if TYPE_CHECKING:
     from app.config.recent import RecentPorts
-    from app.console.app import QitermApp
     from app.demo.wiring import Demo
 
 
@@ -98,8 +98,6 @@ def prepare_console(
     capture asked for cannot be written (the message is printed).
 
     A profile fills what the command line leaves out: ``-p`` and ``-b`` win."""
-    from app.console.app import QitermApp
-
     loaded = choose_profile(profile)
     settings = loaded.profile if loaded is not None else None
     given = loaded.given if loaded is not None else frozenset()

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.capture.recorder import CaptureRecorder
-from app.config.profile import DEFAULT_POLL, LoadedProfile, Profile, profile_path
+from app.config.profile import DEFAULT_POLL, LoadedProfile, Profile, profile_path, save_macros
 from app.link.ports import is_builtin_simulator
 from app.link.results import CommandResult, LinkEvent, LinkState, Rx
 from app.link.worker import SerialWorker
@@ -442,8 +442,6 @@ class Session:
     def save_macros(self, macros: list[Macro]) -> Path:
         """Write ``macros`` into the profile (``default`` when none was given) and
         use them from now on; OSError/ValueError when it cannot be saved."""
-        from app.config.profile import save_macros
-
         target = self.profile_file or profile_path("default")
         save_macros(macros, target)
         self.profile = replace(self.profile, macros=macros)
