@@ -64,6 +64,8 @@ class SimConfig:
     seed: int | None = None
     imei: str = "866818039921444"
     fail_qiopen: int | None = None
+    #: ``loopback``: refuse every destination outside 127.0.0.0/8 and ::1 (app.sim.guard).
+    guard: str | None = None
 
     def with_network_dns(self, *servers: DnsServer) -> SimConfig:
         return replace(self, network_dns=tuple(servers))

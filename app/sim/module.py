@@ -22,7 +22,6 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 from app.protocol import catalog
@@ -30,9 +29,13 @@ from app.protocol.catalog import FormMismatch, ParamError, Value
 from app.protocol.codes import ResultCode, lookup
 from app.protocol.syntax import AtSyntaxError, CommandLine, parse_command_line
 from app.sim.config import DnsServer, SimConfig
+from app.sim.guard import Guard
+from app.sim.host import DataModeContext, line
 from app.sim.network import EventLoopThread
 from app.sim.output import Sink
 from app.sim.profiles import Profile, get_profile
+from app.sim.services import Services
+from app.sim.sockets import Sockets
 
 CR, LF, BS, CTRL_Z, ESC = 0x0D, 0x0A, 0x08, 0x1A, 0x1B
 #: Longest command line kept; a longer one is answered ERROR (never buffered without bound).
@@ -51,24 +54,6 @@ _CME_TEXT = {
     CME_NOT_ALLOWED: "operation not allowed",
     CME_INCORRECT_PARAMETERS: "incorrect parameters",
 }
-
-
-def line(text: str | bytes) -> bytes:
-    """One response line framed as §2.1.2 says: ``<CR><LF><response><CR><LF>``."""
-    data = text.encode("latin-1") if isinstance(text, str) else text
-    return b"\r\n" + data + b"\r\n"
-
-
-@dataclass
-class DataModeContext:
-    """What a ``>`` prompt is collecting input for (§2.3.4)."""
-
-    connect_id: int
-    #: Wire characters to collect in fixed-length mode (hex: 2 per byte); None = variable.
-    fixed: int | None
-    hex_mode: bool
-    remote: tuple[str, int] | None
-    buffer: bytearray
 
 
 class _Schedule:
@@ -111,9 +96,6 @@ class Module:
     """One simulated BC660K-GL."""
 
     def __init__(self, config: SimConfig, loop_thread: EventLoopThread | None = None) -> None:
-        from app.sim.services import Services
-        from app.sim.sockets import Sockets
-
         self.config = config
         self.profile: Profile = get_profile(config.profile)
         self.rng = random.Random(config.seed)
@@ -136,8 +118,9 @@ class Module:
         self.output_blocked = False
         self.bytes_out = 0
 
-        self.sockets = Sockets(self)
+        self.guard = Guard.for_config(config.guard)
         self.services = Services(self)
+        self.sockets = Sockets(self, self.services.resolve_one)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: list[asyncio.TimerHandle] = []
 
@@ -171,6 +154,9 @@ class Module:
     @property
     def ip(self) -> str:
         return self.config.ip
+
+    def network_activity(self) -> None:
+        """Radio traffic happens now (see :class:`app.sim.host.ModuleHost`)."""
 
     def dns_servers(self) -> list[DnsServer]:
         """AT+QIDNSCFG's servers (on ``dns_port``), else those the network issued."""

@@ -10,21 +10,18 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from typing import TYPE_CHECKING
 
 from app.protocol.catalog import Value
 from app.protocol.codes import ResultCode
 from app.protocol.syntax import CommandLine
+from app.sim.host import ModuleHost
 from app.sim.network import DnsAnswer, DnsError, Pinger, ntp_query, resolve
-
-if TYPE_CHECKING:
-    from app.sim.module import Module
 
 __all__ = ["DnsError", "Services"]
 
 
 class Services:
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: ModuleHost) -> None:
         self.m = module
         self._ping: asyncio.Task[None] | None = None
         self._dns: asyncio.Task[None] | None = None

@@ -11,18 +11,16 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.protocol.catalog import Value
 from app.protocol.codes import ResultCode
 from app.protocol.events import SocketState
 from app.protocol.syntax import CommandLine
-from app.sim.network import DatagramHandler, StreamHandler, unacked_bytes
-from app.sim.services import DnsError
-
-if TYPE_CHECKING:
-    from app.sim.module import DataModeContext, Module
+from app.sim.host import DataModeContext, ModuleHost
+from app.sim.network import DatagramHandler, DnsError, StreamHandler, unacked_bytes
 
 TCP = "TCP"
 UDP = "UDP"
@@ -101,8 +99,10 @@ class _Incoming(asyncio.Protocol):
 
 
 class Sockets:
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: ModuleHost, resolve: Callable[[str], Awaitable[str]]) -> None:
         self.m = module
+        #: Host name (or address text) to the IP address to use (the module's DNS).
+        self.resolve = resolve
         self.slots: dict[int, SimSocket] = {}
         self.reading = True
 
@@ -181,7 +181,7 @@ class Sockets:
         else:
             try:
                 if sock.service_type in (TCP, UDP):
-                    ip = await m.services.resolve_one(sock.host)
+                    ip = await self.resolve(sock.host)
                     if sock.service_type == TCP:
                         await self._connect_tcp(sock, ip)
                     else:
@@ -450,8 +450,6 @@ class Sockets:
 
     def qisend(self, cmd: CommandLine, v: dict[str, Value]) -> None:
         """Every sending form of §2.3.4 (inline, variable and fixed data mode; UDP SERVICE)."""
-        from app.sim.module import DataModeContext
-
         remote = self._remote(v)
         sock = self._target(v, remote is not None)
         if sock is None:
