@@ -89,6 +89,7 @@ class ModuleHost(Protocol):
 
     def enter_data_mode(self, ctx: DataModeContext) -> None: ...
 
-    def network_activity(self) -> None:
+    def network_activity(self, uplink: bool = True) -> None:
         """Radio traffic happens now (an open, a send, data received, a ping...):
-        the RRC connection comes up and PSM ends (AT manual §4.6, §9.4)."""
+        the RRC connection comes up and, for uplink traffic, PSM ends (AT manual
+        §4.6, §9.4)."""

@@ -129,13 +129,14 @@ class Sockets:
     def _bind_ip(self, host: str) -> str:
         """The local address a LISTENER / UDP SERVICE binds: the module's own address
         (or 0.0.0.0, meaning it) maps to the simulator's IP; anything else is used as given."""
-        if host in ("0.0.0.0", self.m.ip):
-            return self.m.ip
+        bind = self.m.ip if host in ("0.0.0.0", self.m.ip) else host
         try:
-            ipaddress.ip_address(host)
+            ipaddress.ip_address(bind)
         except ValueError:
             raise OpenError(ResultCode.SOCKET_BIND_FAILED) from None
-        return host
+        if not self.m.guard.allows(bind):
+            raise OpenError(ResultCode.SOCKET_BIND_FAILED)  # the loopback guard
+        return bind
 
     # ---------------------------------------------------- §2.3.1 AT+QIOPEN
 
@@ -153,6 +154,7 @@ class Sockets:
             m.error(ResultCode.OPERATION_NOT_ALLOWED)
             return
         m.ok()
+        m.network_activity()
         if cid in self.slots:
             m.spawn(self._report_open(cid, ResultCode.SOCKET_IDENTITY_USED))
             return
@@ -182,6 +184,9 @@ class Sockets:
             try:
                 if sock.service_type in (TCP, UDP):
                     ip = await self.resolve(sock.host)
+                    if not m.guard.allows(ip):
+                        # The loopback guard: an unreachable host, never contacted.
+                        raise OpenError(ResultCode.SOCKET_CONNECTION_FAILED)
                     if sock.service_type == TCP:
                         await self._connect_tcp(sock, ip)
                     else:
@@ -310,6 +315,7 @@ class Sockets:
         )
         self.slots[cid] = sock
         self._attach(sock, transport, (ip, port))
+        self.m.network_activity(uplink=False)
         self.m.urc(f'+QIURC: "incoming",{cid},{listener.connect_id},"{ip}",{port}')
         return sock
 
@@ -318,6 +324,7 @@ class Sockets:
     def on_data(self, sock: SimSocket, data: bytes, addr: tuple[str, int] | None) -> None:
         if self.slots.get(sock.connect_id) is not sock or sock.state is SocketState.CLOSING:
             return
+        self.m.network_activity(uplink=False)
         if not sock.announced:
             sock.early.append((data, addr))
             return
@@ -504,6 +511,9 @@ class Sockets:
         transport = sock.transport
         if sock.state is not SocketState.CONNECTED or transport is None or transport.is_closing():
             return False
+        if remote is not None and not self.m.guard.allows(remote[0]):
+            return False  # the loopback guard: SEND FAIL, nothing leaves
+        self.m.network_activity()
         try:
             if sock.service_type == SERVICE:
                 assert remote is not None
