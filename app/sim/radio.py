@@ -74,7 +74,7 @@ class Nvram:
     psm_tau: str = "00111000"  # requested T3412: 24 hours
     psm_active: str = "00100001"  # requested T3324: 1 minute
     edrx_mode: int = 0  # §9.1 AT+CEDRXS
-    edrx_value: str = "0101"  # 81.92 s
+    edrx_value: str = "0011"  # 40.96 s, the factory default (AT manual §9.1 example)
     psm_event: bool = False  # §9.8 AT+QNBIOTEVENT=<enable>,1
     dsevent: bool = False  # §11.1.6 AT+QCFG="dsevent"
     slplocktimes: int = 10  # §11.1.5: seconds of quiet before sleep (default 10)
