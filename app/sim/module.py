@@ -192,6 +192,7 @@ class Module:
         self._held: list[bytes] = []
         self._psm_held: list[bytes] = []
         self._pending: list[bytes] = []  # URCs waiting for a boundary (urc_boundaries=1)
+        self._after_line: list[bytes] = []  # URCs raised while a command line runs
         self.output_blocked = False
         self.bytes_out = 0
 
@@ -251,6 +252,7 @@ class Module:
         self._held.clear()
         self._psm_held.clear()
         self._pending.clear()
+        self._after_line.clear()
 
     @property
     def registered(self) -> bool:
@@ -475,7 +477,10 @@ class Module:
         self._out(b"".join(before) + data + b"".join(after))
 
     def _urc_due(self, data: bytes) -> None:
-        if self.in_psm:
+        if self._batch is not None:
+            # A URC raised by a command goes after that command line's answer.
+            self._after_line.append(data)
+        elif self.in_psm:
             self._psm_held.append(data)  # spec §2.4 note 1: no URC while in PSM
         elif self.data_mode is not None:
             self._held.append(data)
@@ -744,6 +749,14 @@ class Module:
             self._batch = None
         if not (batch.failed or batch.taken):
             self._put_answer(bytes(batch.info) + line("OK"))
+        if self._after_line:
+            after, self._after_line = self._after_line, []
+
+            def release() -> None:
+                for data in after:
+                    self._urc_due(data)
+
+            self._answers_then(release)
 
     def execute(self, text: str) -> None:
         """Execute one command (no ``;``); the answer goes through ok/error/answer."""
