@@ -168,6 +168,21 @@ def run(script: str, port: str | None, log_path: str | None, variables: tuple[st
     help="With --pty: also make PATH a symlink to the pty, a name that stays the same "
     "when qiterm sim restarts.",
 )
+@click.option(
+    "--loopback-only",
+    is_flag=True,
+    help="Refuse every destination outside 127.0.0.0/8 and ::1 (sockets, ping, NTP, DNS); "
+    "QITERM_SIM_LOOPBACK_ONLY=1 does the same.",
+)
+@click.option(
+    "-o",
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any sim:// URL option (repeatable), e.g. -o sleep=1 -o imei=866818039921444 "
+    "-o urc_boundaries=1 -o seed=7; see the README.",
+)
 def sim(
     use_pty: bool,
     tcp: str | None,
@@ -177,6 +192,8 @@ def sim(
     dns_port: int,
     ntp_port: int,
     link: str | None,
+    loopback_only: bool,
+    options: tuple[str, ...],
 ) -> None:
     """Serve the simulated BC660K-GL on a pty or TCP port until killed.
 
@@ -200,6 +217,8 @@ def sim(
             dns_port=dns_port,
             ntp_port=ntp_port,
             link=link,
+            loopback_only=loopback_only,
+            options=options,
         )
     except SimConfigError as exc:
         raise click.UsageError(str(exc)) from None

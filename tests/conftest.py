@@ -6,9 +6,15 @@ tests start their own echo / NTP / DNS servers).
 
 from __future__ import annotations
 
+import os
+
+# Before anything else: no simulated module of the test run (in this process or in a
+# `qiterm sim` child, which inherits the environment) may reach off this machine,
+# whatever a test types (app/sim/guard.py).
+os.environ["QITERM_SIM_LOOPBACK_ONLY"] = "1"
+
 import atexit
 import itertools
-import os
 import shutil
 import subprocess
 import sys

@@ -189,10 +189,10 @@ def test_text_that_cannot_go_inline_goes_through_data_mode() -> None:
         ),
         (
             lambda: c.qiopen(
-                connect_id=0, service_type="TCP", host="h", remote_port=1, access_mode=0
+                connect_id=0, service_type="TCP", host="h", remote_port=1, access_mode=2
             ),
             "access_mode",
-            "1",
+            "0, 1",  # §1.2: 0 is taken as 1 (direct push); nothing else is accepted
         ),
         (lambda: c.qisend(0, b"x" * 1025, hex_format=False), "data", "1024"),
         (lambda: c.qisend(0, b"x" * 513, hex_format=True), "data", "512"),

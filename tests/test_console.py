@@ -109,7 +109,9 @@ async def test_command_line_sends_any_line_and_keeps_history(console: QitermApp)
     async with console.run_test(size=SIZE) as pilot:
         app = await ready(pilot)
         await command(pilot, "AT+CGMR")
-        await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
+        await until(
+            pilot, lambda: "Revision: BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE)
+        )
         await command(pilot, "AT+QIDNSCFG=?")
         await until(pilot, lambda: any("+QIDNSCFG: (0-10)" in t for t in log_texts(app)))
         await pilot.press("up")

@@ -95,7 +95,9 @@ async def test_dtr_rts_break_and_baud(console: QitermApp) -> None:
         assert "@9600" in status_text(app.state).plain
         # The link works at the new rate (the simulated UART takes any rate).
         await command(pilot, "AT+CGMR")
-        await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
+        await until(
+            pilot, lambda: "Revision: BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE)
+        )
         assert app.capture is not None
         # The capture keeps them as the link's own events (not as notes a person wrote).
         records = read_capture(app.capture.path).records

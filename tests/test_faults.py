@@ -86,7 +86,9 @@ async def test_port_lost_and_back_console_reconnects_and_the_capture_shows_the_g
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             await command(pilot, "AT+CGMR")
-            await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
+            await until(
+                pilot, lambda: "Revision: BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE)
+            )
             atis_before = tx_lines(app).count("ATI")
             stop(sim)  # the module's side goes away (kill -9)
             await until(pilot, lambda: "disconnected" in status_text(app.state).plain)
@@ -190,7 +192,10 @@ async def test_reboot_mid_command_fails_it_clearly_and_empties_the_table(
         await until(pilot, lambda: not app.state.sockets)
         assert app.query_one("#sockets").row_count == 0
         await command(pilot, "AT+CGMR")
-        await until(pilot, lambda: log_texts(app, Category.RESPONSE).count("BC660KGLAAR01A05") >= 1)
+        await until(
+            pilot,
+            lambda: log_texts(app, Category.RESPONSE).count("Revision: BC660KGLAAR01A05") >= 1,
+        )
 
 
 async def test_a_command_that_never_answers_times_out_and_the_next_works(
@@ -211,7 +216,9 @@ async def test_a_command_that_never_answers_times_out_and_the_next_works(
             timeout=10,
         )
         await command(pilot, "AT+CGMR")
-        await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
+        await until(
+            pilot, lambda: "Revision: BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE)
+        )
 
 
 # --- data mode interrupted ---------------------------------------------------------------
@@ -292,7 +299,9 @@ async def test_garbage_on_the_line_keeps_the_console_working_and_shows_it_escape
         await until(pilot, lambda: any("module rebooted" in t for t in log_texts(app)), 15)
         await until(pilot, lambda: not app.session.link.busy, 15)
         await command(pilot, "AT+CGMR")
-        await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE), 15)
+        await until(
+            pilot, lambda: "Revision: BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE), 15
+        )
         texts = log_texts(app)
         assert "NUL\\0in\\0the\\0middle" in texts
         assert any(e.meaning == "line cut at the cap" for e in app.journal.entries)

@@ -149,3 +149,31 @@ def parse_command_line(line: str) -> CommandLine:
         raise AtSyntaxError(f"unexpected {tail!r} after AT{name}")
     args = (Arg(tail),) if tail else ()
     return CommandLine(name, Form.EXECUTE, args, text)
+
+
+def split_command_line(line: str) -> list[str]:
+    """The commands of one command line, each with its ``AT`` prefix.
+
+    AT Commands Manual §1.2 (and V.250 §5.2): several commands can share a line,
+    separated by ``;``, and only the first carries the ``AT`` prefix
+    (``AT+CGATT?;+CEREG?``). A ``;`` inside double quotes is data, not a
+    separator. Empty commands (``AT;``, a trailing ``;``) are dropped; a line that
+    does not start with ``AT`` raises AtSyntaxError.
+    """
+    text = line.strip()
+    if len(text) < 2 or text[:2].upper() != "AT":
+        raise AtSyntaxError("a command line starts with AT")
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in text[2:]:
+        if ch == '"':
+            quoted = not quoted
+        if ch == ";" and not quoted:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    pieces.append("".join(current))
+    commands = [text[:2] + p.strip() for p in pieces if p.strip()]
+    return commands or [text[:2]]

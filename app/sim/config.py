@@ -21,6 +21,28 @@
 ``fail_qiopen``  a result code (e.g. 566): the first AT+QIOPEN reports it
                instead of opening (fault injection without code; the test API
                is :meth:`app.sim.module.Module.arm_qiopen_failure` and friends)
+``guard``      ``loopback``: refuse every destination outside 127.0.0.0/8 and
+               ::1 (:mod:`app.sim.guard`; also ``QITERM_SIM_LOOPBACK_ONLY=1``)
+``imei`` ``imsi`` ``iccid``  the identities AT+CGSN, AT+CIMI, AT+QCCID print
+``plmn``       the network's MCC+MNC (AT+COPS, AT+QENG=3), default 00101
+``apn``        the APN of the initial PDP context (AT+CGDCONT? cid 0)
+``pin``        a SIM PIN: the module waits in ``+CPIN: SIM PIN`` for AT+CPIN
+``vbat``       supply voltage AT+CBC reports, mV (default 3600)
+``rsrp`` ``rsrq`` ``sinr``  serving-cell signal (dBm, dB, dB) behind AT+CSQ,
+               AT+CESQ and AT+QENG=0 (the profile's by default)
+``tz``         time zone in quarters of an hour (+CTZEU, AT+CCLK?), e.g. 8
+``sleep``      AT+QSCLK at power-on: 0 (default) no sleep, 1 light and deep
+               sleep, 2 light sleep only
+``sleep_after``  seconds of UART quiet before the module sleeps (default: the
+               AT+QCFG="slplocktimes" value, 10 s as the manual ships it)
+``psm_after``  seconds from RRC release to PSM (default: the T3324 active
+               time AT+CPSMS requested)
+``rrc_idle``   seconds without traffic before the network releases the RRC
+               connection (+CSCON: 0); default the profile's
+``urc_boundaries``  ``1``: hold URCs and release them at every boundary a
+               real module uses (before the first response line, glued after a
+               final result, between OK and a deferred result), chosen with
+               ``seed``
 =============  ==============================================================
 
 A named URL (``sim://bench``) shares one module between every port opened
@@ -31,9 +53,12 @@ through :func:`app.sim.registry.get`) without losing its sockets.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from app.sim.guard import GUARD_LOOPBACK
 from app.sim.profiles import get_profile
 
 
@@ -64,6 +89,23 @@ class SimConfig:
     seed: int | None = None
     imei: str = "866818039921444"
     fail_qiopen: int | None = None
+    #: ``loopback``: refuse every destination outside 127.0.0.0/8 and ::1 (app.sim.guard).
+    guard: str | None = None
+    imsi: str = "001010123456789"
+    iccid: str = "89001012012341234012"
+    plmn: str = "00101"
+    apn: str = ""
+    pin: str | None = None
+    vbat: int = 3600
+    rsrp: int | None = None
+    rsrq: int | None = None
+    sinr: int | None = None
+    tz: int = 0
+    sleep: int = 0
+    sleep_after: float | None = None
+    psm_after: float | None = None
+    rrc_idle: float | None = None
+    urc_boundaries: bool = False
 
     def with_network_dns(self, *servers: DnsServer) -> SimConfig:
         return replace(self, network_dns=tuple(servers))
@@ -151,7 +193,90 @@ def parse_url(url: str) -> SimConfig:
             if not value.lstrip("-").isdigit():
                 raise SimConfigError(f"option seed takes an integer, not {value!r}")
             cfg = replace(cfg, seed=int(value))
+        elif key in _PARSERS:
+            cfg = replace(cfg, **{key: _PARSERS[key](key, value)})
         else:
-            known = "profile, echo, boot, ip, dns, dns_port, ntp_port, cmee, seed, fail_qiopen"
+            known = ", ".join(KNOWN_OPTIONS)
             raise SimConfigError(f"unknown sim:// option {key!r} (known: {known})")
     return cfg
+
+
+def _digits(low: int, high: int) -> Callable[[str, str], str]:
+    def parse(key: str, value: str) -> str:
+        if not (value.isascii() and value.isdigit() and low <= len(value) <= high):
+            span = f"{low}" if low == high else f"{low}-{high}"
+            raise SimConfigError(f"option {key} takes {span} digits, not {value!r}")
+        return value
+
+    return parse
+
+
+def _integer(low: int, high: int) -> Callable[[str, str], int]:
+    def parse(key: str, value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise SimConfigError(f"option {key} takes an integer {low}..{high}, not {value!r}")
+        return number
+
+    return parse
+
+
+def _seconds(key: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 86400.0:
+        raise SimConfigError(f"option {key} takes seconds (0-86400), not {value!r}")
+    return number
+
+
+def _guard(key: str, value: str) -> str | None:
+    if value in ("", "none", "off", "0"):
+        return None
+    if value != GUARD_LOOPBACK:
+        raise SimConfigError(f"option guard takes {GUARD_LOOPBACK!r} or 'none', not {value!r}")
+    return value
+
+
+def _text(key: str, value: str) -> str:
+    if len(value) > 99 or any(ord(c) < 0x20 or c == '"' for c in value):
+        raise SimConfigError(f"option {key}: at most 99 characters, no quotes, not {value!r}")
+    return value
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "guard": _guard,
+    "imei": _digits(15, 15),
+    "imsi": _digits(6, 15),
+    "iccid": _digits(19, 20),
+    "plmn": _digits(5, 6),
+    "apn": _text,
+    "pin": _digits(4, 8),
+    "vbat": _integer(2000, 5000),
+    "rsrp": _integer(-156, -44),
+    "rsrq": _integer(-34, 3),
+    "sinr": _integer(-20, 40),
+    "tz": _integer(-47, 48),
+    "sleep": _integer(0, 2),
+    "sleep_after": _seconds,
+    "psm_after": _seconds,
+    "rrc_idle": _seconds,
+    "urc_boundaries": _flag,
+}
+KNOWN_OPTIONS = (
+    "profile",
+    "echo",
+    "boot",
+    "ip",
+    "dns",
+    "dns_port",
+    "ntp_port",
+    "cmee",
+    "seed",
+    "fail_qiopen",
+    *_PARSERS,
+)

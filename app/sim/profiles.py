@@ -27,8 +27,16 @@ class Profile:
     #: Boot: RDY after this, then registration (+IP:) after ``register_delay``.
     boot_delay: float = 0.0
     register_delay: float = 0.0
-    #: Signal quality reported by AT+CSQ.
-    rssi: int = 24
+    #: Serving-cell signal (AT+CSQ, AT+CESQ, AT+QENG=0): RSRP dBm, RSRQ dB, SINR dB.
+    #: The RSSI is taken as RSRP + 8 dB, as the AT manual's QENG example has it
+    #: (RSRP -72, RSSI -64), which reads as +CSQ: 24.
+    rsrp: int = -72
+    rsrq: int = -8
+    sinr: int = 14
+    #: Seconds without traffic before the network releases the RRC connection
+    #: (+CSCON: 0); the BC660K's inactivity timer defaults to 60 s (AT manual
+    #: §11.1.2 "DataInactTimer"), networks often release sooner.
+    rrc_idle: float = 2.0
     #: TCP connect timeout used by AT+QIOPEN (the spec suggests waiting 60 s for the URC).
     connect_timeout: float = 20.0
     #: How long NTP and DNS wait for an answer before reporting 569.
@@ -51,7 +59,10 @@ PROFILES: dict[str, Profile] = {
         rtt_extra=(0.15, 0.6),
         boot_delay=0.4,
         register_delay=2.5,
-        rssi=18,
+        rsrp=-85,
+        rsrq=-10,
+        sinr=5,
+        rrc_idle=20.0,
         connect_timeout=30.0,
         query_timeout=8.0,
         ping_interval=1.0,

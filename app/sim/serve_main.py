@@ -7,9 +7,12 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from types import FrameType
+from urllib.parse import quote
 
-from app.sim.config import SimConfig, SimConfigError, parse_dns_server
+from app.sim.config import SimConfig, SimConfigError, parse_dns_server, parse_url
+from app.sim.guard import GUARD_LOOPBACK
 from app.sim.module import Module
 from app.sim.profiles import get_profile
 from app.sim.serve import PtyServer, TcpServer
@@ -33,6 +36,8 @@ def serve(
     dns_port: int,
     ntp_port: int,
     link: str | None = None,
+    loopback_only: bool = False,
+    options: tuple[str, ...] = (),
 ) -> int:
     try:
         get_profile(profile)
@@ -48,7 +53,9 @@ def serve(
         network_dns=servers,
         dns_port=dns_port,
         ntp_port=ntp_port,
+        guard=GUARD_LOOPBACK if loopback_only else None,
     )
+    config = apply_options(config, options)
     module = Module(config)
     stop = threading.Event()
 
@@ -93,6 +100,26 @@ def serve(
         if link is not None and os.path.islink(link):
             os.unlink(link)
     return 0
+
+
+def apply_options(config: SimConfig, options: tuple[str, ...]) -> SimConfig:
+    """``-o KEY=VALUE`` options: any ``sim://`` URL option (app.sim.config), over the
+    flags. Raises SimConfigError naming a bad one."""
+    if not options:
+        return config
+    pairs = []
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key:
+            raise SimConfigError(f"-o takes KEY=VALUE (a sim:// option), not {option!r}")
+        pairs.append((key.strip(), value))
+    query = "&".join(f"{quote(k)}={quote(v, safe=',:[]')}" for k, v in pairs)
+    parsed = parse_url(f"sim://served?{query}")
+    fields = {"dns": "network_dns"}
+    return replace(
+        config,
+        **{fields.get(k, k): getattr(parsed, fields.get(k, k)) for k, _ in pairs},
+    )
 
 
 def make_link(link: str, target: str) -> None:

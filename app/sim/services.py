@@ -10,21 +10,18 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from typing import TYPE_CHECKING
 
 from app.protocol.catalog import Value
 from app.protocol.codes import ResultCode
 from app.protocol.syntax import CommandLine
+from app.sim.host import ModuleHost
 from app.sim.network import DnsAnswer, DnsError, Pinger, ntp_query, resolve
-
-if TYPE_CHECKING:
-    from app.sim.module import Module
 
 __all__ = ["DnsError", "Services"]
 
 
 class Services:
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: ModuleHost) -> None:
         self.m = module
         self._ping: asyncio.Task[None] | None = None
         self._dns: asyncio.Task[None] | None = None
@@ -50,10 +47,14 @@ class Services:
             pass
         else:
             return DnsAnswer([hostname], 0)
-        servers = self.m.dns_servers()
-        if not servers:
+        configured = self.m.dns_servers()
+        if not configured:
             # §2.3.8 note 5: there is no default DNS server.
             raise DnsError(ResultCode.DNS_PARSE_FAILED, "no DNS server configured (AT+QIDNSCFG)")
+        servers = [s for s in configured if self.m.guard.allows(s.ip)]
+        if not servers:
+            # The loopback guard: no server may be asked, as if none answered.
+            raise DnsError(ResultCode.OPERATION_TIMEOUT, "DNS server refused by the loopback guard")
         last = DnsError(ResultCode.OPERATION_TIMEOUT, "no DNS server answered")
         for server in servers:
             try:
@@ -83,6 +84,7 @@ class Services:
             m.error(ResultCode.OPERATION_NOT_ALLOWED)
             return
         m.ok()
+        m.network_activity()
         self._ping = self._start(
             self._run_ping(
                 str(v["host"]),
@@ -98,6 +100,13 @@ class Services:
             ip = (await self.lookup(host)).addresses[0]
         except DnsError as exc:
             m.urc(f"+QPING: {exc.code}", paged=False)
+            return
+        if not m.guard.allows(ip):
+            # The loopback guard: every request times out at once (an unreachable
+            # host), and no packet is sent.
+            for _ in range(ping_num):
+                m.urc(f"+QPING: {ResultCode.OPERATION_TIMEOUT}", paged=False)
+            m.urc(f"+QPING: 0,{ping_num},0,{ping_num},0,0,0", paged=False)
             return
         try:
             pinger = Pinger()
@@ -141,6 +150,7 @@ class Services:
             m.error(ResultCode.OPERATION_NOT_ALLOWED)
             return
         m.ok()
+        m.network_activity()
         auto = v.get("auto_set_time")
         self._start(
             self._run_ntp(
@@ -155,6 +165,8 @@ class Services:
         await m.pause(m.profile.deferred_latency)
         try:
             ip = (await self.lookup(server)).addresses[0]
+            if not m.guard.allows(ip):
+                raise TimeoutError  # the loopback guard: no answer, nothing sent
             unix = await ntp_query(ip, port, m.profile.query_timeout)
         except DnsError as exc:
             m.urc(f"+QNTP: {exc.code}", paged=False)
@@ -182,6 +194,7 @@ class Services:
             m.error(ResultCode.OPERATION_NOT_ALLOWED)
             return
         m.ok()
+        m.network_activity()
         if self._dns is not None and not self._dns.done():
             m.urc(f"+QIDNSGIP: {ResultCode.DNS_BUSY}", paged=False)
             return

@@ -11,18 +11,16 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.protocol.catalog import Value
 from app.protocol.codes import ResultCode
 from app.protocol.events import SocketState
 from app.protocol.syntax import CommandLine
-from app.sim.network import DatagramHandler, StreamHandler, unacked_bytes
-from app.sim.services import DnsError
-
-if TYPE_CHECKING:
-    from app.sim.module import DataModeContext, Module
+from app.sim.host import DataModeContext, ModuleHost
+from app.sim.network import DatagramHandler, DnsError, StreamHandler, unacked_bytes
 
 TCP = "TCP"
 UDP = "UDP"
@@ -101,8 +99,10 @@ class _Incoming(asyncio.Protocol):
 
 
 class Sockets:
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: ModuleHost, resolve: Callable[[str], Awaitable[str]]) -> None:
         self.m = module
+        #: Host name (or address text) to the IP address to use (the module's DNS).
+        self.resolve = resolve
         self.slots: dict[int, SimSocket] = {}
         self.reading = True
 
@@ -129,13 +129,14 @@ class Sockets:
     def _bind_ip(self, host: str) -> str:
         """The local address a LISTENER / UDP SERVICE binds: the module's own address
         (or 0.0.0.0, meaning it) maps to the simulator's IP; anything else is used as given."""
-        if host in ("0.0.0.0", self.m.ip):
-            return self.m.ip
+        bind = self.m.ip if host in ("0.0.0.0", self.m.ip) else host
         try:
-            ipaddress.ip_address(host)
+            ipaddress.ip_address(bind)
         except ValueError:
             raise OpenError(ResultCode.SOCKET_BIND_FAILED) from None
-        return host
+        if not self.m.guard.allows(bind):
+            raise OpenError(ResultCode.SOCKET_BIND_FAILED)  # the loopback guard
+        return bind
 
     # ---------------------------------------------------- §2.3.1 AT+QIOPEN
 
@@ -153,6 +154,7 @@ class Sockets:
             m.error(ResultCode.OPERATION_NOT_ALLOWED)
             return
         m.ok()
+        m.network_activity()
         if cid in self.slots:
             m.spawn(self._report_open(cid, ResultCode.SOCKET_IDENTITY_USED))
             return
@@ -181,7 +183,10 @@ class Sockets:
         else:
             try:
                 if sock.service_type in (TCP, UDP):
-                    ip = await m.services.resolve_one(sock.host)
+                    ip = await self.resolve(sock.host)
+                    if not m.guard.allows(ip):
+                        # The loopback guard: an unreachable host, never contacted.
+                        raise OpenError(ResultCode.SOCKET_CONNECTION_FAILED)
                     if sock.service_type == TCP:
                         await self._connect_tcp(sock, ip)
                     else:
@@ -310,6 +315,7 @@ class Sockets:
         )
         self.slots[cid] = sock
         self._attach(sock, transport, (ip, port))
+        self.m.network_activity(uplink=False)
         self.m.urc(f'+QIURC: "incoming",{cid},{listener.connect_id},"{ip}",{port}')
         return sock
 
@@ -318,6 +324,7 @@ class Sockets:
     def on_data(self, sock: SimSocket, data: bytes, addr: tuple[str, int] | None) -> None:
         if self.slots.get(sock.connect_id) is not sock or sock.state is SocketState.CLOSING:
             return
+        self.m.network_activity(uplink=False)
         if not sock.announced:
             sock.early.append((data, addr))
             return
@@ -450,8 +457,6 @@ class Sockets:
 
     def qisend(self, cmd: CommandLine, v: dict[str, Value]) -> None:
         """Every sending form of §2.3.4 (inline, variable and fixed data mode; UDP SERVICE)."""
-        from app.sim.module import DataModeContext
-
         remote = self._remote(v)
         sock = self._target(v, remote is not None)
         if sock is None:
@@ -506,6 +511,9 @@ class Sockets:
         transport = sock.transport
         if sock.state is not SocketState.CONNECTED or transport is None or transport.is_closing():
             return False
+        if remote is not None and not self.m.guard.allows(remote[0]):
+            return False  # the loopback guard: SEND FAIL, nothing leaves
+        self.m.network_activity()
         try:
             if sock.service_type == SERVICE:
                 assert remote is not None
