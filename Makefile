@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: run test lint typecheck pytest tools bench fuzz clean
+.PHONY: run test lint typecheck pytest package tools bench fuzz clean
 
 # (Re)install when the venv is missing or pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -32,7 +32,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP) tools
 	$(BIN)/pytest -n 2 --dist loadfile
 
-test: lint typecheck pytest
+# What users install: the wheel, in a clean venv, run from outside the tree.
+package: $(STAMP)
+	$(BIN)/python .ci/wheel_check.py
+
+test: lint typecheck pytest package
 
 bench: $(STAMP) tools
 	$(BIN)/python -m bench

@@ -8,25 +8,38 @@ import click
 
 from app import __version__
 
+#: Options of qiterm itself (the rest, without a sub-command, are the console's).
+_OWN = ("--help", "-h", "--version")
+
 
 class _DefaultGroup(click.Group):
-    """A group whose options without a sub-command open the console."""
+    """A group whose options without a sub-command open the console; its help
+    lists every sub-command and the console's options."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] in self.commands:
+        if args and (args[0] in self.commands or args[0] in _OWN):
             return super().parse_args(ctx, args)
-        if any(a in ("--help", "-h") for a in args) and not args[0].startswith("-"):
-            return super().parse_args(ctx, args)
-        return super().parse_args(ctx, ["console", *args])
+        return super().parse_args(ctx, ["console", *args])  # plain `qiterm` too
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help(ctx, formatter)
+        console = self.commands["console"]
+        records = [r for p in console.get_params(ctx) if (r := p.get_help_record(ctx))]
+        with formatter.section("Console options (qiterm [OPTIONS] opens the console)"):
+            formatter.write_dl([r for r in records if not r[0].startswith("-h")])
 
 
-@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="qiterm")
+@click.group(
+    cls=_DefaultGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    subcommand_metavar="[COMMAND] [ARGS]...",
+)
+@click.version_option(__version__, prog_name="qiterm", message="%(prog)s %(version)s")
 def main() -> None:
     """qiterm: a console for the Quectel BC660K-GL TCP/IP AT commands.
 
     With no sub-command it opens the console; with no -p it talks to the
-    built-in simulated module (sim://).
+    built-in simulated module (sim://). `qiterm COMMAND --help` tells more.
     """
 
 
@@ -104,7 +117,8 @@ def console(
 
 
 @main.command()
-@click.argument("script", type=click.Path(exists=True, dir_okay=False))
+@click.argument("script", required=False)
+@click.option("--list", "list_them", is_flag=True, help="List the shipped scenarios and exit.")
 @click.option("-p", "--port", "port", default=None, help="Serial port or URL (default sim://).")
 @click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False))
 @click.option(
@@ -115,15 +129,27 @@ def console(
     help="Set a script variable ${NAME} (repeatable); wins over the script's set lines "
     "and the demo peers' values.",
 )
-def run(script: str, port: str | None, log_path: str | None, variables: tuple[str, ...]) -> None:
-    """Run a scenario SCRIPT headless; exit 0 only if every step passed.
+def run(
+    script: str | None,
+    list_them: bool,
+    port: str | None,
+    log_path: str | None,
+    variables: tuple[str, ...],
+) -> None:
+    """Run a scenario script (a .qis file or a shipped name) headless.
 
-    On the built-in simulator (no -p) the loopback demo peers are started for the
-    run. Exit codes: 0 passed, 1 a step failed or the port cannot be opened,
-    2 a problem in the script, 130 interrupted.
+    SCRIPT is a .qis file, or the name of a shipped scenario (qiterm run --list)
+    when no file of that name exists. On the built-in simulator (no -p) the
+    loopback demo peers are started for the run. Exit codes: 0 passed, 1 a step
+    failed or the port cannot be opened, 2 a problem in the script, 130
+    interrupted.
     """
-    from app.session.run import run_main
+    from app.session.run import list_main, run_main
 
+    if list_them:
+        sys.exit(list_main())
+    if script is None:
+        raise click.UsageError("give a script file or a shipped scenario's name (see --list)")
     sys.exit(run_main(script, port, log_path, list(variables)))
 
 
@@ -175,6 +201,12 @@ def run(script: str, port: str | None, log_path: str | None, variables: tuple[st
     "QITERM_SIM_LOOPBACK_ONLY=1 does the same.",
 )
 @click.option(
+    "--peers",
+    is_flag=True,
+    help="Also start the loopback demo peers (TCP/UDP echo, NTP, DNS), point the simulated "
+    "network's DNS and NTP at them, and list them on stderr.",
+)
+@click.option(
     "-o",
     "--option",
     "options",
@@ -193,13 +225,16 @@ def sim(
     ntp_port: int,
     link: str | None,
     loopback_only: bool,
+    peers: bool,
     options: tuple[str, ...],
 ) -> None:
     """Serve the simulated BC660K-GL on a pty or TCP port until killed.
 
     The first line printed is what to open: the pty's device path, or the
-    socket:// URL.
+    socket:// URL (the demo peers, with --peers, are listed on stderr).
     """
+    import os
+
     from app.sim.config import SimConfigError
     from app.sim.serve_main import serve
 
@@ -207,6 +242,26 @@ def sim(
         raise click.UsageError("choose one of --pty or --tcp HOST:PORT")
     if link is not None and not use_pty:
         raise click.UsageError("--link goes with --pty")
+    if use_pty and not hasattr(os, "openpty"):
+        raise click.UsageError(
+            "--pty needs a POSIX pseudo-terminal, which this system does not have; "
+            "serve the module over TCP instead (qiterm sim --tcp 127.0.0.1:5555) and open "
+            "socket://127.0.0.1:5555 in your terminal program (or a virtual COM port pair "
+            "bridged to it)"
+        )
+    demo = None
+    if peers:
+        from app.demo.wiring import start_demo
+
+        try:
+            demo = start_demo()
+        except OSError as exc:
+            raise click.ClickException(f"cannot start the demo peers on loopback: {exc}") from None
+        assert demo.peers.dns is not None and demo.peers.ntp is not None
+        dns = f"{demo.peers.dns[0]}:{demo.peers.dns[1]}"
+        dns_port, ntp_port = demo.peers.dns[1], demo.peers.ntp[1]
+        for line in demo.describe():
+            click.echo(f"demo peer: {line}", err=True)
     try:
         code = serve(
             pty=use_pty,
@@ -222,6 +277,9 @@ def sim(
         )
     except SimConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    finally:
+        if demo is not None:
+            demo.stop()
     sys.exit(code)
 
 

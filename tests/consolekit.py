@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,14 @@ from app.console.app import QitermApp
 from app.demo.peers import Peers
 from app.model.journal import Category
 from tests.conftest import sim_url
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port the OS says is free now (the simulated module binds host sockets)."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def make_app(peers: Peers | None, **kw: Any) -> tuple[QitermApp, str]:

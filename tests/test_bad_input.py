@@ -3,6 +3,7 @@ the parameter and the spec's range, and nothing reaches the wire."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,7 +12,17 @@ from textual.widgets import Input, Label, Select
 from app.console.app import QitermApp
 from app.demo.peers import Peers
 from app.sim import registry
-from tests.consolekit import click, command, log_texts, make_app, ready, settle, show_tab, until
+from tests.consolekit import (
+    click,
+    command,
+    free_port,
+    log_texts,
+    make_app,
+    ready,
+    settle,
+    show_tab,
+    until,
+)
 from widgets.dialogs.open_socket import OpenSocketDialog
 
 SIZE = (140, 40)
@@ -161,7 +172,7 @@ async def test_composer_fields(console: QitermApp, peers: Peers, udp: bool) -> N
         app = await ready(pilot)
         assert peers.tcp_echo is not None
         service = (
-            '"UDP SERVICE","127.0.0.1",1,47123'
+            f'"UDP SERVICE","127.0.0.1",1,{free_port(socket.SOCK_DGRAM)}'
             if udp
             else f'"TCP","127.0.0.1",{peers.tcp_echo[1]},0'
         )
@@ -169,6 +180,7 @@ async def test_composer_fields(console: QitermApp, peers: Peers, udp: bool) -> N
         await until(
             pilot,
             lambda: app.state.sockets.get(0) is not None and app.state.sockets[0].state == 2,
+            message=lambda: str(log_texts(app)[-8:]),
         )
         await show_tab(pilot, "tab-send")
         composer = app.query_one("#composer")

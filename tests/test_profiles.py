@@ -33,7 +33,6 @@ from app.config.macros import (
     validate_macro,
 )
 from app.config.profile import (
-    SAMPLE_PROFILE,
     Favourites,
     Profile,
     list_profiles,
@@ -46,6 +45,7 @@ from app.config.profile import (
     save_profile,
 )
 from app.config.recent import RecentPorts
+from app.config.shipped import example_profile
 from app.console.keys import key_display, terminal_key
 from app.demo.wiring import simulator_variables, start_demo
 from app.link import ports as ports_mod
@@ -190,7 +190,7 @@ def test_default_recent_path_is_in_the_state_dir() -> None:
 
 
 def test_sample_profile_loads_completely() -> None:
-    loaded = parse_profile(SAMPLE_PROFILE, "sample.toml")
+    loaded = parse_profile(example_profile(), "sample.toml")
     assert loaded.problems == []
     p = loaded.profile
     assert p.port == "/dev/ttyUSB0" and p.baud == 115200
@@ -234,10 +234,10 @@ def test_sample_profile_loads_completely() -> None:
 
 
 def test_shipped_example_is_the_sample_and_loads() -> None:
-    assert EXAMPLE.read_text(encoding="utf-8") == SAMPLE_PROFILE
+    assert EXAMPLE.read_text(encoding="utf-8") == example_profile()  # what the wheel ships
     loaded = load_profile(EXAMPLE)
     assert loaded.problems == [] and loaded.path == EXAMPLE
-    assert loaded.profile == parse_profile(SAMPLE_PROFILE).profile
+    assert loaded.profile == parse_profile(example_profile()).profile
 
 
 #: (TOML line(s), dotted key, expected wording). Every document also sets
@@ -423,7 +423,7 @@ def test_profile_names_and_paths(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
-    sample = parse_profile(SAMPLE_PROFILE).profile
+    sample = parse_profile(example_profile()).profile
     path = save_profile(sample, tmp_path / "deep" / "saved.toml")
     loaded = load_profile(path)
     assert loaded.problems == []
@@ -847,8 +847,9 @@ def test_the_config_package_loads_no_textual() -> None:
         "import app.config\n"
         "for m in pkgutil.iter_modules(app.config.__path__):\n"
         "    importlib.import_module('app.config.' + m.name)\n"
-        "from app.config.profile import SAMPLE_PROFILE, parse_profile, save_macros\n"
-        "assert not parse_profile(SAMPLE_PROFILE).problems\n"
+        "from app.config.profile import parse_profile, save_macros\n"
+        "from app.config.shipped import example_profile\n"
+        "assert not parse_profile(example_profile()).problems\n"
         "print(sorted(n for n in sys.modules if n.split('.')[0] == 'textual'))\n"
         "print(sorted(n for n in sys.modules if n.startswith('app.config.')))\n"
     )

@@ -60,45 +60,6 @@ from app.protocol.catalog import ParamError
 if TYPE_CHECKING:
     from app.config.macros import Macro
 
-#: The example profile (also shipped as ``assets/profiles/example.toml``).
-SAMPLE_PROFILE = r'''# qiterm device profile: qiterm --profile NAME reads
-# <config dir>/qiterm/profiles/NAME.toml (or give a path to a .toml file).
-# Every key is optional; a bad or unknown key is reported and left at its default.
-
-port = "/dev/ttyUSB0"          # or "sim://", "socket://host:7000"
-baud = 115200
-line_ending = "CR"             # "CR" (the spec, §2.1.2) | "CRLF" | "LF"
-echo = true                    # ATE1 / ATE0 sent at connect
-poll_interval = 2.0            # QISTATE polling, seconds; 0 pauses it
-log_folder = "~/captures"      # where captures and screenshots go
-
-[favourites]                   # pre-fill the forms
-hosts = ["echo.qiterm.local", "220.180.239.212"]
-ports = [7, 8062]
-ntp_server = "time.qiterm.local"
-dns_server = "8.8.8.8"
-
-[[macro]]
-name = "sockets"
-key = "f11"                     # optional key binding
-at = "AT+QISTATE?"              # one of: at / send / script
-
-[[macro]]
-name = "hello on 0"
-send = { connect_id = 0, data = "hello\\r\\n" }
-
-[[macro]]
-name = "wait for data"
-script = """
-AT+QISEND=0,5,"ping!"
-expect \\+QIURC: "recv",0
-"""
-
-[[highlight]]
-pattern = '\+CEREG: 5'          # a literal string: the regex as written
-style = "bold magenta"
-'''
-
 #: What each line ending puts after a command line.
 LINE_ENDINGS: dict[str, bytes] = {"CR": b"\r", "CRLF": b"\r\n", "LF": b"\n"}
 #: URL schemes pyserial (and qiterm's sim://) open.
@@ -633,7 +594,6 @@ __all__ = [
     "FAVOURITE_KEYS",
     "LINE_ENDINGS",
     "PROFILE_KEYS",
-    "SAMPLE_PROFILE",
     "URL_SCHEMES",
     "Favourites",
     "LoadedProfile",

@@ -24,12 +24,12 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
+from app.config import shipped
 from app.config.profile import profile_path
 from app.console.bindings import MacroKeys
 from app.console.hangup import watch_hangup
@@ -47,6 +47,7 @@ from app.protocol.syntax import AtSyntaxError
 from app.session.session import Session, SessionError, SessionEvent
 from app.session.target import Target, module_ip
 from widgets.cmdline import AtCommandsProvider, CommandLine
+from widgets.deferred import Deferred
 from widgets.dialogs.choice import BaudDialog, PollDialog
 from widgets.dialogs.filter import FilterDialog
 from widgets.dialogs.macro_editor import MacroEditor
@@ -72,15 +73,13 @@ if TYPE_CHECKING:
     from app.demo.wiring import Demo
     from app.link.ports import PortChoice
 
-ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
-
 
 class SessionBatch(Message):
     """Something happened in the session: the app folds what is waiting in."""
 
 
 class QitermApp(App[None]):
-    CSS_PATH = str(ASSETS / "qiterm.tcss")
+    CSS = shipped.stylesheet()
     TITLE = "qiterm"
     COMMANDS = App.COMMANDS | {AtCommandsProvider}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -186,7 +185,7 @@ class QitermApp(App[None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        # Kept so a port switch can re-fill them, mounted or not yet (Lazy).
+        # Kept so a port switch can re-fill them, mounted or not yet (Deferred).
         self._forms = (PingForm(id="ping"), NtpForm(id="ntp"), DnsForm(id="dns"))
         self._prefill_forms()
         yield StatusBar(id="status")
@@ -198,13 +197,13 @@ class QitermApp(App[None]):
                         yield SendComposer(id="composer")
                     # The hidden tabs mount after the first frame (a faster start).
                     with TabPane("Ping", id="tab-ping"):
-                        yield Lazy(self._forms[0])
+                        yield Deferred(self._forms[0])
                     with TabPane("NTP", id="tab-ntp"):
-                        yield Lazy(self._forms[1])
+                        yield Deferred(self._forms[1])
                     with TabPane("DNS", id="tab-dns"):
-                        yield Lazy(self._forms[2])
+                        yield Deferred(self._forms[2])
                     with TabPane("History", id="tab-history"):
-                        yield Lazy(SendHistory(id="history"))
+                        yield Deferred(SendHistory(id="history"))
             with Vertical(id="right"):
                 yield LogPane(EventLog(self.journal, id="log"))
         yield MacroBar(id="macrobar")
@@ -591,19 +590,17 @@ class QitermApp(App[None]):
         if self.session.playing:
             self.notify("A script is already playing (palette: Stop the script).")
             return
-        shipped = sorted(str(p.relative_to(ASSETS.parent)) for p in ASSETS.glob("scenarios/*.qis"))
-        self.push_screen(ScriptDialog(shipped), self._script_chosen)
+        names = [s.name for s in shipped.scenarios()]
+        self.push_screen(ScriptDialog(names), self._script_chosen)
 
-    def _script_chosen(self, path: str | None) -> None:
-        from app.scenario import ScriptError, load_script
+    def _script_chosen(self, name: str | None) -> None:
+        """A shipped scenario by name, or a path to a script."""
+        from app.scenario import ScriptError
 
-        if not path:
+        if not name:
             return
-        file = Path(path)
-        if not file.is_absolute() and not file.exists():
-            file = ASSETS.parent / path
         try:
-            script = load_script(file, self.session.target.variables)
+            script = shipped.load_scenario(name, self.session.target.variables)
         except ScriptError as exc:
             for problem in exc.problems:
                 self.say(str(problem), error=True)

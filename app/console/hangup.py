@@ -20,28 +20,29 @@ log = logging.getLogger(__name__)
 
 #: The exit code, as if SIGHUP had ended the program (128 + 1).
 HANGUP_EXIT = 129
-_GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 
 def watch_hangup(app: App[Any], interval: float = 0.25) -> bool:
     """Check the terminal every ``interval`` s; True when watching (not headless,
     stdin a terminal). Only the hang-up bits are read: typed input stays for Textual."""
-    if app.is_headless:
+    poll = getattr(select, "poll", None)  # POSIX only: Windows has no poll() on a console
+    if app.is_headless or poll is None:
         return False
+    gone = select.POLLHUP | select.POLLERR | select.POLLNVAL
     try:
         if not os.isatty(0):
             return False
-        terminal = select.poll()
+        terminal = poll()
         terminal.register(0, select.POLLIN)
     except (OSError, ValueError):
         return False
 
     def check() -> None:
         try:
-            gone = any(events & _GONE for _, events in terminal.poll(0))
+            hung_up = any(events & gone for _, events in terminal.poll(0))
         except OSError:
-            gone = True
-        if gone:
+            hung_up = True
+        if hung_up:
             timer.stop()
             log.warning("the terminal hung up: leaving")
             app.exit(return_code=HANGUP_EXIT)

@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.capture.recorder import CaptureRecorder, default_capture_path
+from app.config.shipped import load_scenario, scenarios
 from app.scenario.runner import Report, StepResult, StepStatus
 from app.scenario.script import (
     MarkerStep,
@@ -33,7 +34,6 @@ from app.scenario.script import (
     SetStep,
     SleepStep,
     Step,
-    load_script,
 )
 from app.session.session import Session
 from app.session.target import Target, resolve
@@ -69,6 +69,21 @@ def parse_var_options(items: list[str]) -> dict[str, str]:
             raise ValueError(f"--var {item!r}: expected NAME=VALUE (NAME: letters, digits, _)")
         values[name] = value
     return values
+
+
+def list_main(out: Console | None = None) -> int:
+    """``qiterm run --list``: the shipped scenarios, one line each."""
+    out = out or Console(highlight=False)
+    found_all = scenarios()
+    table = Table(box=None, pad_edge=False, show_header=False)
+    width = max((len(s.name) for s in found_all), default=4)
+    table.add_column("name", style="bold cyan", no_wrap=True, min_width=width)
+    table.add_column("what it shows", no_wrap=True, overflow="ellipsis")
+    for found in found_all:
+        table.add_row(found.name, found.title)
+    out.print(table)
+    out.print("run one: qiterm run NAME  (a file of that name wins)", style="dim")
+    return 0
 
 
 def run_main(
@@ -114,7 +129,7 @@ def _run_with(
 ) -> int:
     url = target.url
     try:
-        script = load_script(script_path, target.variables, overrides=overrides)
+        script = load_scenario(script_path, target.variables, overrides=overrides)
     except ScriptError as exc:
         for problem in exc.problems:
             err.print(str(problem))
@@ -271,4 +286,4 @@ def _row(result: StepResult) -> tuple[str, str, Text, Text, str, Text]:
     )
 
 
-__all__ = ["parse_var_options", "run_main"]
+__all__ = ["list_main", "parse_var_options", "run_main"]

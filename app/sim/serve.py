@@ -15,7 +15,6 @@ import errno
 import os
 import select
 import threading
-import tty
 from collections.abc import Callable
 
 from app.sim.module import Module
@@ -75,6 +74,8 @@ class PtyServer:
     """The module on a pseudo-terminal; :attr:`path` is the device to open."""
 
     def __init__(self, module: Module) -> None:
+        import tty  # POSIX only, like os.openpty (qiterm sim refuses --pty elsewhere)
+
         self.module = module
         self.master, slave = os.openpty()
         # Raw from the start, so the line discipline never echoes or rewrites the
