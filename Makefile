@@ -21,8 +21,8 @@ tools:
 	@.ci/ensure-tools
 
 lint: $(STAMP)
-	$(BIN)/ruff check app widgets tests bench
-	$(BIN)/ruff format --check app widgets tests bench
+	$(BIN)/ruff check app widgets tests bench .ci
+	$(BIN)/ruff format --check app widgets tests bench .ci
 	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)

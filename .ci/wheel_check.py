@@ -35,9 +35,7 @@ def fail(message: str) -> None:
 
 def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
     print("wheel check: $", " ".join(args), flush=True)
-    done = subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         fail(f"{' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -120,7 +118,9 @@ def main() -> int:
         for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
             env[var] = str(work / var.lower())
         env.pop("PYTHONPATH", None)
-        run([python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work), str(ROOT)], work, env)
+        run(
+            [python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work), str(ROOT)], work, env
+        )
         wheels = sorted(work.glob("qiterm-*.whl"))
         if not wheels:
             fail("no wheel was built")
