@@ -175,6 +175,8 @@ class SerialWorker:
         #: Command ids, unique for the worker's life (reconnects included): taken
         #: under ``_lock``, as any thread may submit.
         self._next_id = 1
+        #: The module's state is being read after a connect or a reboot.
+        self._initialising = False
         #: Notified when the link state changes or the line falls idle (waits).
         self._changed = threading.Condition()
         self._was_busy = False
@@ -238,7 +240,9 @@ class SerialWorker:
 
     @property
     def busy(self) -> bool:
-        return self.engine.busy or bool(self._queue)
+        """A command is queued or in flight, or the start-up reading of the module's
+        state has not finished."""
+        return self._initialising or self.engine.busy or bool(self._queue)
 
     @property
     def connected(self) -> bool:
@@ -488,6 +492,9 @@ class SerialWorker:
             line_ending=self.line_ending,
         )
         self._last_rx = time.monotonic()
+        # Busy from the moment the link is up until the module's state is read:
+        # whoever waits for an idle link must not slip in between.
+        self._initialising = self.run_init
         self._set_status(LinkState.CONNECTED, f"connected to {self.url}")
         if self.run_init:
             # Resynchronise: Esc leaves a data mode the module may still be in
@@ -496,24 +503,32 @@ class SerialWorker:
             self._start_init()
 
     def _start_init(self) -> None:
+        self._initialising = True
+
+        def done(_: Future[CommandResult]) -> None:
+            self._initialising = False
+            self._notify_changed()
+
         def after_at(fut: Future[CommandResult]) -> None:
             if fut.result().outcome is not Outcome.OK:
+                done(fut)
                 return
             echo = [] if self.echo is None else [c.ate(self.echo)]
-            for cmd in reversed(
-                [
-                    *echo,
-                    c.ati(),
-                    c.qicfg_dataformat(),
-                    c.qicfg_showra(),
-                    c.qistate_read(),
-                    c.cereg_read(),
-                    c.cgpaddr(),
-                ]
-            ):
+            commands = [
+                *echo,
+                c.ati(),
+                c.qicfg_dataformat(),
+                c.qicfg_showra(),
+                c.qistate_read(),
+                c.cereg_read(),
+                c.cgpaddr(),
+            ]
+            for cmd in reversed(commands):
                 f = self.submit(cmd, tag="init", front=True)
                 if cmd.name == "I":
                     f.add_done_callback(self._on_identity)
+                if cmd is commands[-1]:
+                    f.add_done_callback(done)  # the last one: the state is read
 
         self.submit(c.at(), tag="init", front=True).add_done_callback(after_at)
 
