@@ -246,6 +246,20 @@ def _write(report: Report, fmt: str, stream: BinaryIO | _StrStream) -> None:
         WRITERS[fmt](report, lambda text: write(text.encode("utf-8", "backslashreplace")))
 
 
+def report_string(
+    log: str | os.PathLike[str], fmt: str = "text", options: ReportOptions | None = None
+) -> str:
+    """The export of ``log`` as one string (tests, small captures: a big one
+    belongs in a file, written as it is read)."""
+    report = prepare(log, options or ReportOptions())
+    pieces: list[str] = []
+    if fmt == "jsonl":
+        write_jsonl(report, lambda data: pieces.append(data.decode("utf-8")))
+    else:
+        WRITERS[fmt](report, pieces.append)
+    return "".join(pieces)
+
+
 def _error(message: str) -> None:
     print(f"qiterm export: {message}", file=sys.stderr)
 
@@ -294,6 +308,7 @@ __all__ = [
     "check_output",
     "export_main",
     "json_line",
+    "report_string",
     "run_export",
     "write_jsonl",
 ]

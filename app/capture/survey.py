@@ -233,12 +233,21 @@ def scan_markers(path: str | os.PathLike[str]) -> tuple[Record, list[MarkerInfo]
     return header, markers
 
 
-def _marker(bound: Bound, markers: list[MarkerInfo]) -> MarkerInfo:
+def _marker(bound: Bound, markers: list[MarkerInfo], after: int | None = None) -> MarkerInfo:
+    """The marker ``bound`` names: by number, or the marker whose text is the
+    words, else the first whose text holds them (for ``--to``, the first such
+    after the start)."""
     if bound.number is not None:
         found = next((m for m in markers if m.n == bound.number), None)
     else:
         words = (bound.words or "").casefold()
-        found = next((m for m in markers if words in m.text.casefold()), None)
+        later = [m for m in markers if after is None or m.seq > after]
+        found = (
+            next((m for m in later if m.text.casefold() == words), None)
+            or next((m for m in later if words in m.text.casefold()), None)
+            or next((m for m in markers if m.text.casefold() == words), None)
+            or next((m for m in markers if words in m.text.casefold()), None)
+        )
     if found is None:
         have = ", ".join(f"{m.n}" + (f" ({m.text})" if m.text else "") for m in markers)
         what = f"marker {bound.number}" if bound.number is not None else f"marker {bound.words!r}"
@@ -283,7 +292,7 @@ def resolve_slice(
             words.append(f"from {start.spec}")
     if stop is not None:
         if stop.number is not None or stop.words:
-            m = _marker(stop, markers)
+            m = _marker(stop, markers, after=piece.start_seq)
             piece.stop_seq = m.seq
             words.append(f"to marker {m.n}" + (f" ({m.text})" if m.text else ""))
         else:
@@ -555,6 +564,27 @@ class Surveyor:
         return self.summary
 
 
+def read_timeline(path: str | os.PathLike[str], gap_s: float = GAP_S) -> Timeline:
+    """The socket timeline of a whole capture, read as a stream (the console's
+    and the viewer's timeline screen; unreadable records are skipped)."""
+    records = checked_records(path, [])
+    header = next(records)
+    origin = record_time(header, 0.0) or 0.0
+    builder = TimelineBuilder(origin, gap_s)
+    builder.span(0.0)
+    replayer = Replayer()
+    for record in records:
+        t = record_time(record, origin)
+        steps = replayer.steps(record)
+        if t is None:
+            continue
+        builder.span(t)
+        for step in steps:
+            if step.event is not None:
+                builder.feed(step.event, t)
+    return builder.finish()
+
+
 __all__ = [
     "FOLDED_TAGS",
     "Bound",
@@ -568,6 +598,7 @@ __all__ = [
     "checked_records",
     "needs_markers",
     "parse_bound",
+    "read_timeline",
     "record_time",
     "resolve_slice",
     "scan_markers",

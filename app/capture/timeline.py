@@ -336,8 +336,8 @@ class TimelineBuilder:
             for lane in list(self.timeline.lanes.values()):
                 life = lane.current
                 if life is not None and life.closed is None:
-                    life.closed, life.close_reason = t, "module rebooted"
                     self._event(lane.connect_id, t, Kind.ENDED, 0, "module rebooted")
+                    life.closed, life.close_reason = t, "module rebooted"
             self._opening.clear()
 
     def finish(self) -> Timeline:
@@ -529,10 +529,10 @@ class TimelineBuilder:
         if life is None:  # opened before the slice
             life = Life(cid)
             lane.lives.append(life)
+        self._event(cid, t, Kind.CLOSE, 0, reason)  # first: a gap up to the close counts
         if life.closed is None:
             life.closed = t
             life.close_reason = life.close_reason or reason
-        self._event(cid, t, Kind.CLOSE, 0, reason)
 
 
 def _int(value: object) -> int:
@@ -655,9 +655,26 @@ LABEL_WIDTH = 30
 
 
 def _ticks(axis: Axis, columns: int) -> Text:
-    """The axis row: offsets every few columns, ``≈5m`` over squeezed stretches."""
+    """The axis row: ``≈2m30s`` over each squeezed stretch, then offsets every
+    few columns where they fit."""
     row = [" "] * columns
-    styles: list[tuple[int, int, str]] = []
+    taken = [False] * columns
+    styles: list[tuple[int, int]] = []
+
+    def place(col: int, label: str) -> bool:
+        col = max(0, min(col, columns - len(label)))
+        if col < 0 or any(taken[max(0, col - 1) : min(columns, col + len(label) + 1)]):
+            return False
+        row[col : col + len(label)] = list(label)
+        for i in range(col, col + len(label)):
+            taken[i] = True
+        return True
+
+    for x0, _x1, seconds in axis.break_spans():
+        col = int(x0 * columns / axis.width)
+        label = "≈" + fmt_offset(seconds)[1:]
+        if place(col, label):
+            styles.append((max(0, min(col, columns - len(label))), len(label)))
     spots = max(2, columns // 14)
     for k in range(spots + 1):
         col = min(columns - 1, round(k * (columns - 1) / spots))
@@ -666,17 +683,10 @@ def _ticks(axis: Axis, columns: int) -> Text:
         if col + len(label) > columns:
             label = fmt_offset(t) + "|"
             col = columns - len(label)
-        if col < 0 or any(c != " " for c in row[max(0, col - 1) : col + len(label) + 1]):
-            continue
-        row[col : col + len(label)] = list(label)
-    for x0, _x1, seconds in axis.break_spans():
-        col = min(columns - 1, int(x0 * columns / axis.width))
-        label = "≈" + fmt_offset(seconds)[1:]
-        row[col : col + len(label)] = list(label[: columns - col])
-        styles.append((col, col + len(label), "bold yellow"))
-    text = Text("".join(row[:columns]), style="dim")
-    for a, b, style in styles:
-        text.stylize(style, a, b)
+        place(col, label)
+    text = Text("".join(row), style="dim")
+    for col, length in styles:
+        text.stylize("bold yellow", col, col + length)
     return text
 
 
