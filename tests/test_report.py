@@ -348,3 +348,46 @@ def test_items_come_in_capture_order(capture: Path) -> None:
         else:
             assert isinstance(item, Fold) and item.lines > 0
     assert walls == sorted(walls)
+
+
+# -- --mask -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html", "jsonl"])
+def test_mask_leaves_no_identifier_anywhere(capture: Path, tmp_path: Path, fmt: str) -> None:
+    plain = report_string(capture, fmt).encode()
+    for value in IDENTIFIERS:  # they are there to be masked
+        assert value.encode() in plain, value
+    out = tmp_path / f"masked.{fmt}"
+    assert export_main(str(capture), fmt, str(out), mask=True) == 0
+    data = out.read_bytes()
+    for value in IDENTIFIERS:
+        assert value.encode() not in data, value
+        assert value.encode().hex().encode() not in data.lower(), value
+    text = data.decode("utf-8")
+    for placeholder in ("IMEI-1", "IMSI-1", "ICCID-1", "MODULE-IP-1"):
+        assert placeholder in text
+    assert "IMEI-2" not in text and "MODULE-IP-2" not in text  # the same value, the same name
+
+
+def test_mask_reaches_responses_urcs_notes_and_the_header(capture: Path) -> None:
+    text = report_string(capture, "text", ReportOptions(mask=True))
+    assert "\nIMEI       IMEI-1\n" in text and "\nModule IP  MODULE-IP-1\n" in text
+    assert "ip=MODULE-IP-1 at 115200 baud" in text  # the port's URL
+    assert "Masked     identifiers replaced by placeholders: IMEI-1, " in text
+    lines = {m.group(4) for m in transcript_lines(text)}
+    assert "+CGSN: IMEI-1" in lines
+    assert '+QIURC: "recv",0,35,"unit IMEI-1 at MODULE-IP-1\\r\\n"' in lines
+    assert "// SIM of this unit: IMSI IMSI-1, ICCID ICCID-1" in lines
+    assert any(line.startswith('AT+QIOPEN=0,0,"TCP LISTENER","MODULE-IP-1",0,') for line in lines)
+    # The peers' address is not the module's: it stays.
+    assert '+QIDNSGIP: 127.0.0.1' in lines
+
+
+def test_a_masked_jsonl_is_still_a_capture(capture: Path, tmp_path: Path) -> None:
+    out = tmp_path / "masked.jsonl"
+    assert export_main(str(capture), "jsonl", str(out), mask=True) == 0
+    again = report_string(out, "text")
+    for value in IDENTIFIERS:
+        assert value not in again
+    assert "IMEI       IMEI-1" in again

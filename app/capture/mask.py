@@ -70,9 +70,12 @@ class Masker:
     then replaces them in text (:meth:`mask`) and bytes (:meth:`mask_bytes`)."""
 
     def __init__(self) -> None:
-        #: value -> placeholder, in the order they were learned.
+        #: value -> placeholder, once learning is over (see :meth:`_compile`).
         self.values: dict[str, str] = {}
-        self._counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+        #: value -> kind, in the order first seen; what a command's answer says
+        #: wins over a guess from a number's shape.
+        self._kinds: dict[str, str] = {}
+        self._sure: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self._table: dict[str, str] = {}
         self._bytes_pattern: re.Pattern[bytes] | None = None
@@ -80,37 +83,36 @@ class Masker:
         self._dirty = False
 
     def __bool__(self) -> bool:
-        return bool(self.values)
+        return bool(self._kinds)
 
     # -- learning -----------------------------------------------------------------------
 
-    def learn(self, kind: str, value: str) -> str:
-        """Remember ``value`` as an identifier of ``kind``; its placeholder."""
+    def learn(self, kind: str, value: str, *, sure: bool = True) -> None:
+        """Remember ``value`` as an identifier of ``kind`` (``sure``: from the
+        answer to the command that asks for it, not a guess from its shape)."""
         value = value.strip().strip('"')
         if not value:
-            return value
-        known = self.values.get(value)
-        if known is not None:
-            return known
-        self._counts[kind] = self._counts.get(kind, 0) + 1
-        placeholder = f"{kind}-{self._counts[kind]}"
-        self.values[value] = placeholder
+            return
+        if value in self._kinds and (value in self._sure or not sure):
+            return
+        self._kinds[value] = kind
+        if sure:
+            self._sure.add(value)
         self._dirty = True
-        return placeholder
 
     def scan(self, text: str) -> None:
         """Learn the numbers in ``text`` that look like identifiers."""
         if len(text) < 15:
             return
         for match in _ICCID_BODY.finditer(text):
-            self.learn("ICCID", match.group())
+            self.learn("ICCID", match.group(), sure=False)
         for match in _NUMBER.finditer(text):
             number = match.group()
-            if number in self.values:
+            if number in self._kinds:
                 continue
             kind = guess_kind(number)
             if kind is not None:
-                self.learn(kind, number)
+                self.learn(kind, number, sure=False)
 
     def learn_event(self, item: LinkEvent) -> None:
         """Learn from one replayed link event: the module's address from
@@ -140,6 +142,11 @@ class Masker:
     # -- masking ------------------------------------------------------------------------
 
     def _compile(self) -> None:
+        counts = dict.fromkeys(KINDS, 0)
+        self.values = {}
+        for value, kind in self._kinds.items():
+            counts[kind] = counts.get(kind, 0) + 1
+            self.values[value] = f"{kind}-{counts[kind]}"
         table: dict[str, str] = {}
         hexes: dict[str, str] = {}
         for value, placeholder in self.values.items():
@@ -186,7 +193,10 @@ class Masker:
 
     def summary(self) -> list[str]:
         """``IMEI-1``, ``MODULE-IP-1``... in the order learned (never the values)."""
-        return list(self.values.values())
+        if self._dirty:
+            self._compile()
+        order = {kind: i for i, kind in enumerate(KINDS)}
+        return sorted(self.values.values(), key=lambda p: (order.get(p.rsplit("-", 1)[0], 9), p))
 
 
 __all__ = ["KINDS", "Masker", "guess_kind", "luhn_ok"]

@@ -493,9 +493,10 @@ class Surveyor:
                 "+GSN",
             ):
                 for line in step.event.result.lines:
-                    digits = re.search(r"\d{15}", line.text)
-                    if digits:
-                        s.imei = digits.group()
+                    # +CGSN: <IMEI> (AT+CGSN=1), or the bare number (AT+CGSN, AT+GSN).
+                    words = line.text.replace("+CGSN:", " ").split()
+                    if len(words) == 1:
+                        s.imei = words[0]
         if not isinstance(seq, int) or not s.slice.contains(seq, t):
             return
         if t is not None:
