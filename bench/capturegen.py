@@ -19,6 +19,10 @@ from typing import Any
 
 START_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
 URL = "/dev/ttyUSB0"
+#: The socket peer and the module's address (loopback: nothing is ever sent).
+PEER = "127.0.0.1"
+MODULE_IP = "127.0.0.2"
+LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789 "
 
 
 class _Session:
@@ -37,8 +41,15 @@ class _Session:
         return rec
 
     def exchange(
-        self, line: str, answer: list[str], tag: str, *, final: str = "OK", deferred: str = "",
-        code: int | None = None, outcome: str = "ok",
+        self,
+        line: str,
+        answer: list[str],
+        tag: str,
+        *,
+        final: str = "OK",
+        deferred: str = "",
+        code: int | None = None,
+        outcome: str = "ok",
     ) -> Iterator[dict[str, Any]]:
         self.cmd += 1
         cmd = self.cmd
@@ -56,19 +67,37 @@ class _Session:
                 "rx", kind="deferred.qiopen", role="deferred", d=f"\r\n{deferred}\r\n", **base
             )
         yield self.record(
-            "result", cmd=cmd, tag=tag, line=line, outcome=outcome, message=f"{line}: OK",
-            code=code, elapsed_ms=round(self.rng.uniform(0.5, 40.0), 1),
+            "result",
+            cmd=cmd,
+            tag=tag,
+            line=line,
+            outcome=outcome,
+            message=f"{line}: OK",
+            code=code,
+            elapsed_ms=round(self.rng.uniform(0.5, 40.0), 1),
         )
 
     def start(self) -> Iterator[dict[str, Any]]:
         yield {
-            "seq": self.next_seq(), "type": "header", "t": self.t, "m": 0,
-            "format": "qiterm-capture", "version": 1, "qiterm": "0.1.0", "url": URL,
-            "baud": 115200, "started": "2026-01-01T00:00:00.000Z",
+            "seq": self.next_seq(),
+            "type": "header",
+            "t": self.t,
+            "m": 0,
+            "format": "qiterm-capture",
+            "version": 1,
+            "qiterm": "0.1.0",
+            "url": URL,
+            "baud": 115200,
+            "started": "2026-01-01T00:00:00.000Z",
         }
         yield self.record(
-            "link", state="connected", message=f"connected to {URL}", url=URL, baud=115200,
-            dtr=True, rts=True,
+            "link",
+            state="connected",
+            message=f"connected to {URL}",
+            url=URL,
+            baud=115200,
+            dtr=True,
+            rts=True,
         )
         yield from self.exchange("AT", [], "init")
         yield from self.exchange(
@@ -78,16 +107,15 @@ class _Session:
             "identity", identity="Quectel_Ltd Quectel_BC660K-GL", revision="BC660KGLAAR01A05"
         )
         yield from self.exchange('AT+QICFG="dataformat"', ['+QICFG: "dataformat",0,0'], "init")
-        yield from self.exchange("AT+CGPADDR", ['+CGPADDR: 0,"10.64.12.7"'], "init")
+        yield from self.exchange("AT+CGPADDR", [f'+CGPADDR: 0,"{MODULE_IP}"'], "init")
 
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq - 1
 
     def poll(self) -> Iterator[dict[str, Any]]:
-        rows = [
-            f'+QISTATE: {cid},"TCP","203.0.113.7",7,{40000 + cid},2,0,1' for cid in sorted(self.open)
-        ]
+        row = '+QISTATE: {},"TCP","' + PEER + '",7,{},2,0,1'
+        rows = [row.format(cid, 40000 + cid) for cid in sorted(self.open)]
         yield from self.exchange("AT+QISTATE?", rows, "poll")
 
     def work(self) -> Iterator[dict[str, Any]]:
@@ -96,7 +124,7 @@ class _Session:
         free = [cid for cid in range(5) if cid not in self.open]
         if choice < 0.08 and free:
             cid = free[0]
-            line = f'AT+QIOPEN=0,{cid},"TCP","203.0.113.7",7,0,1'
+            line = f'AT+QIOPEN=0,{cid},"TCP","{PEER}",7,0,1'
             if rng.random() < 0.1:
                 yield from self.exchange(line, [], "user", deferred=f"+QIOPEN: {cid},566", code=566)
             else:
@@ -109,10 +137,14 @@ class _Session:
         elif choice < 0.85 and self.open:
             cid = rng.choice(sorted(self.open))
             size = rng.randint(4, 200)
-            data = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789 ") for _ in range(size))
-            yield from self.exchange(f'AT+QISEND={cid},{size},"{data}"', [], "user", final="SEND OK")
+            data = "".join(rng.choice(LETTERS) for _ in range(size))
+            line = f'AT+QISEND={cid},{size},"{data}"'
+            yield from self.exchange(line, [], "user", final="SEND OK")
             yield self.record(
-                "rx", kind="urc.recv", role="urc", cmd=None,
+                "rx",
+                kind="urc.recv",
+                role="urc",
+                cmd=None,
                 d=f'\r\n+QIURC: "recv",{cid},{size},"{data}"\r\n',
             )
         elif choice < 0.95:
