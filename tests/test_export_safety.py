@@ -60,8 +60,16 @@ def small(path: Path) -> Path:
             {"type": "tx", "what": "command", "cmd": 1, "d": "AT\r", "tag": "user"},
             {"type": "rx", "kind": "echo", "role": "echo", "cmd": 1, "d": "AT\r", "tag": "user"},
             {"type": "rx", "kind": "ok", "role": "final", "cmd": 1, "d": "\r\nOK\r\n"},
-            {"type": "result", "cmd": 1, "tag": "user", "line": "AT", "outcome": "ok",
-             "message": "AT: OK", "code": None, "elapsed_ms": 1.5},
+            {
+                "type": "result",
+                "cmd": 1,
+                "tag": "user",
+                "line": "AT",
+                "outcome": "ok",
+                "message": "AT: OK",
+                "code": None,
+                "elapsed_ms": 1.5,
+            },
             {"type": "note", "text": "all good"},
         ],
     )
@@ -117,10 +125,14 @@ def test_bidi_and_invisible_characters_are_never_written_raw(tmp_path: Path, fmt
     path = capture_file(
         tmp_path / "bidi.jsonl",
         [
-            {"type": "rx", "kind": "urc.recv", "role": "urc", "cmd": None,
-             "d": urc.decode("utf-8")},
-            {"type": "rx", "kind": "text", "role": "urc", "cmd": None,
-             "d": f"\r\n{sneaky}\r\n"},
+            {
+                "type": "rx",
+                "kind": "urc.recv",
+                "role": "urc",
+                "cmd": None,
+                "d": urc.decode("utf-8"),
+            },
+            {"type": "rx", "kind": "text", "role": "urc", "cmd": None, "d": f"\r\n{sneaky}\r\n"},
             {"type": "note", "text": f"look: {sneaky}"},
             {"type": "marker", "n": 1, "text": sneaky},
             {"type": "tx", "what": "command", "cmd": 2, "d": f"AT+X={sneaky}\r"},

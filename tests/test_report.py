@@ -381,7 +381,7 @@ def test_mask_reaches_responses_urcs_notes_and_the_header(capture: Path) -> None
     assert "// SIM of this unit: IMSI IMSI-1, ICCID ICCID-1" in lines
     assert any(line.startswith('AT+QIOPEN=0,0,"TCP LISTENER","MODULE-IP-1",0,') for line in lines)
     # The peers' address is not the module's: it stays.
-    assert '+QIDNSGIP: 127.0.0.1' in lines
+    assert "+QIDNSGIP: 127.0.0.1" in lines
 
 
 def test_a_masked_jsonl_is_still_a_capture(capture: Path, tmp_path: Path) -> None:

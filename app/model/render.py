@@ -189,7 +189,7 @@ def render_entry(
 def line_width(entry: LogEntry, view: LineView) -> int:
     """About how wide :func:`render_entry` draws ``entry`` (at least as wide), without
     drawing it: the log's scroll width is taken over thousands of lines at once."""
-    width = 16 + (len(entry.meaning) + 4 if entry.meaning else 0)
+    width = 16 + (len(escape_invisible(entry.meaning)) + 4 if entry.meaning else 0)
     if entry.payload is not None and view.payload != "text":
         per_byte = 3 if view.payload == "hex" else 4
         return width + len(entry.head) + per_byte * len(entry.payload) + 3
