@@ -193,7 +193,8 @@ def run_export(request: ExportRequest, warn: Callable[[str], None]) -> None:
     if request.fmt not in FORMATS:
         raise ExportError(f"unknown format {request.fmt!r} (choose one of: {', '.join(FORMATS)})")
     check_output(request.log, request.output)
-    report = prepare(request.log, request.options)
+    options = request.options
+    report = prepare(request.log, options, survey=request.fmt != "jsonl" or options.mask)
     for warning in report.summary.warnings:
         warn(f"warning: {request.log}: {warning}")
     try:
@@ -251,7 +252,8 @@ def report_string(
 ) -> str:
     """The export of ``log`` as one string (tests, small captures: a big one
     belongs in a file, written as it is read)."""
-    report = prepare(log, options or ReportOptions())
+    options = options or ReportOptions()
+    report = prepare(log, options, survey=fmt != "jsonl" or options.mask)
     pieces: list[str] = []
     if fmt == "jsonl":
         write_jsonl(report, lambda data: pieces.append(data.decode("utf-8")))

@@ -140,10 +140,16 @@ Item = Line | Fold | Heading
 # -- pass 1 ---------------------------------------------------------------------------------
 
 
-def prepare(path: str | os.PathLike[str], options: ReportOptions = ReportOptions()) -> Report:
+def prepare(
+    path: str | os.PathLike[str],
+    options: ReportOptions = ReportOptions(),
+    *,
+    survey: bool = True,
+) -> Report:
     """Survey the capture (the first pass). Raises :class:`CaptureError` when it
     is not a capture, :class:`ReportError` for a slice that cannot be made,
-    OSError when it cannot be read."""
+    OSError when it cannot be read. ``survey=False`` (JSON Lines without
+    ``--mask``) only checks the records and resolves the slice."""
     where = os.fspath(path)
     try:
         start = parse_bound(options.start) if options.start is not None else None
@@ -168,7 +174,8 @@ def prepare(path: str | os.PathLike[str], options: ReportOptions = ReportOptions
     if masker is not None:
         masker.scan(str(header.get("url", "")))
     for record in records:
-        surveyor.feed(record)
+        if survey:
+            surveyor.feed(record)
     summary = surveyor.finish()
     summary.warnings = warnings
     return Report(where, options, summary, masker)
