@@ -391,3 +391,77 @@ def test_a_masked_jsonl_is_still_a_capture(capture: Path, tmp_path: Path) -> Non
     for value in IDENTIFIERS:
         assert value not in again
     assert "IMEI       IMEI-1" in again
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_qiterm_export_takes_every_option(capture: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    out = tmp_path / "slice.md"
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            str(capture),
+            "--format",
+            "md",
+            "--mask",
+            "--all",
+            "--from",
+            "3",
+            "--to",
+            "UDP client",
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    md = out.read_text("utf-8")
+    assert "| Slice | from marker 3 (TCP client) to marker 4 (UDP client): +" in md
+    assert IMEI not in md and "IMEI-1" in md
+    assert "⋯" not in md  # --all
+    help_text = CliRunner().invoke(main, ["export", "--help"]).output
+    for option in ("--format", "--mask", "--from", "--to", "--all", "-o, --output"):
+        assert option in help_text
+
+
+# -- bounds ------------------------------------------------------------------------------------
+
+
+def test_from_and_to_read_markers_offsets_clocks_and_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as time_module
+
+    from app.capture.survey import MarkerInfo, parse_bound, resolve_slice
+
+    assert parse_bound("3").number == 3
+    assert parse_bound("retry loop").words == "retry loop"
+    assert parse_bound("+90").offset == 90
+    assert parse_bound("+1:30").offset == 90
+    assert parse_bound("+1:02:03.5").offset == 3723.5
+    assert parse_bound("+2m").offset == 120
+    assert parse_bound("+1h2m3s").offset == 3723
+    assert parse_bound("14:03:20").clock == (14, 3, 20.0)
+    for bad in ("+", "+x", "25:00", ""):
+        with pytest.raises(ValueError):
+            parse_bound(bad)
+    monkeypatch.setenv("TZ", "UTC")
+    time_module.tzset()
+    try:
+        origin = 1_767_225_600.0 + 12 * 3600  # 2026-01-01 12:00:00 UTC
+        markers = [MarkerInfo(1, "boot", 5, 1.0), MarkerInfo(2, "retry", 40, 30.0)]
+        piece = resolve_slice(
+            parse_bound("12:00:30"), parse_bound("2026-01-01T12:01:00+00:00"), origin, markers
+        )
+        assert (piece.start_t, piece.stop_t) == (30.0, 60.0)
+        # A clock time before the start is the next day's.
+        assert resolve_slice(parse_bound("11:00"), None, origin, markers).start_t == 23 * 3600
+        by_words = resolve_slice(parse_bound("boot"), parse_bound("retry"), origin, markers)
+        assert (by_words.start_seq, by_words.stop_seq) == (5, 40)
+        assert by_words.contains(5, 1.0) and not by_words.contains(40, 30.0)
+    finally:
+        monkeypatch.delenv("TZ")
+        time_module.tzset()

@@ -277,7 +277,7 @@ def _toc_item(section: Section) -> str:
     )
 
 
-def _legend() -> str:
+def _legend(folding: bool = True) -> str:
     items = [
         f'<li class="k-{kind}"><span class="mk">{escape(mark)}</span>{escape(meaning)}</li>'
         for (mark, meaning), kind in zip(
@@ -288,10 +288,11 @@ def _legend() -> str:
         '<li><span class="mk">▏</span>a command with its echo, response and final result '
         "(the bar green when it succeeded, red when not; the elapsed time on the right)</li>"
     )
-    items.append(
-        '<li><span class="mk">⋯</span>polling and start-up lines folded '
-        "(<code>qiterm export --all</code> keeps them)</li>"
-    )
+    if folding:
+        items.append(
+            '<li><span class="mk">⋯</span>polling and start-up lines folded '
+            "(<code>qiterm export --all</code> keeps them)</li>"
+        )
     return f'<ul class="legend">{"".join(items)}</ul>'
 
 
@@ -331,7 +332,7 @@ def write_html(report: Report, write: Write) -> None:
         put(timeline_svg(s.timeline))
         keys = "".join(f"<li>{svg}{escape(label)}</li>" for svg, label in legend_items())
         put(f'</div><ul class="tlkey">{keys}</ul></section>\n')
-    put(f'<section><h2 id="legend">Legend</h2>{_legend()}</section>\n')
+    put(f'<section><h2 id="legend">Legend</h2>{_legend(not report.options.keep_all)}</section>\n')
     put('<section id="transcript-section"><h2 id="transcript">Transcript</h2>\n')
     _write_transcript(report, put)
     put("</section>\n</main>\n")

@@ -283,7 +283,8 @@ def write_text(report: Report, write: Write, *, width: int = 100) -> None:
     for mark, meaning in legend_rows():
         put(f"  {mark}  {meaning}")
     put("  ┌│└  a command with its echo, response and final result; [1.2 ms] its elapsed time")
-    put("  ⋯  polling and start-up lines folded (qiterm export --all keeps them)")
+    if not report.options.keep_all:
+        put("  ⋯  polling and start-up lines folded (qiterm export --all keeps them)")
     put()
     if s.sections:
         put("Contents")
@@ -377,7 +378,8 @@ def write_markdown(report: Report, write: Write, *, width: int = 100) -> None:
     for mark, meaning in legend_rows():
         put(f"- `{mark}` {md(meaning)}")
     put("- `┌ │ └` a command with its echo, response and final result; `[1.2 ms]` its elapsed time")
-    put("- `⋯` polling and start-up lines folded (`qiterm export --all` keeps them)")
+    if not report.options.keep_all:
+        put("- `⋯` polling and start-up lines folded (`qiterm export --all` keeps them)")
     put()
     if s.sections:
         put("## Contents")
