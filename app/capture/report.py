@@ -193,6 +193,7 @@ class _Transcript:
         self.report = report
         self.keep_all = report.options.keep_all
         self.refs = report.summary.refs
+        self.sections = {section.seq: section for section in report.summary.sections}
         self.anchors: set[str] = set()
         self.open_cmd: int | None = None
         self.held: Line | None = None
@@ -296,10 +297,8 @@ class _Transcript:
                 fold.names.append(text)
 
     def _section(self, record: Record, seq: int) -> Section:
-        for section in self.report.summary.sections:
-            if section.seq == seq:
-                return section
-        return Section(f"s{seq}", 2, "", 0.0, seq)
+        found = self.sections.get(seq)
+        return found if found is not None else Section(f"s{seq}", 2, "", 0.0, seq)
 
 
 def transcript(report: Report) -> Iterator[Item]:

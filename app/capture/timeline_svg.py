@@ -39,6 +39,8 @@ BREAK_W = 26.0
 EACH_MAX = 400
 #: Size labels are written when a lane has at most this many events.
 LABELS_MAX = 24
+#: A reused connectID's sockets are labelled by type when it had at most this many.
+LIFE_LABELS_MAX = 6
 
 _CLASS = {
     Kind.OPEN: "tl-open",
@@ -173,7 +175,8 @@ def timeline_svg(timeline: Timeline, width: int = WIDTH) -> str:
                 f'x2="{_f(x0 + axis.x(stop))}" y2="{_f(y)}">'
                 f"{_title(f'#{life.connect_id} {life.service_type} {life.peer}')}</line>"
             )
-            if len(lane.lives) > 1:  # a reused connectID: say which socket each line is
+            if 1 < len(lane.lives) <= LIFE_LABELS_MAX:
+                # A reused connectID: say which socket each line is.
                 out.append(
                     f'<text class="tl-life-label" x="{_f(x0 + axis.x(start) + 7)}" '
                     f'y="{_f(y - 6)}">{escape(life.service_type)}</text>'
