@@ -23,15 +23,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from app.capture.reader import CaptureError
 from app.capture.survey import read_timeline
-from app.capture.timeline import (
-    KIND_LABELS,
-    ROW_STYLES,
-    Timeline,
-    fmt_bytes,
-    fmt_offset,
-    legend_lines,
-    timeline_rows,
-)
+from app.capture.timeline import KIND_LABELS, ROW_STYLES, Timeline, fmt_bytes, fmt_offset
+from app.capture.timeline_draw import legend_lines, timeline_rows
 
 #: The most events the table lists (the chart shows them all).
 TABLE_MAX = 5_000

@@ -21,14 +21,8 @@ from datetime import datetime
 
 from app import __version__
 from app.capture.report import Fold, Heading, Line, Report, transcript
-from app.capture.timeline import (
-    Life,
-    fmt_bytes,
-    fmt_offset,
-    fmt_seconds,
-    legend_lines,
-    timeline_rows,
-)
+from app.capture.timeline import Life, fmt_bytes, fmt_offset, fmt_seconds
+from app.capture.timeline_draw import legend_lines, timeline_rows
 from app.model.render import (
     KIND_NAMES,
     LINE_KINDS,

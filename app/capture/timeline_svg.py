@@ -19,15 +19,13 @@ from app.capture.timeline import (
     BOTH,
     GLYPHS,
     KIND_LABELS,
-    Axis,
-    Cell,
     Kind,
     Lane,
     Timeline,
     fmt_bytes,
     fmt_offset,
-    lane_cells,
 )
+from app.capture.timeline_draw import Axis, Cell, lane_cells
 
 WIDTH = 1100
 LABEL_W = 230
