@@ -465,3 +465,15 @@ def test_from_and_to_read_markers_offsets_clocks_and_dates(monkeypatch: pytest.M
     finally:
         monkeypatch.delenv("TZ")
         time_module.tzset()
+
+
+def test_long_tables_are_cut_and_say_how_many_more(
+    capture: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.capture.survey as survey
+
+    monkeypatch.setattr(survey, "TABLE_ROWS", 1)
+    text = text_of(capture)
+    rows = section(text, "Errors (3)")[2:]
+    assert len(rows) == 2 and "… 2 more (the transcript has them all)" in rows[1]
+    assert "… 2 more" in section(text, "Ping, NTP and DNS")[3]

@@ -241,7 +241,7 @@ def _toc(report: Report) -> str:
     if s.timeline.lives():
         parts.append('<li><a href="#sockets">Sockets</a></li>')
     if s.errors:
-        parts.append(f'<li><a href="#errors">Errors ({len(s.errors)})</a></li>')
+        parts.append(f'<li><a href="#errors">Errors ({s.error_count})</a></li>')
     if s.services:
         parts.append('<li><a href="#services">Ping, NTP and DNS</a></li>')
     if s.timeline.lanes:
@@ -322,7 +322,7 @@ def write_html(report: Report, write: Write) -> None:
         put('<section><h2 id="sockets">Sockets</h2>')
         put(_table(SOCKET_COLUMNS, socket_rows(report), nowrap=(0, 3)) + "</section>\n")
     if s.errors:
-        put(f'<section><h2 id="errors">Errors ({len(s.errors)})</h2>')
+        put(f'<section><h2 id="errors">Errors ({s.error_count})</h2>')
         put(_table(ERROR_COLUMNS, error_rows(report), bad=2, nowrap=(0,)) + "</section>\n")
     if s.services:
         put('<section><h2 id="services">Ping, NTP and DNS</h2>')

@@ -108,7 +108,7 @@ def facts(report: Report) -> list[tuple[str, str]]:
     failed = sum(1 for life in lives if life.failed)
     opened = plural(len(lives), "socket")
     rows.append(("Sockets", opened + (f" ({failed} failed to open)" if failed else "")))
-    rows.append(("Errors", str(len(s.errors)) if s.errors else "none"))
+    rows.append(("Errors", f"{s.error_count:,}" if s.errors else "none"))
     rows.append(("Notes", f"{plural(s.notes, 'note')}, {plural(s.markers, 'marker')}"))
     folded = [
         f"{plural(s.folded_commands[tag], 'command')} of {name} "
@@ -175,6 +175,9 @@ ERROR_COLUMNS = ["time", "command or event", "answer", "meaning"]
 
 
 def error_rows(report: Report) -> list[list[str]]:
+    s = report.summary
+    more = s.error_count - len(s.errors)
+    tail = [["", f"… {more:,} more (the transcript has them all)", "", ""]] if more > 0 else []
     return [
         [
             fmt_offset(e.t),
@@ -183,17 +186,20 @@ def error_rows(report: Report) -> list[list[str]]:
             safe(e.meaning),
         ]
         for e in report.summary.errors
-    ]
+    ] + tail
 
 
 SERVICE_COLUMNS = ["time", "service", "target", "result"]
 
 
 def service_rows(report: Report) -> list[list[str]]:
+    s = report.summary
+    more = s.service_count - len(s.services)
+    tail = [["", "", f"… {more:,} more", ""]] if more > 0 else []
     return [
         [fmt_offset(r.t), r.service, safe(r.target), ("" if r.ok else "failed: ") + safe(r.answer)]
         for r in report.summary.services
-    ]
+    ] + tail
 
 
 def legend_rows() -> list[tuple[str, str]]:
@@ -264,7 +270,7 @@ def write_text(report: Report, write: Write, *, width: int = 100) -> None:
             put(row)
         put()
     if s.errors:
-        put(f"Errors ({len(s.errors)})")
+        put(f"Errors ({s.error_count})")
         for row in _table(ERROR_COLUMNS, error_rows(report)):
             put(row)
         put()
@@ -356,7 +362,7 @@ def write_markdown(report: Report, write: Write, *, width: int = 100) -> None:
             put(row)
         put()
     if s.errors:
-        put(f"## Errors ({len(s.errors)})")
+        put(f"## Errors ({s.error_count})")
         put()
         for row in _md_table(ERROR_COLUMNS, error_rows(report)):
             put(row)

@@ -43,6 +43,8 @@ from app.model.render import escape_invisible
 from app.protocol import events as ev
 from app.protocol.codes import describe
 
+#: The most rows the errors and the ping/NTP/DNS tables list (the transcript has all).
+TABLE_ROWS = 1_000
 #: Tags whose lines the report folds unless ``--all``: what each is called.
 FOLDED_TAGS = {"poll": "polling", "init": "start-up queries"}
 
@@ -357,8 +359,12 @@ class Summary:
     commands: Counter[str] = field(default_factory=Counter)
     wire_sent: int = 0
     wire_received: int = 0
+    #: The first :data:`TABLE_ROWS` errors and ping/NTP/DNS results; the counts
+    #: are of them all.
     errors: list[ErrorRow] = field(default_factory=list)
     services: list[ServiceRow] = field(default_factory=list)
+    error_count: int = 0
+    service_count: int = 0
     sections: list[Section] = field(default_factory=list)
     notes: int = 0
     markers: int = 0
@@ -549,16 +555,24 @@ class Surveyor:
         if isinstance(item, CommandFinished):
             service = _service(item, t)
             if service is not None:
-                s.services.append(service)
+                s.service_count += 1
+                if len(s.services) < TABLE_ROWS:
+                    s.services.append(service)
             result = item.result
             if result.ok or result.outcome in (Outcome.NOT_SENT, Outcome.CANCELLED):
                 return
             answer, meaning = _outcome_answer(item)
-            s.errors.append(ErrorRow(t, shown(result.command.line), answer, meaning, tag))
+            self._error(ErrorRow(t, shown(result.command.line), answer, meaning, tag))
         elif isinstance(item, ModuleRebooted):
-            s.errors.append(ErrorRow(t, "module rebooted", "RDY", "every socket closed"))
+            self._error(ErrorRow(t, "module rebooted", "RDY", "every socket closed"))
         elif isinstance(item, LinkStatus) and item.state is LinkState.DISCONNECTED:
-            s.errors.append(ErrorRow(t, "link lost", shown(item.message)))
+            self._error(ErrorRow(t, "link lost", shown(item.message)))
+
+    def _error(self, row: ErrorRow) -> None:
+        s = self.summary
+        s.error_count += 1
+        if len(s.errors) < TABLE_ROWS:
+            s.errors.append(row)
 
     def finish(self) -> Summary:
         self.summary.timeline = self.timeline.finish()
