@@ -45,6 +45,8 @@ from app.protocol.codes import describe
 
 #: Quiet stretches on an open socket at least this long are shown as gaps.
 GAP_S = 30.0
+#: Sends and receives past this many on a lane keep no detail (their peer).
+DETAILS_MAX = 10_000
 
 
 class Kind(IntEnum):
@@ -222,7 +224,9 @@ class Lane:
     gaps: list[tuple[float, float]] = field(default_factory=list)
 
     def add(self, t: float, kind: Kind, size: int = 0, detail: str = "") -> None:
-        if detail:
+        # A UDP flood's every datagram names its peer: past the first ones, the
+        # details of sends and receives are not kept (the transcript has them).
+        if detail and (kind not in (Kind.SEND, Kind.RECV) or len(self.times) < DETAILS_MAX):
             self.details[len(self.times)] = detail
         self.times.append(t)
         self.kinds.append(int(kind))
