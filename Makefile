@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@$(BIN)/qiterm $(ARGS)
 
-# Debian tools some tests drive (picocom, tio); installed here so a fresh machine needs nothing by hand.
+# Debian tools some tests drive (picocom, tio, chromium); installed here so a fresh machine needs nothing by hand.
 tools:
 	@.ci/ensure-tools
 

@@ -285,13 +285,68 @@ def sim(
 
 @main.command()
 @click.argument("log", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "html", "jsonl"]), default="text")
-@click.option("-o", "--output", "output", default=None, type=click.Path(dir_okay=False))
-def export(log: str, fmt: str, output: str | None) -> None:
-    """Export a capture LOG as text, HTML or JSON Lines."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "text", "md", "jsonl"]),
+    default="text",
+    show_default=True,
+    help="html: one self-contained page (summary, contents, socket timeline, transcript); "
+    "text and md: the same as plain text and Markdown; jsonl: the records again, cleaned.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write here (created readable by you only) instead of standard output.",
+)
+@click.option(
+    "--all",
+    "keep_all",
+    is_flag=True,
+    help="Keep the console's polling (AT+QISTATE?) and start-up queries; "
+    "by default they are folded into a count.",
+)
+@click.option(
+    "--mask",
+    is_flag=True,
+    help="Replace the IMEI, IMSI, ICCID and the module's IP address everywhere by "
+    "placeholders (IMEI-1, ...), for a log sent outside the company.",
+)
+@click.option(
+    "--from",
+    "start",
+    default=None,
+    metavar="WHERE",
+    help="Start at a marker (its number, or words of its text) or a time "
+    "(+SECONDS or +M:SS since the start, HH:MM:SS local time, or an ISO date and time).",
+)
+@click.option(
+    "--to", "stop", default=None, metavar="WHERE", help="Stop before this marker, or at this time."
+)
+def export(
+    log: str,
+    fmt: str,
+    output: str | None,
+    keep_all: bool,
+    mask: bool,
+    start: str | None,
+    stop: str | None,
+) -> None:
+    """Export a capture LOG as a report to share (HTML, text, Markdown) or as JSON Lines.
+
+    The report opens with what a reader asks first (module and firmware, port,
+    start and duration, sockets and their peers, bytes both ways, errors with
+    their result codes, ping/NTP/DNS results), then the transcript: every line
+    marked sent, echo, response, URC, note or qiterm's own event, each command
+    grouped with its answer and elapsed time, notes and markers as sections.
+    Exit codes: 0 written, 1 the output could not be written, 2 bad input.
+    """
     from app.capture.export import export_main
 
-    sys.exit(export_main(log, fmt, output))
+    sys.exit(export_main(log, fmt, output, keep_all=keep_all, mask=mask, start=start, stop=stop))
 
 
 @main.command()

@@ -19,11 +19,22 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from bench import framer, ingest, keylatency, memory, pipeline, roundtrip, sim_recv, startup
+from bench import (
+    export,
+    framer,
+    ingest,
+    keylatency,
+    memory,
+    pipeline,
+    roundtrip,
+    sim_recv,
+    startup,
+)
 from bench.common import Figure, say
 
 BENCHMARKS: dict[str, ModuleType] = {
-    m.NAME: m for m in (framer, sim_recv, roundtrip, ingest, pipeline, keylatency, startup, memory)
+    m.NAME: m
+    for m in (framer, sim_recv, roundtrip, ingest, pipeline, keylatency, startup, memory, export)
 }
 DOC = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 BUDGET_S = {False: 60.0, True: 10.0}

@@ -20,7 +20,7 @@ import pytest
 
 import app
 from app.capture import format as capfmt
-from app.capture.export import export_html, export_jsonl, export_main, export_text
+from app.capture.export import export_main, report_string
 from app.capture.reader import (
     CaptureError,
     iter_records,
@@ -273,23 +273,21 @@ def test_url_password_is_not_recorded(tmp_path: Path) -> None:
 
 #: The odd payload as the log shows it: quoted, odd bytes escaped.
 ODD_SHOWN = '"<script>alert("x")</script> & \\r\\n"q",\\xff"'
-#: A transcript line: time since the start, direction, the line as the log shows it.
-LINE = re.compile(r"^\+\s*(\d+\.\d{3})s ([→←·]) (.*)$")
+#: A transcript line: the group's gutter, time since the start, mark, the line.
+LINE = re.compile(r"^[┌│└╶ ] \+\s*(\d+\.\d{3})s ([→↩←⇐¶·]) (.*?)(?:  \[\d+\.\d ms\])?$")
 
 
 def test_text_export_reads_like_the_spec(session: Session) -> None:
-    text = export_text(read_capture(session.path))
+    text = report_string(session.path, "text")
     lines = text.splitlines()
-    # Header block.
-    assert lines[0].startswith("// qiterm capture (qiterm " + app.__version__)
-    assert "// port:     " + URL in lines
-    assert f"// baud:     {BAUD}" in lines
-    assert "// module:   Quectel_Ltd Quectel_BC660K-GL (revision BC660KGLAAR01A05)" in lines
-    assert any(line.startswith("// started:  ") for line in lines)
-    body = [m for m in map(LINE.match, lines) if m]
-    # Every line after the header block is a transcript line.
-    assert len(body) == len(lines) - lines.index("") - 1
-    assert body and body[0].group(0).startswith("+   0.0")
+    # The header: what a reader asks first.
+    assert lines[0] == f"qiterm report: {session.path.name}"
+    assert re.search(rf"^Port +{re.escape(URL)} at {BAUD} baud$", text, re.M)
+    assert re.search(r"^Module +Quectel_Ltd Quectel_BC660K-GL$", text, re.M)
+    assert re.search(r"^Firmware +BC660KGLAAR01A05$", text, re.M)
+    assert re.search(r"^Started +\d{4}-\d\d-\d\d ", text, re.M)
+    body = [m for m in map(LINE.match, text.split("\nTranscript\n", 1)[1].splitlines()) if m]
+    assert body and body[0].group(1).startswith("0.0")
     content = [(m.group(2), m.group(3)) for m in body]
     for expected in (
         ("→", QIOPEN),
@@ -306,12 +304,12 @@ def test_text_export_reads_like_the_spec(session: Session) -> None:
         ("→", "AT+NOPE"),
         ("←", "ERROR"),
         ("←", f"+CME ERROR: 552  ({describe(552)})"),
-        ("·", "// socket 0 is open"),
-        ("·", "── marker 1: errors next ──"),
+        ("¶", "// socket 0 is open"),
+        ("¶", "── marker 1: errors next ──"),
         ("·", "AT+NOPE: ERROR"),
         ("·", "link connected: connected to fake://bench"),
         ("·", "link closed: closed"),
-        ("←", f'+QIURC: "recv",0,{len(ODD_PAYLOAD)},{ODD_SHOWN}'),
+        ("⇐", f'+QIURC: "recv",0,{len(ODD_PAYLOAD)},{ODD_SHOWN}'),
     ):
         assert expected in content, expected
     # OK results get no line of their own.
@@ -326,27 +324,27 @@ def test_text_export_reads_like_the_spec(session: Session) -> None:
 
 
 def test_html_export_is_one_coloured_safe_file(session: Session) -> None:
-    html = export_html(read_capture(session.path))
+    html = report_string(session.path, "html")
     assert html.lstrip().startswith("<!DOCTYPE html>") and "<html" in html
     assert html.rstrip().endswith("</html>")
-    assert "color: #" in html  # inline styles, no external stylesheet
+    assert "<style>" in html and "--ok: #1a7f37" in html  # inline styles, nothing fetched
     assert "<link" not in html and "<script" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;" in html
+    assert '&lt;script&gt;alert("x")&lt;/script&gt; &amp;' in html
     assert html.count("<span") == html.count("</span>")
-    # Kinds get their own colours: OK green, ERROR red, the recv URC amber.
-    assert re.search(r'<span style="[^"]*#1a7f37[^"]*">OK</span>', html)
-    assert re.search(r'<span style="[^"]*#cf222e[^"]*">ERROR</span>', html)
-    assert re.search(r'<span style="[^"]*#9a6700[^"]*">\+QIURC: &quot;recv', html)
-    # The lines are the text export's, drawn by the same renderer: time, direction.
-    assert re.search(r'<span style="[^"]*#8c959f[^"]*">\+\s+0\.\d{3}s</span>', html)
-    assert re.search(r'<span style="[^"]*#8c959f[^"]*">→</span>', html)
-    assert re.search(r'<span style="[^"]*#cf222e[^"]*">AT\+NOPE: ERROR</span>', html)
+    assert html.count("<div") == html.count("</div>")
+    # Kinds get their own colours (classes): OK, ERROR, the recv URC.
+    assert '<span class="c-ok">OK</span>' in html
+    assert '<span class="c-error">ERROR</span>' in html
+    assert re.search(r'<span class="c-recv">\+QIURC: "recv', html)
+    # The lines are the text export's, drawn by the same renderer: time, mark.
+    assert re.search(r'<span class="ts">\+\s+0\.\d{3}s</span> <span class="mk">→</span>', html)
+    assert '<span class="c-error">AT+NOPE: ERROR</span>' in html
 
 
 def test_jsonl_export_round_trips(session: Session, tmp_path: Path) -> None:
     cap = read_capture(session.path)
     out = tmp_path / "copy.jsonl"
-    out.write_text(export_jsonl(cap), "utf-8")
+    out.write_text(report_string(session.path, "jsonl"), "utf-8")
     again = read_capture(out)
     assert again.header == cap.header and again.records == cap.records
     assert rx_stream(again) == rx_stream(cap) and not again.torn
@@ -637,13 +635,13 @@ def test_export_main_writes_file_or_stdout_and_repairs_torn(tmp_path: Path, caps
     out = tmp_path / "out" / "repaired.jsonl"
     out.parent.mkdir()
     assert export_main(str(path), "jsonl", str(out)) == 0
-    assert "last line was cut off" in capsys.readouterr().err
+    assert "cut off (qiterm stopped while writing it)" in capsys.readouterr().err
     fixed = read_capture(out)
     assert not fixed.torn and len(fixed.records) == 5
     assert out.read_bytes().endswith(b"}\n")
     assert export_main(str(path), "text", None) == 0
     captured = capsys.readouterr()
     assert "// ünïcode note" in captured.out and "AT" in captured.out
-    assert "← \\x80abc  (line cut at the cap)" in captured.out
+    assert "⇐ \\x80abc  (line cut at the cap)" in captured.out
     assert export_main(str(path), "html", str(tmp_path / "nodir" / "x.html")) == 1
     assert "cannot write" in capsys.readouterr().err

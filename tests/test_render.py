@@ -11,10 +11,14 @@ from app.config.highlight import HighlightRule
 from app.model import render
 from app.model.journal import Category, LogEntry
 from app.model.render import (
+    KIND_NAMES,
+    MARKS,
     PAYLOAD_MODES,
     STAMP_MODES,
     STYLE_NAMES,
     LineView,
+    escape_invisible,
+    line_kind,
     line_width,
     render_entry,
 )
@@ -70,6 +74,55 @@ def test_a_line_is_stamp_arrow_message_and_meaning() -> None:
         assert line.plain == f"04:15:10.860 {arrow} x"
 
 
+@pytest.mark.parametrize(
+    ("direction", "category", "kind"),
+    [
+        ("tx", Category.COMMAND, "sent"),
+        ("tx", Category.PAYLOAD, "sent"),
+        ("rx", Category.ECHO, "echo"),
+        ("rx", Category.RESPONSE, "response"),
+        ("rx", Category.OK, "response"),
+        ("rx", Category.ERROR, "response"),
+        ("rx", Category.DEFERRED, "response"),
+        ("rx", Category.PROMPT, "response"),
+        ("rx", Category.URC, "urc"),
+        ("rx", Category.RECV, "urc"),
+        ("rx", Category.CLOSED, "urc"),
+        ("rx", Category.INCOMING, "urc"),
+        ("app", Category.NOTE, "note"),
+        ("app", Category.MARKER, "note"),
+        ("app", Category.APP, "app"),
+        ("app", Category.LINK, "app"),
+        ("app", Category.ERROR, "app"),
+    ],
+)
+def test_each_kind_of_line_has_its_own_mark(direction: str, category: Category, kind: str) -> None:
+    entry = LogEntry(WALL, direction, category, "AT")
+    assert line_kind(entry) == kind
+    assert render_entry(entry, {}).plain == f"04:15:10.860 {MARKS[kind]} AT"
+
+
+def test_a_command_and_its_echo_read_apart() -> None:
+    sent = render_entry(LogEntry(WALL, "tx", Category.COMMAND, "AT+CSQ"), {}).plain
+    echo = render_entry(LogEntry(WALL, "rx", Category.ECHO, "AT+CSQ"), {}).plain
+    assert sent != echo and len(set(MARKS.values())) == len(MARKS) == len(KIND_NAMES)
+
+
+def test_invisible_characters_are_drawn_escaped() -> None:
+    hidden = "a\u202eb\u2066c\u2069d\u200be\u200dz\ufeffy\u2028x\u3164w\x1b[31m"
+    entry = LogEntry(WALL, "rx", Category.RECV, hidden, meaning="m\u202en")
+    drawn = render_entry(entry, {}).plain
+    for ch in "\u202e\u2066\u2069\u200b\u200d\ufeff\u2028\u3164\x1b":
+        assert ch not in drawn
+    assert drawn.endswith(
+        "a\\u202eb\\u2066c\\u2069d\\u200be\\u200dz\\ufeffy\\u2028x\\u3164w\\x1b[31m  (m\\u202en)"
+    )
+    # Letters and symbols of any script are shown as they are.
+    assert escape_invisible("Grüße ✓ 日本 é") == "Grüße ✓ 日本 é"
+    # The width the log reserves still covers the escaped line.
+    assert line_width(entry, LineView()) >= len(drawn)
+
+
 def test_a_digit_rule_never_paints_the_timestamp_or_the_arrow() -> None:
     rule = HighlightRule.parse(r"\d+", "bold magenta")
     entry = LogEntry(WALL, "rx", Category.RESPONSE, "+CSQ: 24,99")
@@ -100,12 +153,12 @@ def test_payloads_line_endings_and_timestamps() -> None:
     endings = render_entry(entry, {}, view=LineView(endings=True)).plain
     assert endings.endswith('\\r\\n+QIURC: "recv",0,4,"Hi\\r\\n"\\r\\n')
     relative = render_entry(entry, {}, view=LineView(stamps="relative"), origin=WALL - 0.318)
-    assert relative.plain.startswith("+   0.318s ← ")
+    assert relative.plain.startswith("+   0.318s ⇐ ")
     delta = LineView(stamps="delta")
     assert render_entry(entry, {}, view=delta, previous=WALL - 0.04).plain.startswith(
-        "Δ   0.040s ← "
+        "Δ   0.040s ⇐ "
     )
-    assert render_entry(entry, {}, view=delta).plain.startswith("Δ   0.000s ← ")
+    assert render_entry(entry, {}, view=delta).plain.startswith("Δ   0.000s ⇐ ")
     # The line view options cycle through their modes.
     view = LineView()
     assert [view := view.next_payload() for _ in PAYLOAD_MODES][-1] == LineView()

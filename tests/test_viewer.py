@@ -5,6 +5,7 @@ on small hand-written ones."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,11 +18,12 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input
 
 from app.capture import format as fmt
-from app.capture.export import export_text
+from app.capture.export import report_string
 from app.capture.format import Record
 from app.capture.reader import read_capture
 from app.capture.recorder import CaptureRecorder
 from app.capture.replay import ReplayedResult, Replayer, replay, state_at
+from app.capture.report import ReportOptions
 from app.capture.source import CaptureSource
 from app.cli import main
 from app.demo.peers import Peers
@@ -515,11 +517,15 @@ async def test_the_viewer_and_the_text_export_draw_the_same_lines(tmp_path: Path
         log_ = app.query_one(CaptureLog)
         log_.view = LineView(stamps="relative")
         shown = [log_.render_text(e, previous=None).plain for e in app.journal.view]
-    header, body = export_text(read_capture(path)).split("\n\n", 1)
-    assert header.startswith("// qiterm capture")
-    assert shown == body.splitlines()
+    report = report_string(path, "text", ReportOptions(keep_all=True))
+    assert report.startswith("qiterm report: shared.jsonl")
+    body = report.split("\n==========\n\n", 1)[1].splitlines()
+    # Each transcript line: a two-cell gutter (a command's group), the viewer's
+    # line, and on a group's last line the command's elapsed time.
+    lines = [re.sub(r"  \[\d+\.\d+ m?s\]$", "", line[2:]) for line in body if line[2:3] == "+"]
+    assert shown == lines
     assert shown[0] == "+   0.020s · link connected: connected"
-    assert "+   0.780s · // the echo is back in 40 ms" in shown
+    assert "+   0.780s ¶ // the echo is back in 40 ms" in shown
 
 
 @pytest.fixture

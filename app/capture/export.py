@@ -1,272 +1,316 @@
-"""Capture -> text, HTML or clean JSON Lines, and the ``qiterm export`` entry point.
+"""``qiterm export``: a capture as a report (HTML, text, Markdown) or as clean JSON Lines.
 
-The text and HTML forms are the log as ``qiterm view`` shows it: the capture's
-records become log entries again (:class:`~app.capture.replay.Replayer`) and
-each is drawn by the log's own renderer (:func:`app.model.render.render_entry`),
-with its time since the capture started (``+   0.318s``) and its direction
-(``→`` to the module, ``←`` from it, ``·`` qiterm's own lines and the ``//``
-notes). A ``//`` header block says what was captured, where and when. The HTML
-form is the same lines in colour (a fixed light palette), as one
-self-contained file.
+The report (:mod:`app.capture.report`) reads the capture as a stream, twice
+(a summary first, then the transcript), and is written as it is read: a
+capture of hundreds of megabytes never sits in memory. ``--format jsonl``
+writes the header and every readable record again, one per line.
+
+Options (the same for every format unless said): ``--all`` keeps the polling
+and start-up lines the report folds; ``--mask`` replaces the IMEI, IMSI,
+ICCID and the module's address by placeholders everywhere (:mod:`.mask`);
+``--from``/``--to`` export a slice (a marker's number or words, a time).
+
+The output is never the capture itself (refused, whatever name it goes by),
+never written through a symbolic link, and is created readable by its owner
+only (it may hold identifiers): it is written to a new private file beside
+the target and renamed over it once complete, so a failure leaves the target
+as it was. A record that cannot be read (bad JSON, ``"x":"zz"``) is skipped
+with a warning naming its line; characters that would hide or reorder text
+(bidi controls, zero-width) are written escaped in every format.
 """
 
 from __future__ import annotations
 
-import io
+import json
 import os
+import stat
 import sys
-from collections.abc import Callable, Iterator
-from html import escape as html_escape
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
-from rich.console import Console
-from rich.style import Style
-from rich.terminal_theme import DEFAULT_TERMINAL_THEME
-from rich.text import Text
-
-from app.capture import format as capfmt
 from app.capture.format import Record
-from app.capture.reader import Capture, CaptureError, read_capture
-from app.capture.replay import Replayer
-from app.model.journal import LogEntry
-from app.model.render import LineView, StyleMap, render_entry
-from app.protocol.text import escape_bytes
+from app.capture.mask import Masker
+from app.capture.reader import CaptureError
+from app.capture.report import Report, ReportError, ReportOptions, describe_error, prepare
+from app.capture.report_html import write_html
+from app.capture.report_text import write_markdown, write_text
+from app.capture.survey import checked_records, record_time
+from app.model.render import escape_invisible
 
-#: The line view of an export: payloads as recorded, time since the start.
-VIEW = LineView(stamps="relative")
+FORMATS = ("html", "text", "md", "jsonl")
+#: Bytes gathered before each write to the output.
+BUFFER = 1 << 20
 
-#: The HTML's palette, by the renderer's style names, chosen for a white page.
-HTML_STYLES: dict[str, Style] = {
-    name: Style.parse(style)
-    for name, style in {
-        "timestamp": "#8c959f",
-        "arrow": "#8c959f",
-        "meaning": "italic #6e7781",
-        "poll": "dim",
-        "match": "reverse",
-        "command": "bold #0550ae",
-        "payload": "#bf3989",
-        "echo": "#57606a",
-        "response": "#24292f",
-        "ok": "bold #1a7f37",
-        "error": "bold #cf222e",
-        "prompt": "bold #24292f",
-        "recv": "#9a6700",
-        "closed": "bold #bc4c00",
-        "incoming": "#1b7c83",
-        "deferred": "bold #6639ba",
-        "urc": "#953800",
-        "link": "italic #6e7781",
-        "app": "italic #6e7781",
-        "note": "italic #116329 on #dafbe1",
-        "marker": "bold #ffffff on #0550ae",
-    }.items()
-}
-#: The header block's style in the HTML.
-HTML_HEADER = Style.parse("italic #6e7781")
-
-_HTML_TEMPLATE = """\
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<title>{title}</title>
-<style>
-{stylesheet}
-body {{
-    color: {foreground};
-    background-color: {background};
-}}
-</style>
-</head>
-<body>
-<pre style="font-family:Menlo,'DejaVu Sans Mono',consolas,'Courier New',monospace">\
-<code style="font-family:inherit">{code}</code></pre>
-</body>
-</html>
-"""
+Writer = Callable[[Report, Callable[[str], None]], None]
+WRITERS: dict[str, Writer] = {"text": write_text, "md": write_markdown, "html": write_html}
 
 
-def _clean(text: str) -> list[str]:
-    """Free text from the header as safe lines: control bytes escaped."""
-    data = str(text).encode("utf-8", "surrogatepass")
-    return [escape_bytes(part, show_line_endings=False) for part in data.split(b"\n")]
+class ExportError(Exception):
+    """The export cannot be written as asked; ``code`` is the exit code."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-def _identity_text(rec: Record) -> str:
-    identity = str(rec.get("identity") or "").strip()
-    revision = str(rec.get("revision") or "").strip()
-    if identity and revision:
-        return f"{identity} (revision {revision})"
-    return identity or (f"revision {revision}" if revision else "")
+# -- JSON Lines -------------------------------------------------------------------------
 
 
-def header_lines(capture: Capture) -> list[str]:
-    """The ``//`` block before the transcript: qiterm, port, module, start, and
-    what could not be read."""
-    h = capture.header
-    identity = next(
-        (_identity_text(r) for r in capture.records if r.get("type") == capfmt.IDENTITY), ""
-    )
-    rows = [
-        f"qiterm capture (qiterm {h.get('qiterm', '?')}, format {h.get('version', '?')})",
-        f"port:     {h.get('url', '?')}",
-        f"baud:     {h.get('baud', '?')}",
-    ]
-    if identity:
-        rows.append(f"module:   {identity}")
-    rows.append(f"started:  {h.get('started', '?')}")
-    if capture.torn:
-        rows.append("the capture's last line was cut off (qiterm stopped while writing it)")
-    rows.extend(f"skipped {p}" for p in capture.problems)
-    return [f"// {part}" for row in rows for part in _clean(row)]
+def _json_escape_invisible(line: str) -> str:
+    """A JSON text with every invisible or reordering character as a ``\\u`` escape
+    (they can only sit inside strings there, so the JSON means the same)."""
+    shown = escape_invisible(line)
+    if shown == line:
+        return line
+    out = []
+    for ch in line:
+        if len(escape_invisible(ch)) == 1:
+            out.append(ch)
+            continue
+        code = ord(ch)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
 
 
-def transcript(capture: Capture) -> Iterator[LogEntry]:
-    """The capture's log entries, in file order, as the viewer shows them."""
-    replayer = Replayer()
-    for record in capture.records:
-        for step in replayer.steps(record):
-            yield from step.entries
+def json_line(record: Record) -> bytes:
+    """One record as a line of JSON (UTF-8, invisible characters escaped)."""
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return _json_escape_invisible(text).encode("utf-8", "backslashreplace") + b"\n"
 
 
-def render_lines(capture: Capture, styles: StyleMap | None = None) -> list[Text]:
-    """The capture as display lines: the header block, a blank line, then one
-    line per log entry. ``styles``: the renderer's style map (none: plain)."""
-    styles = styles or {}
-    header = styles.get("header", Style())
-    lines = [Text(row, style=header) for row in header_lines(capture)]
-    lines.append(Text(""))
-    t = capture.header.get("t")
-    origin = t / 1_000_000 if isinstance(t, int) else 0.0
-    for entry in transcript(capture):
-        lines.append(render_entry(entry, styles, view=VIEW, origin=origin))
-    return lines
+def _masked(value: object, masker: Masker, key: str = "") -> object:
+    if isinstance(value, str):
+        if key == "x":
+            try:
+                return masker.mask_bytes(bytes.fromhex(value)).hex()
+            except ValueError:
+                return value
+        return masker.mask(value)
+    if isinstance(value, list):
+        return [_masked(v, masker) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v, masker, k) for k, v in value.items()}
+    return value
 
 
-def export_text(capture: Capture) -> str:
-    return "\n".join(line.plain for line in render_lines(capture)) + "\n"
+def write_jsonl(report: Report, write: Callable[[bytes], None]) -> None:
+    """The header and every readable record in the slice, one per line."""
+    piece = report.summary.slice
+    masker = report.masker
+    records = checked_records(report.path, [])
+    for index, record in enumerate(records):
+        if index:
+            seq = record.get("seq")
+            t = record_time(record, report.origin)
+            if not isinstance(seq, int) or not piece.contains(seq, t):
+                if isinstance(seq, int) and piece.past(seq, t):
+                    break
+                continue
+        write(json_line(_masked(record, masker) if masker else record))  # type: ignore[arg-type]
 
 
-def export_html(capture: Capture, *, width: int = 160) -> str:
-    console = Console(
-        record=True,
-        width=width,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system="truecolor",
-        highlight=False,
-        markup=False,
-        emoji=False,
-        legacy_windows=False,
-        soft_wrap=True,
-    )
-    for line in render_lines(capture, {**HTML_STYLES, "header": HTML_HEADER}):
-        console.print(line)
-    title = f"qiterm capture {capture.header.get('started', '')} {capture.header.get('url', '')}"
-    safe_title = html_escape(title.strip()).replace("{", "{{").replace("}", "}}")
-    template = _HTML_TEMPLATE.replace("{title}", safe_title)
-    return console.export_html(
-        theme=DEFAULT_TERMINAL_THEME, code_format=template, inline_styles=True
-    )
+# -- the output ---------------------------------------------------------------------------
 
 
-def export_jsonl(capture: Capture) -> str:
-    """The header and every readable record as clean JSON Lines (a torn last
-    line or bad lines in the middle are left out)."""
-    return "".join(
-        capfmt.encode_line(rec).decode("utf-8") for rec in (capture.header, *capture.records)
-    )
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-EXPORTERS: dict[str, Callable[[Capture], str]] = {
-    "text": export_text,
-    "html": export_html,
-    "jsonl": export_jsonl,
-}
+def check_output(log: str, output: str | None) -> None:
+    """Refuse an output that is the capture, a symbolic link or a directory."""
+    source = os.stat(log)
+    if output is None:
+        try:
+            out = os.fstat(sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            return
+        if stat.S_ISREG(out.st_mode) and _same_file(out, source):
+            raise ExportError(f"standard output is the capture {log} itself; not writing over it")
+        return
+    target = Path(output)
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise ExportError(
+            f"{output} is a symbolic link; qiterm does not write through one "
+            "(remove it or choose another name)"
+        )
+    if stat.S_ISDIR(info.st_mode):
+        raise ExportError(f"{output} is a directory; give a file name")
+    if _same_file(info, source):
+        raise ExportError(
+            f"{output} is the capture {log} itself; choose another output name "
+            "(the capture is left as it is)"
+        )
+
+
+class PrivateFile:
+    """A new file beside ``target``, readable by its owner only (0600), created
+    without following links; :meth:`commit` renames it over ``target``."""
+
+    def __init__(self, target: str) -> None:
+        self.target = Path(target)
+        self.tmp = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(self.tmp, flags, 0o600)
+        self.stream: BinaryIO = os.fdopen(fd, "wb", buffering=BUFFER)
+
+    def commit(self) -> None:
+        self.stream.close()
+        os.chmod(self.tmp, 0o600)  # whatever the umask said
+        os.replace(self.tmp, self.target)
+
+    def discard(self) -> None:
+        try:
+            self.stream.close()
+        except OSError:
+            pass
+        try:
+            self.tmp.unlink()
+        except OSError:
+            pass
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    log: str
+    fmt: str = "html"
+    output: str | None = None
+    options: ReportOptions = field(default_factory=ReportOptions)
+
+
+def run_export(request: ExportRequest, warn: Callable[[str], None]) -> None:
+    """Export as asked (ExportError, CaptureError, ReportError or OSError when
+    it cannot be done)."""
+    if request.fmt not in FORMATS:
+        raise ExportError(f"unknown format {request.fmt!r} (choose one of: {', '.join(FORMATS)})")
+    check_output(request.log, request.output)
+    options = request.options
+    report = prepare(request.log, options, survey=request.fmt != "jsonl" or options.mask)
+    for warning in report.summary.warnings:
+        warn(f"warning: {request.log}: {warning}")
+    try:
+        if request.output is None:
+            stream = getattr(sys.stdout, "buffer", None)
+            sys.stdout.flush()
+            _write(report, request.fmt, stream if stream is not None else _StrStream(sys.stdout))
+            if stream is not None:
+                stream.flush()
+            return
+        try:
+            private = PrivateFile(request.output)
+        except FileExistsError:
+            raise ExportError(
+                f"cannot write {request.output}: a leftover temporary file is in the way", 1
+            ) from None
+        try:
+            _write(report, request.fmt, private.stream)
+            private.commit()
+        except BaseException:
+            private.discard()
+            raise
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if exc.filename is not None and os.fspath(exc.filename) == request.log:
+            raise  # reading the capture failed
+        where = request.output or "standard output"
+        raise ExportError(f"cannot write {where}: {exc.strerror or exc}", 1) from None
+
+
+class _StrStream:
+    """Bytes to a text stream (a standard output with no bytes buffer)."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+
+    def write(self, data: bytes) -> int:
+        self.target.write(data.decode("utf-8", "backslashreplace"))
+        return len(data)
+
+
+def _write(report: Report, fmt: str, stream: BinaryIO | _StrStream) -> None:
+    def write(data: bytes) -> None:
+        stream.write(data)
+
+    if fmt == "jsonl":
+        write_jsonl(report, write)
+    else:
+        WRITERS[fmt](report, lambda text: write(text.encode("utf-8", "backslashreplace")))
+
+
+def report_string(
+    log: str | os.PathLike[str], fmt: str = "text", options: ReportOptions | None = None
+) -> str:
+    """The export of ``log`` as one string (tests, small captures: a big one
+    belongs in a file, written as it is read)."""
+    options = options or ReportOptions()
+    report = prepare(log, options, survey=fmt != "jsonl" or options.mask)
+    pieces: list[str] = []
+    if fmt == "jsonl":
+        write_jsonl(report, lambda data: pieces.append(data.decode("utf-8")))
+    else:
+        WRITERS[fmt](report, pieces.append)
+    return "".join(pieces)
 
 
 def _error(message: str) -> None:
     print(f"qiterm export: {message}", file=sys.stderr)
 
 
-def _write_output(output: str, content: str) -> None:
-    target = Path(output)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+def export_main(
+    log: str,
+    fmt: str = "html",
+    output: str | None = None,
+    *,
+    keep_all: bool = False,
+    mask: bool = False,
+    start: str | None = None,
+    stop: str | None = None,
+) -> int:
+    """``qiterm export LOG ...``; returns the exit code: 0 done, 1 the output
+    could not be written, 2 bad input or a refused output."""
+    options = ReportOptions(keep_all=keep_all, mask=mask, start=start, stop=stop)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-
-
-def _write_stdout(content: str) -> None:
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:
-        sys.stdout.write(content)
-        sys.stdout.flush()
-        return
-    sys.stdout.flush()
-    buffer.write(content.encode("utf-8", "backslashreplace"))
-    buffer.flush()
-
-
-def export_main(log: str, fmt: str, output: str | None) -> int:
-    """``qiterm export LOG --format FMT [-o OUTPUT]``; returns the exit code:
-    0 done, 1 the output could not be written, 2 bad input."""
-    exporter = EXPORTERS.get(fmt)
-    if exporter is None:
-        _error(f"unknown format {fmt!r} (choose one of: {', '.join(EXPORTERS)})")
-        return 2
-    try:
-        capture = read_capture(log)
-    except CaptureError as exc:
+        run_export(ExportRequest(log, fmt, output, options), _error)
+    except ExportError as exc:
         _error(str(exc))
+        return exc.code
+    except (CaptureError, ReportError) as exc:
+        _error(describe_error(exc))
         return 2
-    except FileNotFoundError:
-        _error(f"cannot read {log}: no such file")
-        return 2
-    except OSError as exc:
-        _error(f"cannot read {log}: {exc.strerror or exc}")
-        return 2
-    for problem in capture.problems:
-        _error(f"warning: {log}: {problem} (skipped)")
-    if capture.torn:
-        _error(f"note: {log}: the last line was cut off (qiterm stopped mid-write); skipped")
-    content = exporter(capture)
-    if output is None:
+    except BrokenPipeError:
+        # `qiterm export x | head`: the reader went away; not an error. Point
+        # stdout at devnull so the interpreter's final flush stays quiet.
         try:
-            _write_stdout(content)
-        except BrokenPipeError:
-            # `qiterm export x | head`: the reader went away; not an error. Point
-            # stdout at devnull so the interpreter's final flush stays quiet.
-            try:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
         return 0
-    try:
-        _write_output(output, content)
     except OSError as exc:
-        _error(f"cannot write {output}: {exc.strerror or exc}")
-        return 1
+        _error(describe_error(exc))
+        return 2
     return 0
 
 
 __all__ = [
-    "EXPORTERS",
-    "HTML_STYLES",
-    "export_html",
-    "export_jsonl",
+    "FORMATS",
+    "ExportError",
+    "ExportRequest",
+    "PrivateFile",
+    "check_output",
     "export_main",
-    "export_text",
-    "header_lines",
-    "render_lines",
-    "transcript",
+    "json_line",
+    "report_string",
+    "run_export",
+    "write_jsonl",
 ]

@@ -71,8 +71,8 @@ _HEADER_LIMIT = 64 * 1024
 
 def _scan(
     stream: BinaryIO, where: str, problems: list[str] | None
-) -> Iterator[tuple[Record, bool]]:
-    """Yield (record, is_header) for each good line, header first.
+) -> Iterator[tuple[Record, bool, int]]:
+    """Yield (record, is_header, line number) for each good line, header first.
 
     Bad lines go to ``problems`` as ``"line N: why"``; an unreadable last line
     with no newline (a write cut short) goes there last as ``"line N: torn"``.
@@ -85,7 +85,7 @@ def _scan(
     if not first.endswith(b"\n") and not isinstance(parsed, dict):
         why = "first line too long" if len(first) >= _HEADER_LIMIT else "header line is incomplete"
         raise CaptureError(f"not a qiterm capture: {where} ({why})")
-    yield _check_header(parsed, where), True
+    yield _check_header(parsed, where), True, 1
     lineno = 1
     for line in stream:
         lineno += 1
@@ -94,7 +94,7 @@ def _scan(
             continue
         parsed = _parse(body)
         if isinstance(parsed, dict):
-            yield parsed, False
+            yield parsed, False, lineno
         elif problems is not None:
             why = parsed if line.endswith(b"\n") else "torn"
             problems.append(f"line {lineno}: {why}")
@@ -108,8 +108,19 @@ def iter_records(
     a torn last line appears there as ``"line N: torn"``)."""
     where = os.fspath(path)
     with open(path, "rb") as stream:
-        for record, _ in _scan(stream, where, problems):
+        for record, _, _ in _scan(stream, where, problems):
             yield record
+
+
+def iter_numbered(
+    path: str | os.PathLike[str], *, problems: list[str] | None = None
+) -> Iterator[tuple[int, Record]]:
+    """:func:`iter_records` with each record's line number in the file (the
+    header is line 1), so a caller can name the line a record came from."""
+    where = os.fspath(path)
+    with open(path, "rb") as stream:
+        for record, _, lineno in _scan(stream, where, problems):
+            yield lineno, record
 
 
 def read_capture(path: str | os.PathLike[str]) -> Capture:
@@ -120,7 +131,7 @@ def read_capture(path: str | os.PathLike[str]) -> Capture:
     header: Record | None = None
     records: list[Record] = []
     with open(path, "rb") as stream:
-        for record, is_header in _scan(stream, where, found):
+        for record, is_header, _ in _scan(stream, where, found):
             if is_header:
                 header = record
             else:
@@ -153,6 +164,7 @@ def tx_stream(capture: Capture) -> bytes:
 __all__ = [
     "Capture",
     "CaptureError",
+    "iter_numbered",
     "iter_records",
     "read_capture",
     "record_bytes",

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import lru_cache
 from typing import TypeVar
 
 from app.capture import format as fmt
@@ -131,9 +132,12 @@ def clean_text(text: str) -> str:
     return " ⏎ ".join(escape_bytes(p, show_line_endings=False) for p in parts)
 
 
+@lru_cache(maxsize=4096)
 def command_of(line: str) -> AtCommand:
     """The command a ``result`` record names, classified as the engine did;
-    a line that is not an AT command at all still gets a bare description."""
+    a line that is not an AT command at all still gets a bare description.
+    Remembered per line (a capture repeats its polling command thousands of
+    times); the description is shared, so callers only read it."""
     try:
         return classify(line)
     except AtSyntaxError as exc:

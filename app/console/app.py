@@ -103,6 +103,7 @@ class QitermApp(App[None]):
         Binding("ctrl+z", "data_send", "Ctrl+Z send", priority=True),
         Binding("escape", "data_cancel", "Esc cancel", priority=True),
         Binding("ctrl+l", "focus_cmdline", "Cmd line", show=False, priority=True),
+        Binding("ctrl+y", "timeline", "Timeline", show=False),
     ]
 
     def __init__(
@@ -546,6 +547,15 @@ class QitermApp(App[None]):
 
     def action_marker(self) -> None:
         self.session.marker()
+
+    def action_timeline(self) -> None:
+        """The socket timeline, read from this session's capture."""
+        from widgets.timeline import TimelineScreen
+
+        if self.capture is None:
+            self.notify("No capture: the timeline is drawn from the capture file.")
+            return
+        self.push_screen(TimelineScreen(self.capture.path))
 
     # -------------------------------------------------------- line control
 

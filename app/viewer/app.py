@@ -36,6 +36,7 @@ from widgets.dialogs.filter import FilterDialog
 from widgets.log import EventLog, LogPane
 from widgets.sockets import SocketTable
 from widgets.status import CEREG_SHORT
+from widgets.timeline import TimelineScreen
 
 # -- what the header shows --------------------------------------------------------
 
@@ -183,6 +184,7 @@ class ViewerApp(App[None]):
         Binding("f7", "filter", "Filter"),
         Binding("n", "next_note(1)", "Next note"),
         Binding("N", "next_note(-1)", "Prev note"),
+        Binding("T", "timeline", "Timeline"),
     ]
 
     class Loaded(Message):
@@ -298,6 +300,10 @@ class ViewerApp(App[None]):
             self._reselect(keep)
 
         self.push_screen(FilterDialog(self.journal.filter), apply)
+
+    def action_timeline(self) -> None:
+        """The socket timeline of the whole capture (its own screen)."""
+        self.push_screen(TimelineScreen(self.source.path))
 
     def action_next_note(self, step: int) -> None:
         view = self.journal.view
