@@ -418,9 +418,11 @@ class QitermApp(App[None]):
     @on(DataTable.RowHighlighted, "#sockets")
     def _socket_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The composer's target follows the table's selection."""
-        cid = self._selected_socket()
-        if cid is not None:
-            self.query_one(SendComposer).select_target(cid)
+        table = event.data_table
+        cid = table.selected_id if isinstance(table, SocketTable) else None
+        composers = self.query(SendComposer)  # none while the screen is torn down
+        if cid is not None and composers:
+            composers.first().select_target(cid)
 
     def action_close_socket(self) -> None:
         cid = self._selected_socket()
