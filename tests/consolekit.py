@@ -52,6 +52,12 @@ async def ready(pilot: Pilot[Any]) -> QitermApp:
     return app
 
 
+def connects(app: QitermApp) -> int:
+    """How many times the link came up in step with the module (after each open
+    and each reboot, once the module's state was read)."""
+    return sum(t.startswith("link connected") for t in log_texts(app, Category.LINK))
+
+
 def log_texts(app: QitermApp, category: Category | None = None) -> list[str]:
     return [e.text for e in app.journal.entries if category is None or e.category is category]
 

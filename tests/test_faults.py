@@ -33,7 +33,7 @@ from app.protocol import events as ev
 from app.protocol.events import SocketState
 from app.sim import registry
 from tests.conftest import sim_url
-from tests.consolekit import command, log_texts, ready, settle, tx_lines, until
+from tests.consolekit import command, connects, log_texts, ready, settle, tx_lines, until
 from tests.test_link import Collector
 from widgets.status import status_text
 
@@ -177,6 +177,7 @@ async def test_reboot_mid_command_fails_it_clearly_and_empties_the_table(
             ),
         )
         module.hang_next(1)
+        before = connects(app)
         await command(pilot, "AT+CSQ")
         await until(pilot, lambda: "AT+CSQ" in tx_lines(app))
         await settle(pilot, 0.1)
@@ -189,6 +190,16 @@ async def test_reboot_mid_command_fails_it_clearly_and_empties_the_table(
         )
         await until(pilot, lambda: not app.state.sockets)
         assert app.query_one("#sockets").row_count == 0
+        # The module's state is read again before the link is called connected.
+        await until(pilot, lambda: connects(app) > before and app.state.connected)
+        assert tx_lines(app)[-6:] == [
+            "ATI",
+            'AT+QICFG="dataformat"',
+            'AT+QICFG="showRA"',
+            "AT+QISTATE?",
+            "AT+CEREG?",
+            "AT+CGPADDR",
+        ]
         await command(pilot, "AT+CGMR")
         await until(pilot, lambda: log_texts(app, Category.RESPONSE).count("BC660KGLAAR01A05") >= 1)
 
@@ -288,9 +299,10 @@ async def test_garbage_on_the_line_keeps_the_console_working_and_shows_it_escape
         module.emit_raw(b"\r\nNUL\x00in\x00the\x00middle\r\n")
         module.emit_raw(b'\r\n+QIURC: "recv",0,50,"short"\r\n')  # a length that lies
         module.emit_raw(b'\r\n+QIURC: "recv",0,100,"half a URC')  # then the module reboots
+        before = connects(app)
         module.reboot()
         await until(pilot, lambda: any("module rebooted" in t for t in log_texts(app)), 15)
-        await until(pilot, lambda: not app.session.link.busy, 15)
+        await until(pilot, lambda: connects(app) > before and not app.session.link.busy, 15)
         await command(pilot, "AT+CGMR")
         await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE), 15)
         texts = log_texts(app)

@@ -33,6 +33,11 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
         text.append("● connecting", style="bold yellow")
     elif link.state is LinkState.CONNECTED:
         text.append("● connected", style="bold green")
+    elif link.state is LinkState.SYNCING:
+        wait = ""
+        if link.retry_at is not None:
+            wait = f", not answering, retry in {max(0.0, link.retry_at - time.monotonic()):.0f} s"
+        text.append(f"● synchronising{wait}", style="bold yellow")
     elif link.state is LinkState.DISCONNECTED:
         wait = ""
         if link.retry_at is not None:
@@ -43,6 +48,10 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
     text.append(f"  {port_label or state.url or '-'}")
     if state.baudrate:
         text.append(f" @{state.baudrate}", style="dim")
+    known = state.ip is not None or state.cereg is not None or state.identity is not None
+    if known and not state.connected:
+        # What follows was read before the link went down or out of step.
+        text.append("  last known:", style="dim italic")
     text.append(f"  IP {state.ip or '-'}")
     if state.cereg is not None:
         style = "green" if state.cereg in (1, 5) else "yellow"

@@ -34,7 +34,7 @@ from app.console.bindings import MacroKeys
 from app.console.hangup import watch_hangup
 from app.console.palette import console_commands
 from app.console.screenshot import screen_exports
-from app.link.results import CommandResult, Outcome
+from app.link.results import CommandResult, LinkState, Outcome
 from app.link.worker import SerialWorker
 from app.model.journal import Journal
 from app.model.state import Changed, ModuleState
@@ -356,7 +356,11 @@ class QitermApp(App[None]):
     def _command_line(self, message: CommandLine.Submitted) -> None:
         line = message.line
         if not self.state.connected:
-            self.say(f"{line}: not sent, the link is not connected", error=True)
+            link = self.state.link
+            why = "the link is not connected"
+            if link is not None and link.state is LinkState.SYNCING:
+                why = "the link is synchronising with the module (the header says when done)"
+            self.say(f"{line}: not sent, {why}", error=True)
             return
         self._data_source = "cmdline"
         self.submit(line, on_done=self._user_result)

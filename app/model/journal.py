@@ -150,7 +150,9 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
             return [LogEntry(now, "app", Category.LINK, item.message)]
         text = f"link {item.state.value}: {item.message}" if item.message else item.state.value
         cat = Category.LINK if item.state is LinkState.CONNECTED else Category.ERROR
-        if item.state is LinkState.CONNECTING:
+        if item.state is LinkState.CONNECTING or (
+            item.state is LinkState.SYNCING and item.retry_at is None
+        ):
             cat = Category.LINK
         return [LogEntry(now, "app", cat, text)]
     if isinstance(item, CommandFinished):

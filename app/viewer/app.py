@@ -83,8 +83,8 @@ def moment_text(state: ModuleState, entry: LogEntry | None, started: float) -> T
     text.append(f" at {render.stamp(entry.wall)}", style="bold")
     text.append(f" (+{max(0.0, entry.wall - started):.3f} s)", style="dim")
     link = state.link
-    if link is None or link.state is LinkState.CONNECTING:
-        text.append("  ● connecting", style="yellow")
+    if link is None or link.state in (LinkState.CONNECTING, LinkState.SYNCING):
+        text.append(f"  ● {link.state.value if link else 'connecting'}", style="yellow")
     elif link.state is LinkState.CONNECTED:
         text.append("  ● connected", style="green")
     else:
