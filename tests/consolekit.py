@@ -38,14 +38,19 @@ async def until(
 
 
 async def ready(pilot: Pilot[Any]) -> QitermApp:
-    """The console is connected and its start-up queries (the last is AT+CGPADDR)
-    have all come back to the UI."""
+    """The console is connected (in step with the module: its state read) and its
+    start-up queries (the last is AT+CGPADDR) have all come back to the UI."""
     app = pilot.app
     assert isinstance(app, QitermApp)
 
     def settled() -> bool:
         done = [e for e in app.journal.entries if e.text == "AT+CGPADDR" and e.direction == "tx"]
-        return app.state.identity is not None and bool(done) and not app.session.link.busy
+        return (
+            app.state.identity is not None
+            and bool(done)
+            and app.state.connected
+            and not app.session.link.busy
+        )
 
     await until(pilot, settled)
     await pilot.pause(0.1)  # the batch with AT+CGPADDR's answer

@@ -446,3 +446,38 @@ def test_a_hung_up_terminal_ends_the_console_and_the_viewer(tmp_path: Path) -> N
     records = read_capture(capture).records
     assert records[-1]["type"] == "link" and records[-1]["state"] == "closed"
     assert run_on_a_pty_and_hang_up(["view", str(capture)], b"qiterm view") == 129
+
+
+# --- the disk fills up ------------------------------------------------------------------
+
+
+async def test_a_full_disk_shows_in_the_header_until_it_heals_and_the_exit_says_so(
+    named_sim: tuple[str, str], tmp_path: Path
+) -> None:
+    from tests.test_capture import FullDisk
+
+    _, url = named_sim
+    capture = CaptureRecorder(tmp_path / "full.jsonl", url=url, baud=115200)
+    disk = FullDisk(capture._file)
+    capture._file = disk
+    app = QitermApp.for_url(url, 115200, capture=capture, poll_interval=0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            disk.full = True
+            await command(pilot, "AT+CSQ")
+            header = lambda: status_text(app.state).plain  # noqa: E731
+            await until(pilot, lambda: "CAPTURE not recording: No space left" in header())
+            errors = [t for t in log_texts(app, Category.ERROR) if "not recording" in t]
+            assert len(errors) == 1 and "writing is retried" in errors[0]
+            await command(pilot, "AT+CGMR")  # still failing: said once, still shown
+            await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
+            assert "CAPTURE not recording" in header()
+            assert len([t for t in log_texts(app, Category.ERROR) if "not recording" in t]) == 1
+            disk.full = False
+            await command(pilot, "AT")
+            await until(pilot, lambda: "CAPTURE" not in header())
+            assert any("writing again" in t for t in log_texts(app))
+    finally:
+        capture.close()
+    assert "INCOMPLETE" in capture.summary() and "session captured" not in capture.summary()

@@ -27,6 +27,8 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
     text.append(" qiterm ", style="bold reverse")
     if state.data_mode:
         text.append(" DATA MODE: Ctrl+Z sends · Esc cancels ", style="bold reverse red")
+    if state.capture_problem:
+        text.append(f" CAPTURE {state.capture_problem} ", style="bold reverse red")
     link = state.link
     text.append(" ")
     if link is None or link.state is LinkState.CONNECTING:
@@ -42,6 +44,8 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
         wait = ""
         if link.retry_at is not None:
             wait = f", retry in {max(0.0, link.retry_at - time.monotonic()):.0f} s"
+        elif link.message:  # an open error retrying cannot mend: say it here
+            wait = f": {link.message}"
         text.append(f"● disconnected{wait}", style="bold red")
     else:
         text.append("● closed", style="bold red")

@@ -43,7 +43,7 @@ from app.protocol import events as ev
 from app.protocol.payload import PayloadError, parse_text
 from app.protocol.syntax import AtSyntaxError
 from app.session.session import Session, SessionError, SessionEvent
-from app.session.target import Target
+from app.session.target import Target, TargetError, check_device
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.dialogs.choice import BaudDialog, PollDialog
 from widgets.dialogs.filter import FilterDialog
@@ -654,6 +654,11 @@ class QitermApp(App[None]):
 
         def chosen(device: str | None) -> None:
             if device is None or device == current:
+                return
+            try:
+                check_device(device)
+            except TargetError as exc:
+                self.say(f"not switched: {exc}", error=True)
                 return
             self.run_worker(self.switch_port(device), group="switch-port", exclusive=True)
 

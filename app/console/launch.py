@@ -13,7 +13,7 @@ from app.capture.recorder import CaptureRecorder, default_capture_path
 from app.config.paths import welcome_marker
 from app.config.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
 from app.session.session import Session
-from app.session.target import resolve
+from app.session.target import TargetError, resolve
 
 if TYPE_CHECKING:
     from app.config.recent import RecentPorts
@@ -95,7 +95,8 @@ def prepare_console(
     recent: RecentPorts | None = None,
 ) -> Console | None:
     """Build the console as ``qiterm`` (and ``make run``) starts it; None when the
-    capture asked for cannot be written (the message is printed).
+    port can never open or the capture asked for cannot be written (the message
+    is printed).
 
     A profile fills what the command line leaves out: ``-p`` and ``-b`` win."""
     from app.console.app import QitermApp
@@ -107,7 +108,11 @@ def prepare_console(
         port = settings.port
     if baud is None:
         baud = settings.baud if settings is not None else DEFAULT_BAUD
-    target = resolve(port, peers=peers)
+    try:
+        target = resolve(port, peers=peers)
+    except TargetError as exc:
+        print(f"qiterm: {exc}", file=sys.stderr)
+        return None
     folder = settings.log_path if settings is not None else None
     if folder is not None and not log_path:
         try:
@@ -182,5 +187,5 @@ def run_console(
     if console.capture is not None:
         # The terminal may be gone (a hang-up ends the console): nowhere to say it then.
         with contextlib.suppress(OSError):
-            print(f"qiterm: session captured in {console.capture.path}", file=sys.stderr)
+            print(f"qiterm: {console.capture.summary()}", file=sys.stderr)
     return console.app.return_code or 0

@@ -39,7 +39,7 @@ from typing import Any, Protocol
 import serial
 
 from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Phase, Write
-from app.link.port import PortFactory, PortSettings, open_port
+from app.link.port import PortFactory, PortSettings, open_failure, open_port
 from app.link.results import (
     CommandFinished,
     CommandResult,
@@ -131,6 +131,10 @@ class SerialWorker:
         #: Set when a command timed out: its late answer may still come, so the
         #: line is drained until quiet before the next command goes out.
         self._settle = False
+        #: The port opened at least once (a device missing later was unplugged).
+        self._was_open = False
+        #: An open failed in a way retrying cannot mend: wait for retry().
+        self._parked = False
 
         self.engine = Engine(line_ending=line_ending)
         self.state = LinkState.CONNECTING
@@ -278,6 +282,14 @@ class SerialWorker:
     def set_baudrate(self, baudrate: int) -> Future[Any]:
         return self._control("baud", baudrate)
 
+    def retry(self) -> None:
+        """Try to open the port now (after an open error that is not retried by
+        itself, or to skip the back-off)."""
+        self._parked = False
+        if self.state is LinkState.DISCONNECTED:
+            self.status = replace(self.status, retry_at=time.monotonic())
+        self._poke()
+
     def close(self, timeout: float = 3.0) -> None:
         """Stop: Esc first when in data mode, fail what is pending, close the port."""
         self._stop.set()
@@ -325,6 +337,8 @@ class SerialWorker:
             return f"not sent: the link is down ({st.message}); retrying in {wait:.0f} s"
         if st.state is LinkState.SYNCING:
             return f"not sent: the link is synchronising with the module ({st.message})"
+        if st.state is LinkState.DISCONNECTED and st.message:
+            return f"not sent: the link is down ({st.message})"
         return f"not sent: the link is {st.state.value}"
 
     def _not_sent(self, pending: Pending, why: str) -> CommandResult:
@@ -457,9 +471,12 @@ class SerialWorker:
     def _connect_cycle(self) -> None:
         now = time.monotonic()
         retry_at = self.status.retry_at
-        if self.state is LinkState.DISCONNECTED and retry_at is not None and now < retry_at:
+        waiting = self.state is LinkState.DISCONNECTED and (
+            self._parked or (retry_at is not None and now < retry_at)
+        )
+        if waiting:
             self._fail_queued("not sent: " + self._down_reason().removeprefix("not sent: "))
-            self._wake.wait(min(0.25, retry_at - now))
+            self._wake.wait(0.25 if self._parked else min(0.25, (retry_at or now) - now))
             self._wake.clear()
             return
         if self.state is not LinkState.CONNECTING:
@@ -467,15 +484,25 @@ class SerialWorker:
         try:
             port = self.port_factory(self.url, self.settings)
         except Exception as exc:
+            failure = open_failure(self.url, exc, was_open=self._was_open)
             self._attempt += 1
             delay = self.backoff[min(self._attempt - 1, len(self.backoff) - 1)]
-            message = f"cannot open {self.url}: {exc}"
             if not self.reconnect:
-                self._set_status(LinkState.CLOSED, message)
+                self._set_status(LinkState.CLOSED, failure.message)
                 self._stop.set()
                 return
-            self._set_status(LinkState.DISCONNECTED, message, time.monotonic() + delay)
+            if not failure.heals:
+                # Said once; retrying cannot help until a person acts (retry()).
+                self._parked = True
+                log.error("%s", failure.message)
+                self._set_status(
+                    LinkState.DISCONNECTED,
+                    f"{failure.message}; not retrying (Ctrl+P: Reconnect tries again)",
+                )
+                return
+            self._set_status(LinkState.DISCONNECTED, failure.message, time.monotonic() + delay)
             return
+        self._was_open = True
         self._port = port
         self._fd = self._port_fd(port)
         self._attempt = 0

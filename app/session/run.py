@@ -36,7 +36,7 @@ from app.scenario.script import (
     load_script,
 )
 from app.session.session import Session
-from app.session.target import Target, resolve
+from app.session.target import Target, TargetError, resolve
 
 SIM_URL = "sim://"
 #: ``qiterm run`` has no baud option: modules ship at 115200 (the worker's default).
@@ -93,6 +93,9 @@ def run_main(
         return 2
     try:
         target = resolve(port)
+    except TargetError as exc:
+        err.print(f"qiterm run: {exc}")
+        return 2
     except OSError as exc:
         err.print(f"qiterm run: cannot start the demo peers on loopback: {exc}")
         return 1
@@ -240,6 +243,8 @@ def _summary(out: Console, report: Report, capture: CaptureRecorder | None) -> N
     out.print(Text(f"{mark} {report.summary()}", style=style), soft_wrap=True)
     if capture is not None:
         out.print(f"capture: {capture.path}", markup=False, soft_wrap=True)
+        if not capture.complete:
+            out.print(Text(f"✗ {capture.summary()}", style="bold red"), soft_wrap=True)
         out.print(
             f"share it: qiterm export {capture.path} --format html", markup=False, soft_wrap=True
         )
