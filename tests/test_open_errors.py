@@ -89,9 +89,7 @@ def test_no_such_device_is_said_once_not_retried_and_reconnect_tries_again() -> 
         assert not factory.wait_calls(2, 1.0)
         refused = worker.submit("AT").result(2)
         assert "no such device" in refused.detail
-        said = [
-            e for e in collector.events if isinstance(e, LinkStatus) and "no such" in e.message
-        ]
+        said = [e for e in collector.events if isinstance(e, LinkStatus) and "no such" in e.message]
         assert len(said) == 1
         worker.retry()
         assert worker.wait_connected(3)
