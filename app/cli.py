@@ -55,8 +55,11 @@ def main() -> None:
     "log_path",
     default=None,
     type=click.Path(dir_okay=False),
-    help="Capture file (JSON Lines). Default: a timestamped file in the profile's log "
-    "folder or the user log directory.",
+    help="Capture file (JSON Lines), a new file in an existing folder. Default: a "
+    "timestamped file in the profile's log folder or the user log directory.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the --log file if it exists (never done otherwise)."
 )
 @click.option(
     "--profile",
@@ -85,6 +88,7 @@ def console(
     baud: int | None,
     log_path: str | None,
     profile: str | None,
+    force: bool,
     pick: bool,
     no_peers: bool,
     welcome: bool | None,
@@ -101,6 +105,7 @@ def console(
             welcome=welcome,
             profile=profile,
             pick=pick,
+            force=force,
         )
     )
 
@@ -108,7 +113,14 @@ def console(
 @main.command()
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))
 @click.option("-p", "--port", "port", default=None, help="Serial port or URL (default sim://).")
-@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False))
+@click.option(
+    "--log",
+    "log_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Capture file (a new file in an existing folder; default: a timestamped one).",
+)
+@click.option("--force", is_flag=True, help="Replace the --log file if it exists.")
 @click.option(
     "--var",
     "variables",
@@ -117,7 +129,9 @@ def console(
     help="Set a script variable ${NAME} (repeatable); wins over the script's set lines "
     "and the demo peers' values.",
 )
-def run(script: str, port: str | None, log_path: str | None, variables: tuple[str, ...]) -> None:
+def run(
+    script: str, port: str | None, log_path: str | None, force: bool, variables: tuple[str, ...]
+) -> None:
     """Run a scenario SCRIPT headless; exit 0 only if every step passed.
 
     On the built-in simulator (no -p) the loopback demo peers are started for the
@@ -126,7 +140,7 @@ def run(script: str, port: str | None, log_path: str | None, variables: tuple[st
     """
     from app.session.run import run_main
 
-    sys.exit(run_main(script, port, log_path, list(variables)))
+    sys.exit(run_main(script, port, log_path, list(variables), force=force))
 
 
 @main.command()

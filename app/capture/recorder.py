@@ -16,6 +16,7 @@ is in the file itself.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -28,6 +29,7 @@ from pathlib import Path
 from app import __version__
 from app.capture import format as fmt
 from app.capture.format import Record
+from app.config.files import create_private
 from app.config.paths import capture_dir
 from app.link.results import LinkEvent
 
@@ -55,18 +57,23 @@ def default_capture_path(now: datetime | None = None) -> Path:
     return path
 
 
-def _private_opener(path: str, flags: int) -> int:
-    # Captures can hold payloads; readable by the owner only (they choose to share).
-    return os.open(path, flags, 0o600)
-
-
 class CaptureRecorder:
-    """Writes one session to ``path`` (created with its parent directories;
-    an existing file is replaced). The header is written at once."""
+    """Writes one session to ``path``, a new file, mode 0600 (app/config/files.py:
+    never through a link, never over an existing file unless ``replace``; its
+    folder must exist unless ``make_folder``). The header is written at once."""
 
-    def __init__(self, path: str | os.PathLike[str], *, url: str, baud: int) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        url: str,
+        baud: int,
+        replace: bool = False,
+        make_folder: bool = False,
+    ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.records_written = 0
         self.last_seq = -1
         self._url = url
@@ -89,7 +96,7 @@ class CaptureRecorder:
         #: Records lost in the current run of failures (noted in the file once it heals).
         self._gap = 0
         self._last_error: OSError | None = None
-        self._file = open(self.path, "wb", buffering=0, opener=_private_opener)  # noqa: SIM115
+        self._file = os.fdopen(create_private(self.path, replace=replace), "wb", buffering=0)
         wall = time.time()
         started = datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
         header = {
@@ -311,4 +318,15 @@ class CaptureRecorder:
                 log.exception("capture listener failed")
 
 
-__all__ = ["CaptureRecorder", "default_capture_path"]
+def capture_open_error(path: Path, exc: OSError) -> str:
+    """Why the capture ``path`` could not be created, and what to do about it."""
+    if isinstance(exc, FileExistsError):
+        return f"the capture {path} exists already; nothing was overwritten (--force replaces it)"
+    if isinstance(exc, FileNotFoundError):
+        return f"cannot write the capture {path}: the folder {path.parent} does not exist"
+    if exc.errno == errno.ELOOP:
+        return f"cannot write the capture {path}: it is a symbolic link (not followed)"
+    return f"cannot write the capture {path}: {exc.strerror or exc}"
+
+
+__all__ = ["CaptureRecorder", "capture_open_error", "default_capture_path"]

@@ -12,6 +12,7 @@ on the app's loop, so nothing here ever blocks the serial thread.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,6 +31,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
+from app.config.files import create_unique
 from app.console.bindings import MacroKeys
 from app.console.hangup import watch_hangup
 from app.console.palette import console_commands
@@ -576,16 +578,21 @@ class QitermApp(App[None]):
     def action_save_screenshot(self) -> None:
         """Save the screen as SVG and as plain text next to the capture."""
         folder = self.capture.path.parent if self.capture is not None else Path.cwd()
-        base = folder / f"qiterm-screen-{time.strftime('%Y%m%d-%H%M%S')}"
         try:
             svg, text = screen_exports(self)
-            base.with_suffix(".svg").write_text(svg, encoding="utf-8")
-            base.with_suffix(".txt").write_text(text, encoding="utf-8")
+            # New private files (0600, like the capture); a second F12 in the same
+            # second gets a -2 name instead of overwriting the first.
+            base, fds = create_unique(
+                folder, f"qiterm-screen-{time.strftime('%Y%m%d-%H%M%S')}", (".svg", ".txt")
+            )
+            for fd, content in zip(fds, (svg, text), strict=True):
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(content)
         except OSError as exc:
             self.say(f"screenshot not saved: {exc.strerror or exc}", error=True)
             return
         if self.capture is not None:
-            self.capture.screenshot(base.with_suffix(".svg"))
+            self.capture.screenshot(base.with_name(base.name + ".svg"))
         self.say(f"screenshot saved: {base}.svg and .txt")
         self.notify(f"screenshot: {base.name}.svg / .txt")
 

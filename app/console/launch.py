@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.capture.recorder import CaptureRecorder, default_capture_path
+from app.capture.recorder import CaptureRecorder, capture_open_error, default_capture_path
 from app.config.paths import welcome_marker
 from app.config.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
 from app.session.session import Session
@@ -22,10 +22,16 @@ if TYPE_CHECKING:
 
 
 def open_capture(
-    log_path: str | None, url: str, baud: int, folder: Path | None = None
+    log_path: str | None,
+    url: str,
+    baud: int,
+    folder: Path | None = None,
+    *,
+    force: bool = False,
 ) -> CaptureRecorder | None:
-    """The session's capture: ``log_path``, else a timestamped file in ``folder``
-    (a profile's log_folder) or the user log directory."""
+    """The session's capture: ``log_path`` (a new file: an existing one only with
+    ``force``; its folder must exist), else a timestamped file in ``folder`` (a
+    profile's log_folder) or the user log directory (created when missing)."""
     if log_path:
         path = Path(log_path)
     else:
@@ -33,9 +39,11 @@ def open_capture(
         if folder is not None:
             path = folder / path.name
     try:
-        return CaptureRecorder(path, url=url, baud=baud)
+        return CaptureRecorder(
+            path, url=url, baud=baud, replace=force and bool(log_path), make_folder=not log_path
+        )
     except OSError as exc:
-        print(f"qiterm: cannot write the capture {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"qiterm: {capture_open_error(path, exc)}", file=sys.stderr)
         return None
 
 
@@ -93,6 +101,7 @@ def prepare_console(
     welcome: bool | None = None,
     profile: str | None = None,
     recent: RecentPorts | None = None,
+    force: bool = False,
 ) -> Console | None:
     """Build the console as ``qiterm`` (and ``make run``) starts it; None when the
     port can never open or the capture asked for cannot be written (the message
@@ -124,7 +133,7 @@ def prepare_console(
                     "capturing to the user log directory"
                 )
             folder = None
-    capture = open_capture(log_path, target.url, baud, folder)
+    capture = open_capture(log_path, target.url, baud, folder, force=force)
     if capture is None and log_path:
         target.stop()
         return None  # asked for a file we cannot write: say so rather than run unrecorded
@@ -159,6 +168,7 @@ def run_console(
     welcome: bool | None = None,
     profile: str | None = None,
     pick: bool = False,
+    force: bool = False,
 ) -> int:
     from app.config.recent import RecentPorts
 
@@ -177,6 +187,7 @@ def run_console(
         welcome=welcome,
         profile=profile,
         recent=recent,
+        force=force,
     )
     if console is None:
         return 2

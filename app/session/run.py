@@ -23,7 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from app.capture.recorder import CaptureRecorder, default_capture_path
+from app.capture.recorder import CaptureRecorder, capture_open_error, default_capture_path
 from app.scenario.runner import Report, StepResult, StepStatus
 from app.scenario.script import (
     MarkerStep,
@@ -80,6 +80,7 @@ def run_main(
     *,
     out: Console | None = None,
     err: Console | None = None,
+    force: bool = False,
 ) -> int:
     """``qiterm run``: returns the process exit code (never raises for a bad
     script, a port that cannot be opened or a failing module)."""
@@ -100,7 +101,7 @@ def run_main(
         err.print(f"qiterm run: cannot start the demo peers on loopback: {exc}")
         return 1
     try:
-        return _run_with(script_path, target, overrides, log_path, out, err)
+        return _run_with(script_path, target, overrides, log_path, out, err, force=force)
     except KeyboardInterrupt:
         err.print("qiterm run: interrupted")
         return 130
@@ -115,6 +116,8 @@ def _run_with(
     log_path: str | None,
     out: Console,
     err: Console,
+    *,
+    force: bool = False,
 ) -> int:
     url = target.url
     try:
@@ -131,9 +134,15 @@ def _run_with(
 
     capture_path = Path(log_path) if log_path else default_capture_path()
     try:
-        capture: CaptureRecorder | None = CaptureRecorder(capture_path, url=url, baud=BAUDRATE)
+        capture: CaptureRecorder | None = CaptureRecorder(
+            capture_path,
+            url=url,
+            baud=BAUDRATE,
+            replace=force and bool(log_path),
+            make_folder=not log_path,
+        )
     except OSError as exc:
-        err.print(f"qiterm run: cannot write the capture {capture_path}: {exc.strerror or exc}")
+        err.print(f"qiterm run: {capture_open_error(capture_path, exc)}")
         if log_path:
             return 2  # asked for a file we cannot write: say so rather than run unrecorded
         capture = None
