@@ -392,9 +392,10 @@ async def test_a_flood_loses_nothing_in_the_capture_and_the_log_stays_bounded(
 # --- the terminal goes away -------------------------------------------------------------
 
 
-def run_on_a_pty_and_hang_up(args: list[str], shown: bytes) -> int:
+def run_on_a_pty_and_hang_up(args: list[str], shown: bytes, *, terminate: bool = False) -> int:
     """Start ``qiterm ARGS`` on a pty with SIGHUP ignored, wait until ``shown`` is on
-    its screen, close the terminal, and return the exit code (bounded in time)."""
+    its screen, close the terminal (or, with ``terminate``, send SIGTERM and check
+    that the terminal was restored), and return the exit code (bounded in time)."""
     import fcntl
     import pty
     import struct
@@ -425,6 +426,26 @@ def run_on_a_pty_and_hang_up(args: list[str], shown: bytes) -> int:
             except OSError:
                 break
         assert shown in seen, f"{args}: {shown!r} never showed"
+        if terminate:
+            proc.send_signal(signal.SIGTERM)
+            tail = b""
+            while True:  # what it writes on the way out, until it has gone
+                try:
+                    if select.select([master], [], [], 0.2)[0]:
+                        chunk = os.read(master, 65536)
+                        if not chunk:
+                            break
+                        tail += chunk
+                    elif proc.poll() is not None:
+                        break
+                except OSError:
+                    break
+                assert time.monotonic() < deadline + 20, "still running after SIGTERM"
+            code = proc.wait(timeout=10)
+            attrs = termios.tcgetattr(master)
+            assert attrs[3] & termios.ICANON and attrs[3] & termios.ECHO, "left raw"
+            assert b"\x1b[?1049l" in tail, "left on the alternate screen"
+            return code
         os.close(master)  # the terminal hangs up
         master = -1
         return proc.wait(timeout=10)
@@ -446,6 +467,15 @@ def test_a_hung_up_terminal_ends_the_console_and_the_viewer(tmp_path: Path) -> N
     records = read_capture(capture).records
     assert records[-1]["type"] == "link" and records[-1]["state"] == "closed"
     assert run_on_a_pty_and_hang_up(["view", str(capture)], b"qiterm view") == 129
+
+
+def test_sigterm_ends_the_console_as_ctrl_q_does(tmp_path: Path) -> None:
+    capture = tmp_path / "term.jsonl"
+    args = ["--no-welcome", "--no-peers", "--log", str(capture)]
+    assert run_on_a_pty_and_hang_up(args, b"AT+CGPADDR", terminate=True) == 143
+    records = read_capture(capture).records
+    assert records[-1]["type"] == "link" and records[-1]["state"] == "closed"
+    assert run_on_a_pty_and_hang_up(["view", str(capture)], b"qiterm view", terminate=True) == 143
 
 
 # --- the disk fills up ------------------------------------------------------------------

@@ -33,7 +33,7 @@ from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 from app.capture.recorder import CaptureRecorder
 from app.config.files import create_unique
 from app.console.bindings import MacroKeys
-from app.console.hangup import watch_hangup
+from app.console.hangup import exit_on_terminate, watch_hangup
 from app.console.palette import console_commands
 from app.console.screenshot import screen_exports
 from app.link.results import CommandResult, LinkState, Outcome
@@ -219,6 +219,7 @@ class QitermApp(App[None]):
         session.listen(self._from_session)
         session.start()
         watch_hangup(self)  # a dead terminal ends the console (link, capture closed)
+        exit_on_terminate(self)  # so does SIGTERM, with the terminal restored
         self.set_interval(0.25, self._tick)
         self._show_status()
         self.query_one("#cmdline", CommandLine).input.focus()

@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 from app.capture.reader import CaptureError
 from app.capture.replay import initial_state
 from app.capture.source import CaptureSource
-from app.console.hangup import watch_hangup
+from app.console.hangup import exit_on_terminate, watch_hangup
 from app.link.results import LinkState
 from app.model import render
 from app.model.journal import Category, Filter, Journal, LogEntry
@@ -218,6 +218,7 @@ class ViewerApp(App[None]):
 
     def on_mount(self) -> None:
         watch_hangup(self)
+        exit_on_terminate(self)
         table = self.query_one(SocketTable)
         table.can_focus = False  # a view of the past: nothing to act on
         log_ = self.query_one(CaptureLog)
