@@ -100,7 +100,7 @@ def open_failure(url: str, exc: BaseException, *, was_open: bool = False) -> Ope
     if code in _MISSING and is_device_path(url):
         if was_open:
             return OpenFailure(f"{url} is gone (unplugged?): {text}; retrying", heals=True)
-        return OpenFailure(f"no such device: {url} ({text})", heals=False)
+        return OpenFailure(f"cannot open {url}: no such device ({text})", heals=False)
     if code in _NEVER_HEALS:
         why = "permission denied" if code in (errno.EACCES, errno.EPERM) else "not a serial port"
         return OpenFailure(f"cannot open {url}: {why} ({text})", heals=False)
