@@ -66,8 +66,11 @@ def main() -> None:
     "log_path",
     default=None,
     type=click.Path(dir_okay=False),
-    help="Capture file (JSON Lines). Default: a timestamped file in the profile's log "
-    "folder or the user log directory.",
+    help="Capture file (JSON Lines), a new file in an existing folder. Default: a "
+    "timestamped file in the profile's log folder or the user log directory.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the --log file if it exists (never done otherwise)."
 )
 @click.option(
     "--profile",
@@ -96,6 +99,7 @@ def console(
     baud: int | None,
     log_path: str | None,
     profile: str | None,
+    force: bool,
     pick: bool,
     no_peers: bool,
     welcome: bool | None,
@@ -112,6 +116,7 @@ def console(
             welcome=welcome,
             profile=profile,
             pick=pick,
+            force=force,
         )
     )
 
@@ -120,7 +125,14 @@ def console(
 @click.argument("script", required=False)
 @click.option("--list", "list_them", is_flag=True, help="List the shipped scenarios and exit.")
 @click.option("-p", "--port", "port", default=None, help="Serial port or URL (default sim://).")
-@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False))
+@click.option(
+    "--log",
+    "log_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Capture file (a new file in an existing folder; default: a timestamped one).",
+)
+@click.option("--force", is_flag=True, help="Replace the --log file if it exists.")
 @click.option(
     "--var",
     "variables",
@@ -134,6 +146,7 @@ def run(
     list_them: bool,
     port: str | None,
     log_path: str | None,
+    force: bool,
     variables: tuple[str, ...],
 ) -> None:
     """Run a scenario script (a .qis file or a shipped name) headless.
@@ -150,7 +163,7 @@ def run(
         sys.exit(list_main())
     if script is None:
         raise click.UsageError("give a script file or a shipped scenario's name (see --list)")
-    sys.exit(run_main(script, port, log_path, list(variables)))
+    sys.exit(run_main(script, port, log_path, list(variables), force=force))
 
 
 @main.command()

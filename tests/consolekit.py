@@ -47,18 +47,29 @@ async def until(
 
 
 async def ready(pilot: Pilot[Any]) -> QitermApp:
-    """The console is connected and its start-up queries (the last is AT+CGPADDR)
-    have all come back to the UI."""
+    """The console is connected (in step with the module: its state read) and its
+    start-up queries (the last is AT+CGPADDR) have all come back to the UI."""
     app = pilot.app
     assert isinstance(app, QitermApp)
 
     def settled() -> bool:
         done = [e for e in app.journal.entries if e.text == "AT+CGPADDR" and e.direction == "tx"]
-        return app.state.identity is not None and bool(done) and not app.session.link.busy
+        return (
+            app.state.identity is not None
+            and bool(done)
+            and app.state.connected
+            and not app.session.link.busy
+        )
 
     await until(pilot, settled)
     await pilot.pause(0.1)  # the batch with AT+CGPADDR's answer
     return app
+
+
+def connects(app: QitermApp) -> int:
+    """How many times the link came up in step with the module (after each open
+    and each reboot, once the module's state was read)."""
+    return sum(t.startswith("link connected") for t in log_texts(app, Category.LINK))
 
 
 def log_texts(app: QitermApp, category: Category | None = None) -> list[str]:

@@ -16,13 +16,34 @@ import serial
 
 from app.link.worker import PortSettings
 
+
+class Late(bytes):
+    """An answer that arrives ``seconds`` after the command (a module busy elsewhere)."""
+
+    seconds: float
+
+    def __new__(cls, data: bytes, seconds: float) -> Late:
+        self = super().__new__(cls, data)
+        self.seconds = seconds
+        return self
+
+
 Reply = bytes | Callable[[bytes], bytes]
 
 
 class ScriptedPort:
     """Implements the slice of the pyserial API the worker uses."""
 
-    def __init__(self, rules: dict[str, Reply] | None = None, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        rules: dict[str, Reply] | None = None,
+        *,
+        echo: bool = False,
+        data_mode: bool = False,
+        late: int = 0,
+        late_s: float = 0.0,
+        deaf: int = 0,
+    ) -> None:
         self.rules: list[tuple[re.Pattern[bytes], Reply]] = []
         for pattern, reply in (rules or {}).items():
             self.add(pattern, reply)
@@ -38,7 +59,16 @@ class ScriptedPort:
         self._rx = bytearray()
         self._cv = threading.Condition()
         self._line = bytearray()
-        self._data_mode = False
+        #: The module may still be in data mode from before qiterm opened the port.
+        self._data_mode = data_mode
+        #: The first ``late`` answers (Esc's ERROR included) arrive ``late_s`` s late,
+        #: as from a module that is booting or waking up.
+        self.late = late
+        self.late_s = late_s
+        #: The first ``deaf`` command lines get no answer at all (a sleeping module
+        #: that wakes on the first characters and drops them).
+        self.deaf = deaf
+        self._timers: list[threading.Timer] = []
         self.fixed_length: int | None = None  # set by a rule for fixed-length data mode
         self.data_mode_input = bytearray()
         self._vanished = False
@@ -55,6 +85,20 @@ class ScriptedPort:
         with self._cv:
             self._rx += data
             self._cv.notify_all()
+
+    def answer(self, data: bytes) -> None:
+        """The module's answer to what was just written: now, or late."""
+        delay = data.seconds if isinstance(data, Late) else None
+        if self.late > 0:
+            self.late -= 1
+            delay = self.late_s
+        if delay is not None:
+            timer = threading.Timer(delay, self.inject, (bytes(data),))
+            timer.daemon = True
+            self._timers.append(timer)
+            timer.start()
+        else:
+            self.inject(data)
 
     def vanish(self) -> None:
         """The port goes away: the next read raises like an unplugged device."""
@@ -103,6 +147,8 @@ class ScriptedPort:
 
     def close(self) -> None:
         self.is_open = False
+        for timer in self._timers:
+            timer.cancel()
 
     # -- the 'module' ------------------------------------------------------------
 
@@ -110,7 +156,7 @@ class ScriptedPort:
         if self._data_mode:
             if b == b"\x1b":
                 self._data_mode = False
-                self.inject(b"\r\nERROR\r\n")
+                self.answer(b"\r\nERROR\r\n")
                 return
             if b == b"\x1a":
                 self._data_mode = False
@@ -138,6 +184,9 @@ class ScriptedPort:
         self.lines.append(line)
         if self.echo:
             self.inject(line + b"\r")
+        if self.deaf > 0:
+            self.deaf -= 1
+            return
         for pattern, reply in self.rules:
             if pattern.fullmatch(line):
                 out = reply(line) if callable(reply) else reply
@@ -145,9 +194,9 @@ class ScriptedPort:
                     self._data_mode = True
                     self.data_mode_input.clear()
                 if out:
-                    self.inject(out)
+                    self.answer(out)
                 return
-        self.inject(b"\r\nERROR\r\n")
+        self.answer(b"\r\nERROR\r\n")
 
 
 class PortFactory:

@@ -56,6 +56,11 @@ OPEN_CASES = [
     ("TCP", "#remote-port", "0", ["<remote_port> = 0", "1-65535"]),
     ("TCP", "#remote-port", "65536", ["<remote_port> = 65536", "0-65535"]),
     ("TCP", "#remote-port", "x", ["<remote_port>", "not a number"]),
+    # isdigit() accepts these; int() refuses the first three and reads the last as 7
+    ("TCP", "#remote-port", "--5", ["<remote_port>", "not a number"]),
+    ("TCP", "#remote-port", "²", ["<remote_port>", "not a number"]),
+    ("TCP", "#local-port", "①", ["<local_port>", "not a number"]),
+    ("TCP", "#remote-port", "٧", ["<remote_port>", "not a number"]),
     ("TCP", "#local-port", "70000", ["<local_port> = 70000", "0-65535"]),
     ("TCP LISTENER", "#local-port", "", ["<local_port>", "1-65535"]),
     ("UDP SERVICE", "#local-port", "0", ["<local_port>", "1-65535"]),
@@ -95,6 +100,10 @@ FORM_CASES = [
     ("tab-ping", {"#ping-count": "11"}, "#ping-go", ["<ping_num> = 11", "1-10"], "AT+QPING"),
     ("tab-ping", {"#ping-size": "31"}, "#ping-go", ["<ping_size> = 31", "32-1500"], "AT+QPING"),
     ("tab-ping", {"#ping-timeout": "four"}, "#ping-go", ["<time_out>", "not a number"], "AT+QPING"),
+    ("tab-ping", {"#ping-timeout": "--5"}, "#ping-go", ["<time_out>", "not a number"], "AT+QPING"),
+    ("tab-ping", {"#ping-count": "²"}, "#ping-go", ["<ping_num>", "not a number"], "AT+QPING"),
+    ("tab-ping", {"#ping-size": "①"}, "#ping-go", ["<ping_size>", "not a number"], "AT+QPING"),
+    ("tab-ntp", {"#ntp-port": "٧"}, "#ntp-go", ["<port>", "not a number"], "AT+QNTP"),
     ("tab-ntp", {"#ntp-server": ""}, "#ntp-go", ["<server>", "required"], "AT+QNTP"),
     ("tab-ntp", {"#ntp-server": "a b"}, "#ntp-go", ["<server>", "domain name"], "AT+QNTP"),
     ("tab-ntp", {"#ntp-port": "65536"}, "#ntp-go", ["<port> = 65536", "1-65535"], "AT+QNTP"),
@@ -163,6 +172,8 @@ COMPOSER_CASES = [
     ({"#data": "x" * 1025}, "at most 1024"),
     ({"#remote-ip": "1.2.3"}, "<remote_ip>"),
     ({"#remote-port": "0"}, "<remote_port> = 0"),
+    ({"#remote-port": "--5"}, "not a number"),
+    ({"#remote-port": "²"}, "not a number"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -100,7 +101,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     path = tmp_path_factory.mktemp("cap") / "sub" / "dir" / "session.jsonl"
     port = module_port()
     start_wall = time.time()
-    recorder = CaptureRecorder(path, url=URL, baud=BAUD)
+    recorder = CaptureRecorder(path, url=URL, baud=BAUD, make_folder=True)
     worker = SerialWorker(
         URL,
         BAUD,
@@ -544,19 +545,23 @@ class _FullDisk:
         self.real.close()
 
 
-def test_a_failed_write_raises_and_later_records_stay_readable(tmp_path: Path) -> None:
+def test_a_failed_write_is_counted_and_later_records_stay_readable(tmp_path: Path) -> None:
     path = tmp_path / "full.jsonl"
     rec = CaptureRecorder(path, url=URL, baud=BAUD)
     rec.note("before")
     rec._file = _FullDisk(rec._file, fail_at=1)  # type: ignore[assignment]
-    with pytest.raises(OSError, match="No space"):
-        rec.note("this one is cut")
-    assert rec.last_seq == 1
-    assert rec.note("after") == 2  # the lost record's seq is not skipped
+    assert rec.note("this one is cut") == -1  # not written; never raises to the caller
+    assert "No space" in rec.problem and rec.lost == 1 and rec.last_seq == 1
+    assert rec.note("after") == 3  # after the note that marks the gap; no seq skipped
+    assert rec.problem == "" and not rec.complete
     rec.close()
     cap = read_capture(path)
-    assert [r.get("text") for r in cap.records] == ["before", "after"]
-    assert [r["seq"] for r in cap.records] == [1, 2]
+    assert [r.get("text") for r in cap.records] == [
+        "before",
+        "capture: 1 record missing here (not written: No space left on device)",
+        "after",
+    ]
+    assert [r["seq"] for r in cap.records] == [1, 2, 3]
     assert len(cap.problems) == 1 and not cap.torn
 
 
@@ -569,7 +574,7 @@ def test_default_capture_path(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setattr(platformdirs, "user_log_dir", lambda *a, **k: str(tmp_path / "logs"))
     first = default_capture_path(when)
     assert first == tmp_path / "logs" / "qiterm-20240102-030405.jsonl"
-    CaptureRecorder(first, url=URL, baud=BAUD).close()  # creates the directory
+    CaptureRecorder(first, url=URL, baud=BAUD, make_folder=True).close()  # creates it
     assert first.exists()
     assert default_capture_path(when).name == "qiterm-20240102-030405-2.jsonl"
 
@@ -602,7 +607,7 @@ def test_sigkill_mid_flood_loses_at_most_the_last_line(tmp_path: Path) -> None:
     assert cap.header["url"] == "fake://flood"
     assert cap.problems == []  # at most the last line is damaged
     records = [cap.header, *cap.records]
-    assert [r["seq"] for r in records] == list(range(len(records)))
+    assert [r["seq"] for r in records] == list(range(len(records)))  # no hole in seq
     rx = [r for r in cap.records if r["type"] == "rx"]
     assert len(rx) > 1000, "the flood did not reach the file"
     for i, r in enumerate(rx):  # each record a whole URC frame, none missing
@@ -645,3 +650,57 @@ def test_export_main_writes_file_or_stdout_and_repairs_torn(tmp_path: Path, caps
     assert "⇐ \\x80abc  (line cut at the cap)" in captured.out
     assert export_main(str(path), "html", str(tmp_path / "nodir" / "x.html")) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+# --- a full disk ------------------------------------------------------------------------
+
+
+class FullDisk:
+    """Stands in for the capture's file: while ``full``, every write fails with ENOSPC."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.full = False
+
+    def write(self, data) -> int:
+        if self.full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return self.real.write(data)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_a_full_disk_is_said_counted_and_the_gap_noted_when_it_heals(tmp_path: Path) -> None:
+    path = tmp_path / "full.jsonl"
+    port = module_port()
+    capture = CaptureRecorder(path, url=URL, baud=BAUD)
+    disk = FullDisk(capture._file)
+    capture._file = disk
+    worker = SerialWorker(URL, port_factory=PortFactory(lambda: port), init=False, recorder=capture)
+    worker.start()
+    try:
+        assert worker.wait_connected(3)
+        assert worker.submit(c.at()).result(3).ok
+        assert capture.problem == "" and capture.summary() == f"session captured in {path}"
+        disk.full = True
+        assert worker.submit(c.at()).result(3).ok  # the link goes on
+        assert "No space left on device" in capture.problem
+        assert "records lost" in capture.problem and capture.lost >= 3  # tx, echo-less rx, done
+        assert worker.recorder is capture  # still asked to record: it retries every record
+        lost = capture.lost
+        summary = capture.summary()
+        assert "INCOMPLETE" in summary and f"{lost} record(s)" in summary
+        assert "still failing" in summary and "No space left" in summary
+        disk.full = False
+        assert worker.submit(c.at()).result(3).ok
+        assert capture.problem == ""
+        assert "INCOMPLETE" in capture.summary() and "still failing" not in capture.summary()
+    finally:
+        worker.close()
+        capture.close()
+    records = read_capture(path).records
+    assert [r["seq"] for r in records] == list(range(1, len(records) + 1))  # no hole in seq
+    gap = [r for r in records if r["type"] == "note" and "missing here" in r["text"]]
+    assert len(gap) == 1 and f"{lost} records missing" in gap[0]["text"]
+    assert "No space left on device" in gap[0]["text"]

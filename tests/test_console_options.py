@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -127,3 +128,25 @@ async def test_screenshot_saves_svg_and_text_and_notes_it(console: QitermApp) ->
         assert "qiterm" in shot and "connected" in shot and "AT+CGPADDR" in shot
         records = read_capture(app.capture.path).records
         assert any(r["type"] == "screenshot" and r["path"] == str(svg_file) for r in records)
+
+
+async def test_two_screenshots_in_one_second_are_both_kept_private(console: QitermApp) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        app = await ready(pilot)
+        assert app.capture is not None
+        folder = app.capture.path.parent
+        stamp = "20250101-120000"
+        with pytest.MonkeyPatch.context() as mp:  # both presses in the same second
+            mp.setattr("app.console.app.time.strftime", lambda fmt: stamp)
+            app.action_save_screenshot()
+            app.action_save_screenshot()
+        shots = sorted(p.name for p in folder.glob("qiterm-screen-*"))
+        assert shots == [
+            f"qiterm-screen-{stamp}-2.svg",
+            f"qiterm-screen-{stamp}-2.txt",
+            f"qiterm-screen-{stamp}.svg",
+            f"qiterm-screen-{stamp}.txt",
+        ]
+        for shot in folder.glob("qiterm-screen-*"):
+            assert stat.S_IMODE(shot.stat().st_mode) == 0o600, shot
+        assert stat.S_IMODE(app.capture.path.stat().st_mode) == 0o600

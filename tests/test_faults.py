@@ -33,7 +33,7 @@ from app.protocol import events as ev
 from app.protocol.events import SocketState
 from app.sim import registry
 from tests.conftest import sim_url
-from tests.consolekit import command, log_texts, ready, settle, tx_lines, until
+from tests.consolekit import command, connects, log_texts, ready, settle, tx_lines, until
 from tests.test_link import Collector
 from widgets.status import status_text
 
@@ -179,6 +179,7 @@ async def test_reboot_mid_command_fails_it_clearly_and_empties_the_table(
             ),
         )
         module.hang_next(1)
+        before = connects(app)
         await command(pilot, "AT+CSQ")
         await until(pilot, lambda: "AT+CSQ" in tx_lines(app))
         await settle(pilot, 0.1)
@@ -191,6 +192,16 @@ async def test_reboot_mid_command_fails_it_clearly_and_empties_the_table(
         )
         await until(pilot, lambda: not app.state.sockets)
         assert app.query_one("#sockets").row_count == 0
+        # The module's state is read again before the link is called connected.
+        await until(pilot, lambda: connects(app) > before and app.state.connected)
+        assert tx_lines(app)[-6:] == [
+            "ATI",
+            'AT+QICFG="dataformat"',
+            'AT+QICFG="showRA"',
+            "AT+QISTATE?",
+            "AT+CEREG?",
+            "AT+CGPADDR",
+        ]
         await command(pilot, "AT+CGMR")
         await until(
             pilot,
@@ -295,9 +306,10 @@ async def test_garbage_on_the_line_keeps_the_console_working_and_shows_it_escape
         module.emit_raw(b"\r\nNUL\x00in\x00the\x00middle\r\n")
         module.emit_raw(b'\r\n+QIURC: "recv",0,50,"short"\r\n')  # a length that lies
         module.emit_raw(b'\r\n+QIURC: "recv",0,100,"half a URC')  # then the module reboots
+        before = connects(app)
         module.reboot()
         await until(pilot, lambda: any("module rebooted" in t for t in log_texts(app)), 15)
-        await until(pilot, lambda: not app.session.link.busy, 15)
+        await until(pilot, lambda: connects(app) > before and not app.session.link.busy, 15)
         await command(pilot, "AT+CGMR")
         await until(
             pilot, lambda: "Revision: BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE), 15
@@ -389,9 +401,10 @@ async def test_a_flood_loses_nothing_in_the_capture_and_the_log_stays_bounded(
 # --- the terminal goes away -------------------------------------------------------------
 
 
-def run_on_a_pty_and_hang_up(args: list[str], shown: bytes) -> int:
+def run_on_a_pty_and_hang_up(args: list[str], shown: bytes, *, terminate: bool = False) -> int:
     """Start ``qiterm ARGS`` on a pty with SIGHUP ignored, wait until ``shown`` is on
-    its screen, close the terminal, and return the exit code (bounded in time)."""
+    its screen, close the terminal (or, with ``terminate``, send SIGTERM and check
+    that the terminal was restored), and return the exit code (bounded in time)."""
     import fcntl
     import pty
     import struct
@@ -422,6 +435,26 @@ def run_on_a_pty_and_hang_up(args: list[str], shown: bytes) -> int:
             except OSError:
                 break
         assert shown in seen, f"{args}: {shown!r} never showed"
+        if terminate:
+            proc.send_signal(signal.SIGTERM)
+            tail = b""
+            while True:  # what it writes on the way out, until it has gone
+                try:
+                    if select.select([master], [], [], 0.2)[0]:
+                        chunk = os.read(master, 65536)
+                        if not chunk:
+                            break
+                        tail += chunk
+                    elif proc.poll() is not None:
+                        break
+                except OSError:
+                    break
+                assert time.monotonic() < deadline + 20, "still running after SIGTERM"
+            code = proc.wait(timeout=10)
+            attrs = termios.tcgetattr(master)
+            assert attrs[3] & termios.ICANON and attrs[3] & termios.ECHO, "left raw"
+            assert b"\x1b[?1049l" in tail, "left on the alternate screen"
+            return code
         os.close(master)  # the terminal hangs up
         master = -1
         return proc.wait(timeout=10)
@@ -443,3 +476,47 @@ def test_a_hung_up_terminal_ends_the_console_and_the_viewer(tmp_path: Path) -> N
     records = read_capture(capture).records
     assert records[-1]["type"] == "link" and records[-1]["state"] == "closed"
     assert run_on_a_pty_and_hang_up(["view", str(capture)], b"qiterm view") == 129
+
+
+def test_sigterm_ends_the_console_as_ctrl_q_does(tmp_path: Path) -> None:
+    capture = tmp_path / "term.jsonl"
+    args = ["--no-welcome", "--no-peers", "--log", str(capture)]
+    assert run_on_a_pty_and_hang_up(args, b"AT+CGPADDR", terminate=True) == 143
+    records = read_capture(capture).records
+    assert records[-1]["type"] == "link" and records[-1]["state"] == "closed"
+    assert run_on_a_pty_and_hang_up(["view", str(capture)], b"qiterm view", terminate=True) == 143
+
+
+# --- the disk fills up ------------------------------------------------------------------
+
+
+async def test_a_full_disk_shows_in_the_header_until_it_heals_and_the_exit_says_so(
+    named_sim: tuple[str, str], tmp_path: Path
+) -> None:
+    from tests.test_capture import FullDisk
+
+    _, url = named_sim
+    capture = CaptureRecorder(tmp_path / "full.jsonl", url=url, baud=115200)
+    disk = FullDisk(capture._file)
+    capture._file = disk
+    app = QitermApp.for_url(url, 115200, capture=capture, poll_interval=0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            disk.full = True
+            await command(pilot, "AT+CSQ")
+            header = lambda: status_text(app.state).plain  # noqa: E731
+            await until(pilot, lambda: "CAPTURE not recording: No space left" in header())
+            errors = [t for t in log_texts(app, Category.ERROR) if "not recording" in t]
+            assert len(errors) == 1 and "writing is retried" in errors[0]
+            await command(pilot, "AT+CGMR")  # still failing: said once, still shown
+            await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
+            assert "CAPTURE not recording" in header()
+            assert len([t for t in log_texts(app, Category.ERROR) if "not recording" in t]) == 1
+            disk.full = False
+            await command(pilot, "AT")
+            await until(pilot, lambda: "CAPTURE" not in header())
+            assert any("writing again" in t for t in log_texts(app))
+    finally:
+        capture.close()
+    assert "INCOMPLETE" in capture.summary() and "session captured" not in capture.summary()

@@ -27,6 +27,7 @@ from app.protocol.framing import (
 )
 from app.protocol.parse import _parse_text, _split, parse_frame
 from app.protocol.syntax import AtSyntaxError, split_fields
+from app.protocol.text import escape_bytes
 from tests.protocol_samples import SAMPLES, STREAM
 
 
@@ -530,3 +531,45 @@ def test_the_framers_frames_are_ordinary_frames() -> None:
         copy = Frame(**{f.name: getattr(frame, f.name) for f in fields(frame)})
         assert frame == copy and repr(frame) == repr(copy)
         assert replace(frame) == frame
+
+
+TROJAN = "\u202e" + "dlrow olleh" + "\u2066x\u2069\u200b\ufeff\u2028"
+
+
+def test_bidi_and_other_invisible_characters_are_shown_escaped() -> None:
+    [line] = decode_all(("+QIURC: " + TROJAN + "\r\n").encode())
+    assert line.text == "+QIURC: \\u202edlrow olleh\\u2066x\\u2069\\u200b\\ufeff\\u2028"
+    assert escape_bytes("café ok".encode()) == "café ok"  # letters stay letters
+
+
+def test_bidi_characters_are_escaped_in_the_live_log_and_the_viewer(tmp_path) -> None:
+    from app.capture.reader import read_capture
+    from app.capture.recorder import CaptureRecorder
+    from app.capture.replay import replay
+    from app.link.worker import SerialWorker
+    from app.model.journal import entries_for
+    from tests.fakeport import PortFactory, ScriptedPort
+
+    port = ScriptedPort({r"AT": b"\r\nOK\r\n"})
+    capture = CaptureRecorder(tmp_path / "bidi.jsonl", url="fake://", baud=115200)
+    worker = SerialWorker("fake://", port_factory=PortFactory(lambda: port), init=False)
+    seen: list[str] = []
+    worker.subscribe(lambda batch: seen.extend(e.text for i in batch for e in entries_for(i)))
+    worker.recorder = capture
+    worker.start()
+    try:
+        assert worker.wait_connected(3)
+        port.inject(("\r\n" + TROJAN + "\r\n").encode())
+        assert worker.submit("AT").result(3).ok  # after the line: it was dispatched
+    finally:
+        worker.close()
+        capture.close()
+    live = [t for t in seen if "olleh" in t]
+    viewer = [
+        e.text
+        for step in replay(read_capture(tmp_path / "bidi.jsonl").records)
+        for e in step.entries
+        if "olleh" in e.text
+    ]
+    for texts in (live, viewer):
+        assert texts and all("\u202e" not in t and "\\u202e" in t for t in texts), texts

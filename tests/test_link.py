@@ -24,10 +24,11 @@ from app.link.results import (
     Tx,
     TxKind,
 )
+from app.link.sync import SyncPolicy
 from app.link.worker import SerialWorker
 from app.protocol import commands as c
 from app.protocol import events as ev
-from tests.fakeport import PortFactory, ScriptedPort
+from tests.fakeport import Late, PortFactory, ScriptedPort
 
 QISTATE_ROWS = (
     b'\r\n+QISTATE: 0,"TCP","127.0.0.1",7,40000,2,0,1\r\n'
@@ -411,6 +412,197 @@ def test_reconnect_resynchronises_and_rereads_state() -> None:
             b"AT+CGPADDR",
         ]
         assert second.written.startswith(b"\x1b")
+    finally:
+        worker.close()
+
+
+MODULE_RULES: dict[str, bytes] = {
+    r"AT": b"\r\nOK\r\n",
+    r"ATI": b"\r\nQuectel_Ltd\r\nQuectel_BC660K-GL\r\nRevision: R1\r\n\r\nOK\r\n",
+    r'AT\+QICFG="dataformat"': b'\r\n+QICFG: "dataformat",0,0\r\n\r\nOK\r\n',
+    r'AT\+QICFG="showRA"': b'\r\n+QICFG: "showRA",0\r\n\r\nOK\r\n',
+    r"AT\+QISTATE\?": QISTATE_ROWS,
+    r"AT\+CEREG\?": b"\r\n+CEREG: 0,1\r\n\r\nOK\r\n",
+    r"AT\+CGPADDR": b'\r\n+CGPADDR: 0,"10.0.0.2"\r\n\r\nOK\r\n',
+}
+STATE_READ = [
+    b"ATI",
+    b'AT+QICFG="dataformat"',
+    b'AT+QICFG="showRA"',
+    b"AT+QISTATE?",
+    b"AT+CEREG?",
+    b"AT+CGPADDR",
+]
+#: Short enough for a test, with the same shape as the default policy.
+FAST_SYNC = SyncPolicy(quiet=0.15, drain_limit=2.0, at_timeout=0.4, at_tries=2, backoff=(0.2,))
+
+
+def reconnect_to(second: ScriptedPort, **kw) -> tuple[SerialWorker, ScriptedPort, Collector]:
+    """A worker connected to a plain module, whose port then vanishes and comes back
+    as ``second``; returns once the first connect has read the state."""
+    first = ScriptedPort(dict(MODULE_RULES))
+    ports = iter([first, second])
+    factory = PortFactory(lambda: next(ports))
+    worker = SerialWorker("fake://", port_factory=factory, backoff=(0.1,), **kw)
+    collector = Collector()
+    worker.subscribe(collector)
+    worker.start()
+    assert worker.wait_connected(5)
+    first.vanish()
+    collector.wait_for(lambda e: isinstance(e, LinkStatus) and e.state is LinkState.DISCONNECTED)
+    return worker, first, collector
+
+
+def identities(collector: Collector, n: int = 2) -> int:
+    """How many times ATI was read, once it has been ``n`` times (bounded wait)."""
+    with collector.lock:
+        collector.lock.wait_for(
+            lambda: sum(isinstance(e, ModuleIdentity) for b in collector.batches for e in b) >= n,
+            5,
+        )
+    return sum(isinstance(e, ModuleIdentity) for e in collector.events)
+
+
+def statuses(collector: Collector, state: LinkState) -> list[LinkStatus]:
+    return [e for e in collector.events if isinstance(e, LinkStatus) and e.state is state]
+
+
+def state_lines(port: ScriptedPort) -> list[bytes]:
+    """What was written after the last AT that got its OK."""
+    last_at = len(port.lines) - 1 - port.lines[::-1].index(b"AT")
+    return port.lines[last_at + 1 :]
+
+
+def test_reconnect_to_a_module_left_in_data_mode_reads_the_state_again() -> None:
+    # The module is still at the '>' prompt: Esc makes it answer ERROR, which must
+    # not be taken as the answer to AT.
+    second = ScriptedPort(dict(MODULE_RULES), data_mode=True)
+    worker, _, collector = reconnect_to(second)
+    try:
+        assert identities(collector) == 2
+        assert worker.wait_connected(5)
+        syncing = [
+            e
+            for e in collector.events
+            if isinstance(e, LinkStatus) and e.state is LinkState.SYNCING
+        ]
+        assert len(syncing) >= 2  # at each connect, before "connected"
+        assert second.written.startswith(b"\x1b")
+        assert state_lines(second) == STATE_READ
+        assert not second.data_mode_input  # nothing became payload
+        poll = worker.submit(c.qistate_read()).result(3)
+        assert poll.ok and len(poll.lines) == 2
+    finally:
+        worker.close()
+
+
+def test_reconnect_to_a_module_that_drops_the_first_at_still_reads_the_state() -> None:
+    # A sleeping module wakes on the first characters and drops them: the first AT
+    # has no answer at all.
+    second = ScriptedPort(dict(MODULE_RULES), deaf=1)
+    worker, _, collector = reconnect_to(second, sync=FAST_SYNC)
+    try:
+        assert identities(collector) == 2
+        assert worker.wait_connected(5)
+        assert second.lines[:2] == [b"AT", b"AT"]
+        assert state_lines(second) == STATE_READ
+    finally:
+        worker.close()
+
+
+def test_late_answers_during_the_resync_are_never_taken_for_later_commands() -> None:
+    # Everything the module says comes 0.6 s late for a while (booting): each AT
+    # times out and its OK arrives during the next step. The state read must still
+    # complete with every answer its own, and the first poll must get its rows.
+    second = ScriptedPort(dict(MODULE_RULES), late=3, late_s=0.6)
+    worker, _, collector = reconnect_to(second, sync=FAST_SYNC)
+    try:
+        assert identities(collector) == 2
+        assert worker.wait_connected(8)
+        assert state_lines(second) == STATE_READ
+        read = {
+            e.result.command.line: e.result
+            for e in collector.events
+            if isinstance(e, CommandFinished) and e.result.tag == "init"
+        }
+        assert all(r.ok for r in read.values()), {k: r.message for k, r in read.items()}
+        assert len(read['AT+QICFG="dataformat"'].lines) == 1
+        assert len(read["AT+QISTATE?"].lines) == 2
+        # A round that failed backed off, saying so, and the link said it was
+        # synchronising (not connected) the whole time.
+        syncing = [
+            e
+            for e in collector.events
+            if isinstance(e, LinkStatus) and e.state is LinkState.SYNCING
+        ]
+        assert any(e.retry_at is not None and "trying again" in e.message for e in syncing)
+        poll = worker.submit(c.qistate_read()).result(3)
+        assert poll.ok and len(poll.lines) == 2
+    finally:
+        worker.close()
+
+
+def test_a_module_switched_to_hex_while_the_link_was_down_is_read_as_hex() -> None:
+    rules = dict(MODULE_RULES)
+    rules[r'AT\+QICFG="dataformat"'] = b'\r\n+QICFG: "dataformat",1,1\r\n\r\nOK\r\n'
+    second = ScriptedPort(rules, data_mode=True, late=1, late_s=0.3)
+    worker, _, collector = reconnect_to(second, sync=FAST_SYNC)
+    try:
+        assert identities(collector) == 2
+        assert worker.wait_connected(5)
+        assert worker.engine.send_hex and worker.engine.recv_hex
+        collector.wait_for(lambda e: isinstance(e, DataFormatChanged) and e.recv_hex)
+        second.inject(b'\r\n+QIURC: "recv",0,5,"68656C6C6F"\r\n')
+        rx = collector.wait_for(
+            lambda e: (
+                isinstance(e, Rx)
+                and isinstance(e.event, ev.QiUrcRecv)
+                and b"68656C6C6F" in e.event.raw
+            )
+        )
+        assert isinstance(rx, Rx) and isinstance(rx.event, ev.QiUrcRecv)
+        assert rx.event.payload(worker.engine.recv_hex) == b"hello"
+    finally:
+        worker.close()
+
+
+def test_a_late_answer_to_a_timed_out_command_does_not_close_the_next_one() -> None:
+    rules: dict[str, bytes] = dict(MODULE_RULES)
+    rules[r"AT\+CSQ"] = Late(b"\r\n+CSQ: 24,99\r\n\r\nOK\r\n", 0.5)
+    rules[r"AT\+QISTATE\?"] = Late(QISTATE_ROWS, 0.5)
+    port = ScriptedPort(rules)
+    worker, _, _ = make_worker(port)
+    try:
+        slow = worker.submit(short(c.classify("AT+CSQ"), 0.2)).result(3)
+        assert slow.outcome is Outcome.TIMEOUT
+        poll = worker.submit(c.qistate_read()).result(3)
+        assert poll.ok and len(poll.lines) == 2, poll.lines
+    finally:
+        worker.close()
+
+
+def test_commands_are_refused_while_the_module_does_not_answer() -> None:
+    silent = ScriptedPort({})
+    silent.rules.clear()
+    silent.answer = lambda data: None  # type: ignore[method-assign]
+    factory = PortFactory(lambda: silent)
+    worker = SerialWorker("fake://", port_factory=factory, sync=FAST_SYNC)
+    collector = Collector()
+    worker.subscribe(collector)
+    worker.start()
+    try:
+        collector.wait_for(
+            lambda e: (
+                isinstance(e, LinkStatus)
+                and e.state is LinkState.SYNCING
+                and e.retry_at is not None
+            ),
+            timeout=5,
+        )
+        refused = worker.submit(c.at()).result(3)
+        assert refused.outcome is Outcome.NOT_SENT
+        assert "synchronising" in refused.detail
+        assert not worker.connected
     finally:
         worker.close()
 

@@ -6,7 +6,6 @@ import codecs
 import itertools
 import json
 import os
-import re
 import string
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from app.config.macros import (
     parse_key,
     validate_macro,
 )
+from app.config.pattern import compile_pattern
 from app.config.profile import (
     Favourites,
     Profile,
@@ -634,7 +634,7 @@ def test_rule_styles_exactly_the_matching_span() -> None:
 
 def test_every_match_and_start_offset() -> None:
     text = Text("12:00:05 OK 0,1 OK")
-    rules = [HighlightRule(re.compile(r"\d+"), Style(color="red"))]
+    rules = [HighlightRule(compile_pattern(r"\d+"), Style(color="red"))]
     apply(text, rules, start=9)
     assert [(s.start, s.end) for s in text.spans] == [(12, 13), (14, 15)]
     text = Text("OK OK")
@@ -656,7 +656,7 @@ def test_bad_regex_and_bad_style_are_reported() -> None:
     )
     assert [r.pattern.pattern for r in rules] == ["ERROR"]
     assert problems[0].startswith("highlight[1].pattern: expected a regular expression")
-    assert "missing ), unterminated subpattern at position 9" in problems[0]
+    assert "missing )" in problems[0] and "RE2 syntax" in problems[0]
     assert "got '\\+CEREG: (5'" in problems[0]
     assert problems[1].startswith("highlight[2].style: expected a rich style")
     assert "'magneta' is not a valid color" in problems[1]

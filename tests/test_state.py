@@ -99,6 +99,26 @@ def test_incoming_reboot_and_link_loss() -> None:
     assert s.sockets == {} and s.ip is None
 
 
+def test_while_synchronising_the_table_and_the_header_say_they_are_stale() -> None:
+    s = ModuleState()
+    s.apply(LinkStatus(LinkState.CONNECTED, "sim://", 115200, "up"))
+    s.apply(rx(b"+IP: 10.1.2.3"))
+    s.apply(finished(c.qistate_read(), b'+QISTATE: 0,"TCP","h",7,5000,2,0,1'))
+    assert not s.sockets[0].stale and "last known" not in status_text(s).plain
+    s.apply(LinkStatus(LinkState.SYNCING, "sim://", 115200, "synchronising with the module"))
+    text = status_text(s).plain
+    assert "● synchronising" in text and "last known:  IP 10.1.2.3" in text
+    assert s.sockets[0].stale and not s.connected
+    retry = time.monotonic() + 4.2
+    s.apply(LinkStatus(LinkState.SYNCING, "sim://", 115200, "no answer", retry))
+    assert "synchronising, not answering, retry in 4 s" in status_text(s).plain
+    # Connected again: the rows stay marked until the module's table is read.
+    s.apply(LinkStatus(LinkState.CONNECTED, "sim://", 115200, "up"))
+    assert s.sockets[0].stale
+    s.apply(finished(c.qistate_read(), b'+QISTATE: 0,"TCP","h",7,5000,2,0,1'))
+    assert not s.sockets[0].stale
+
+
 def test_registration_ip_and_formats_reach_the_status_text() -> None:
     s = ModuleState()
     s.apply(LinkStatus(LinkState.CONNECTED, "sim://", 115200, "up"))

@@ -7,7 +7,7 @@ from textual.containers import Horizontal
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label
 
-from app.protocol.catalog import Param, ParamError, ParamKind
+from app.protocol.catalog import Param, ParamError
 
 
 class ParamValidator(Validator):
@@ -20,14 +20,7 @@ class ParamValidator(Validator):
         self.optional = optional
 
     def parse(self, text: str) -> int | str | None:
-        text = text.strip()
-        if not text:
-            return None
-        if self.param.kind is ParamKind.INT:
-            if not text.lstrip("-").isdigit():
-                raise ParamError(self.param.name, text, self.param.allowed(), "not a number")
-            return int(text)
-        return text
+        return self.param.from_text(text)
 
     def validate(self, value: str) -> ValidationResult:
         try:

@@ -185,6 +185,11 @@ class EventLog(ScrollView, can_focus=True):
     def _scroll_to_end_if_following(self) -> None:
         if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+            # A first batch that overflows the window scrolls before its scroll bar
+            # is shown, so the bar never heard of it: tell it (else the thumb stays
+            # at the top while the log shows its end).
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.position = self.scroll_y
 
     def _grow_width(self, entries: list[LogEntry]) -> None:
         view = self.view

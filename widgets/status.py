@@ -27,22 +27,35 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
     text.append(" qiterm ", style="bold reverse")
     if state.data_mode:
         text.append(" DATA MODE: Ctrl+Z sends · Esc cancels ", style="bold reverse red")
+    if state.capture_problem:
+        text.append(f" CAPTURE {state.capture_problem} ", style="bold reverse red")
     link = state.link
     text.append(" ")
     if link is None or link.state is LinkState.CONNECTING:
         text.append("● connecting", style="bold yellow")
     elif link.state is LinkState.CONNECTED:
         text.append("● connected", style="bold green")
+    elif link.state is LinkState.SYNCING:
+        wait = ""
+        if link.retry_at is not None:
+            wait = f", not answering, retry in {max(0.0, link.retry_at - time.monotonic()):.0f} s"
+        text.append(f"● synchronising{wait}", style="bold yellow")
     elif link.state is LinkState.DISCONNECTED:
         wait = ""
         if link.retry_at is not None:
             wait = f", retry in {max(0.0, link.retry_at - time.monotonic()):.0f} s"
+        elif link.message:  # an open error retrying cannot mend: say it here
+            wait = f": {link.message}"
         text.append(f"● disconnected{wait}", style="bold red")
     else:
         text.append("● closed", style="bold red")
     text.append(f"  {port_label or state.url or '-'}")
     if state.baudrate:
         text.append(f" @{state.baudrate}", style="dim")
+    known = state.ip is not None or state.cereg is not None or state.identity is not None
+    if known and not state.connected:
+        # What follows was read before the link went down or out of step.
+        text.append("  last known:", style="dim italic")
     text.append(f"  IP {state.ip or '-'}")
     if state.cereg is not None:
         style = "green" if state.cereg in (1, 5) else "yellow"

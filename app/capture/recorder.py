@@ -5,10 +5,18 @@ the worker thread for every event, in order, and writes and flushes one line
 per record at once, so a frozen or killed UI loses nothing and a ``kill -9``
 loses at most the line being written. Notes and markers come from the UI
 thread; a lock keeps the file's lines whole and ``seq`` in file order.
+
+A write that fails (a full disk: ENOSPC, a quota, an I/O error) never stops the
+link: the record is counted as lost and :attr:`CaptureRecorder.problem` says so
+(the console shows it in its header, and the exit says the capture is
+incomplete). Writing is tried again with each record; the first that goes
+through is preceded by a note saying how many records are missing, so the gap
+is in the file itself.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -21,6 +29,7 @@ from pathlib import Path
 from app import __version__
 from app.capture import format as fmt
 from app.capture.format import Record
+from app.config.files import create_private
 from app.config.paths import capture_dir
 from app.link.results import LinkEvent
 
@@ -48,18 +57,23 @@ def default_capture_path(now: datetime | None = None) -> Path:
     return path
 
 
-def _private_opener(path: str, flags: int) -> int:
-    # Captures can hold payloads; readable by the owner only (they choose to share).
-    return os.open(path, flags, 0o600)
-
-
 class CaptureRecorder:
-    """Writes one session to ``path`` (created with its parent directories;
-    an existing file is replaced). The header is written at once."""
+    """Writes one session to ``path``, a new file, mode 0600 (app/config/files.py:
+    never through a link, never over an existing file unless ``replace``; its
+    folder must exist unless ``make_folder``). The header is written at once."""
 
-    def __init__(self, path: str | os.PathLike[str], *, url: str, baud: int) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        url: str,
+        baud: int,
+        replace: bool = False,
+        make_folder: bool = False,
+    ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.records_written = 0
         self.last_seq = -1
         self._url = url
@@ -75,7 +89,14 @@ class CaptureRecorder:
         #: A write failed part-way: the next line starts with a newline so the
         #: broken piece stays a line of its own and later records stay readable.
         self._broken_line = False
-        self._file = open(self.path, "wb", buffering=0, opener=_private_opener)  # noqa: SIM115
+        #: Why records are not being written now (None while all is well).
+        self.error: OSError | None = None
+        #: Records not written since the capture began (each failed write).
+        self.lost = 0
+        #: Records lost in the current run of failures (noted in the file once it heals).
+        self._gap = 0
+        self._last_error: OSError | None = None
+        self._file = os.fdopen(create_private(self.path, replace=replace), "wb", buffering=0)
         wall = time.time()
         started = datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
         header = {
@@ -97,6 +118,33 @@ class CaptureRecorder:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def problem(self) -> str:
+        """What is wrong with the capture now, in a few words ("" while all is well)."""
+        error = self.error
+        if error is None:
+            return ""
+        why = error.strerror or str(error) or type(error).__name__
+        lost = self._gap
+        return f"not recording: {why} ({lost} record{'s' if lost != 1 else ''} lost)"
+
+    def summary(self) -> str:
+        """What to say about the capture when the session ends: the truth."""
+        if self.complete:
+            return f"session captured in {self.path}"
+        why = self.error or self._last_error
+        reason = f" ({why.strerror or why})" if why is not None else ""
+        still = "; writes were still failing at the end" if self.error is not None else ""
+        return (
+            f"the capture {self.path} is INCOMPLETE: {self.lost} record(s) could not be "
+            f"written{reason}{still}"
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Every record was written (nothing lost to a failed write)."""
+        return self.lost == 0
 
     def record(self, item: LinkEvent) -> None:
         """The worker's Recorder hook (worker thread). Ignored after close."""
@@ -135,9 +183,10 @@ class CaptureRecorder:
             fields: Record = {"n": number}
             if text:
                 fields["text"] = text
-            record = self._write_locked(fmt.MARKER, fields, None, None)
+            record = self._write_guarded(fmt.MARKER, fields, None, None)
             self._markers = number
-        self._notify(record)
+        if record is not None:
+            self._notify(record)
         return number
 
     def screenshot(self, path: str | os.PathLike[str]) -> int:
@@ -188,9 +237,41 @@ class CaptureRecorder:
         with self._lock:
             if self._closed and quiet_if_closed:
                 return -1
-            record = self._write_locked(rtype, fields, wall, mono)
+            record = self._write_guarded(rtype, fields, wall, mono)
+        if record is None:
+            return -1
         self._notify(record)
         return int(record["seq"])
+
+    def _write_guarded(
+        self, rtype: str, fields: Record, wall: float | None, mono: float | None
+    ) -> Record | None:
+        """Write one record; a failed write is counted and kept in :attr:`error`
+        (None returned). After failures, the first write that works is preceded
+        by a note with the number of records missing."""
+        try:
+            if self.error is not None:
+                why = self.error.strerror or str(self.error)
+                gap = self._gap
+                self._write_locked(
+                    fmt.NOTE,
+                    {
+                        "text": f"capture: {gap} record{'s' if gap != 1 else ''} missing here "
+                        f"(not written: {why})"
+                    },
+                    None,
+                    None,
+                )
+                log.warning("capture %s writes again after %d lost records", self.path, gap)
+                self.error, self._gap = None, 0
+            return self._write_locked(rtype, fields, wall, mono)
+        except OSError as exc:
+            if self.error is None:
+                log.error("capture %s: write failed: %s", self.path, exc)
+            self.error = self._last_error = exc
+            self._gap += 1
+            self.lost += 1
+            return None
 
     def _write_locked(
         self, rtype: str, fields: Record, wall: float | None, mono: float | None
@@ -237,4 +318,15 @@ class CaptureRecorder:
                 log.exception("capture listener failed")
 
 
-__all__ = ["CaptureRecorder", "default_capture_path"]
+def capture_open_error(path: Path, exc: OSError) -> str:
+    """Why the capture ``path`` could not be created, and what to do about it."""
+    if isinstance(exc, FileExistsError):
+        return f"the capture {path} exists already; nothing was overwritten (--force replaces it)"
+    if isinstance(exc, FileNotFoundError):
+        return f"cannot write the capture {path}: the folder {path.parent} does not exist"
+    if exc.errno == errno.ELOOP:
+        return f"cannot write the capture {path}: it is a symbolic link (not followed)"
+    return f"cannot write the capture {path}: {exc.strerror or exc}"
+
+
+__all__ = ["CaptureRecorder", "capture_open_error", "default_capture_path"]

@@ -5,13 +5,13 @@ log's renderer (:func:`app.model.render.render_entry`) calls :func:`apply` on
 each line's message (never its timestamp or arrow). Rules apply in order, so a
 later rule's style wins where two matches overlap. Patterns are Python regular
 expressions searched anywhere in the message (``(?i)`` at the start makes one
-case-insensitive); styles are rich style strings (``"bold magenta"``,
-``"black on yellow"``, ``"underline #ff8800"``).
+case-insensitive), matched with RE2 in linear time (:mod:`app.config.pattern`: no
+backreferences or lookaround, refused with the reason at load); styles are rich
+style strings (``"bold magenta"``, ``"black on yellow"``, ``"underline #ff8800"``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -21,12 +21,13 @@ from rich.errors import StyleSyntaxError
 from rich.style import Style
 from rich.text import Text
 
+from app.config.pattern import UserPattern, compile_pattern
 from app.config.schema import check_table, describe_value, expect
 
 
 @dataclass(frozen=True)
 class HighlightRule:
-    pattern: re.Pattern[str]
+    pattern: UserPattern
     style: Style
 
     @classmethod
@@ -39,15 +40,14 @@ class HighlightRule:
         return {"pattern": self.pattern.pattern, "style": str(self.style)}
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def _compile(pattern: str) -> UserPattern:
     if not pattern:
         raise ValueError("expected a regular expression, got an empty string")
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        where = f" at position {exc.pos}" if exc.pos is not None else ""
+        return compile_pattern(pattern)
+    except ValueError as exc:
         raise ValueError(
-            f"expected a regular expression, got {describe_value(pattern)}: {exc.msg}{where}"
+            f"expected a regular expression, got {describe_value(pattern)}: {exc}"
         ) from None
 
 

@@ -407,7 +407,7 @@ def _check_address(to: object) -> str | None:
         ipaddress.ip_address(host)
     except ValueError:
         return f"{expected}, got {describe_value(to)}"
-    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         return f"{expected} with a port 1-65535, got {describe_value(to)}"
     return None
 

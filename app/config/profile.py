@@ -90,7 +90,8 @@ def _check_port(value: str) -> str:
             raise Invalid(f"a device path or a URL starting {schemes}")
         if scheme.lower() in ("socket", "rfc2217"):
             host, colon, port = rest.partition("?")[0].rpartition(":")
-            if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            number = int(port) if port.isascii() and port.isdigit() else 0
+            if not colon or not host or not 0 < number < 65536:
                 raise Invalid(f'"{scheme}://<host>:<port>" (port 1-65535)')
     return text
 

@@ -12,6 +12,7 @@ on the app's loop, so nothing here ever blocks the serial thread.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,13 +31,14 @@ from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
 from app.config import shipped
+from app.config.files import create_unique
 from app.config.profile import profile_path
 from app.console.bindings import MacroKeys
-from app.console.hangup import watch_hangup
+from app.console.hangup import exit_on_terminate, watch_hangup
 from app.console.palette import console_commands
 from app.console.screenshot import screen_exports
 from app.demo.wiring import simulator_variables
-from app.link.results import CommandResult, Outcome
+from app.link.results import CommandResult, LinkState, Outcome
 from app.link.worker import SerialWorker
 from app.model.journal import Journal
 from app.model.state import Changed, ModuleState
@@ -45,7 +47,7 @@ from app.protocol import events as ev
 from app.protocol.payload import PayloadError, parse_text
 from app.protocol.syntax import AtSyntaxError
 from app.session.session import Session, SessionError, SessionEvent
-from app.session.target import Target, module_ip
+from app.session.target import Target, TargetError, check_device, module_ip
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.deferred import Deferred
 from widgets.dialogs.choice import BaudDialog, PollDialog
@@ -216,6 +218,7 @@ class QitermApp(App[None]):
         session.listen(self._from_session)
         session.start()
         watch_hangup(self)  # a dead terminal ends the console (link, capture closed)
+        exit_on_terminate(self)  # so does SIGTERM, with the terminal restored
         self.set_interval(0.25, self._tick)
         self._show_status()
         self.query_one("#cmdline", CommandLine).input.focus()
@@ -355,7 +358,11 @@ class QitermApp(App[None]):
     def _command_line(self, message: CommandLine.Submitted) -> None:
         line = message.line
         if not self.state.connected:
-            self.say(f"{line}: not sent, the link is not connected", error=True)
+            link = self.state.link
+            why = "the link is not connected"
+            if link is not None and link.state is LinkState.SYNCING:
+                why = "the link is synchronising with the module (the header says when done)"
+            self.say(f"{line}: not sent, {why}", error=True)
             return
         self._data_source = "cmdline"
         self.submit(line, on_done=self._user_result)
@@ -582,16 +589,21 @@ class QitermApp(App[None]):
     def action_save_screenshot(self) -> None:
         """Save the screen as SVG and as plain text next to the capture."""
         folder = self.capture.path.parent if self.capture is not None else Path.cwd()
-        base = folder / f"qiterm-screen-{time.strftime('%Y%m%d-%H%M%S')}"
         try:
             svg, text = screen_exports(self)
-            base.with_suffix(".svg").write_text(svg, encoding="utf-8")
-            base.with_suffix(".txt").write_text(text, encoding="utf-8")
+            # New private files (0600, like the capture); a second F12 in the same
+            # second gets a -2 name instead of overwriting the first.
+            base, fds = create_unique(
+                folder, f"qiterm-screen-{time.strftime('%Y%m%d-%H%M%S')}", (".svg", ".txt")
+            )
+            for fd, content in zip(fds, (svg, text), strict=True):
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(content)
         except OSError as exc:
             self.say(f"screenshot not saved: {exc.strerror or exc}", error=True)
             return
         if self.capture is not None:
-            self.capture.screenshot(base.with_suffix(".svg"))
+            self.capture.screenshot(base.with_name(base.name + ".svg"))
         self.say(f"screenshot saved: {base}.svg and .txt")
         self.notify(f"screenshot: {base.name}.svg / .txt")
 
@@ -658,6 +670,11 @@ class QitermApp(App[None]):
 
         def chosen(device: str | None) -> None:
             if device is None or device == current:
+                return
+            try:
+                check_device(device)
+            except TargetError as exc:
+                self.say(f"not switched: {exc}", error=True)
                 return
             self.run_worker(self.switch_port(device), group="switch-port", exclusive=True)
 

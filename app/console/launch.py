@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.capture.recorder import CaptureRecorder, default_capture_path
+from app.capture.recorder import CaptureRecorder, capture_open_error, default_capture_path
 from app.config.paths import welcome_marker
 from app.config.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
 from app.console.app import QitermApp
 from app.session.session import Session
-from app.session.target import resolve
+from app.session.target import TargetError, resolve
 
 if TYPE_CHECKING:
     from app.config.recent import RecentPorts
@@ -22,10 +22,16 @@ if TYPE_CHECKING:
 
 
 def open_capture(
-    log_path: str | None, url: str, baud: int, folder: Path | None = None
+    log_path: str | None,
+    url: str,
+    baud: int,
+    folder: Path | None = None,
+    *,
+    force: bool = False,
 ) -> CaptureRecorder | None:
-    """The session's capture: ``log_path``, else a timestamped file in ``folder``
-    (a profile's log_folder) or the user log directory."""
+    """The session's capture: ``log_path`` (a new file: an existing one only with
+    ``force``; its folder must exist), else a timestamped file in ``folder`` (a
+    profile's log_folder) or the user log directory (created when missing)."""
     if log_path:
         path = Path(log_path)
     else:
@@ -33,9 +39,11 @@ def open_capture(
         if folder is not None:
             path = folder / path.name
     try:
-        return CaptureRecorder(path, url=url, baud=baud)
+        return CaptureRecorder(
+            path, url=url, baud=baud, replace=force and bool(log_path), make_folder=not log_path
+        )
     except OSError as exc:
-        print(f"qiterm: cannot write the capture {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"qiterm: {capture_open_error(path, exc)}", file=sys.stderr)
         return None
 
 
@@ -93,9 +101,11 @@ def prepare_console(
     welcome: bool | None = None,
     profile: str | None = None,
     recent: RecentPorts | None = None,
+    force: bool = False,
 ) -> Console | None:
     """Build the console as ``qiterm`` (and ``make run``) starts it; None when the
-    capture asked for cannot be written (the message is printed).
+    port can never open or the capture asked for cannot be written (the message
+    is printed).
 
     A profile fills what the command line leaves out: ``-p`` and ``-b`` win."""
     loaded = choose_profile(profile)
@@ -105,7 +115,11 @@ def prepare_console(
         port = settings.port
     if baud is None:
         baud = settings.baud if settings is not None else DEFAULT_BAUD
-    target = resolve(port, peers=peers)
+    try:
+        target = resolve(port, peers=peers)
+    except TargetError as exc:
+        print(f"qiterm: {exc}", file=sys.stderr)
+        return None
     folder = settings.log_path if settings is not None else None
     if folder is not None and not log_path:
         try:
@@ -117,7 +131,7 @@ def prepare_console(
                     "capturing to the user log directory"
                 )
             folder = None
-    capture = open_capture(log_path, target.url, baud, folder)
+    capture = open_capture(log_path, target.url, baud, folder, force=force)
     if capture is None and log_path:
         target.stop()
         return None  # asked for a file we cannot write: say so rather than run unrecorded
@@ -152,6 +166,7 @@ def run_console(
     welcome: bool | None = None,
     profile: str | None = None,
     pick: bool = False,
+    force: bool = False,
 ) -> int:
     from app.config.recent import RecentPorts
 
@@ -170,6 +185,7 @@ def run_console(
         welcome=welcome,
         profile=profile,
         recent=recent,
+        force=force,
     )
     if console is None:
         return 2
@@ -180,5 +196,5 @@ def run_console(
     if console.capture is not None:
         # The terminal may be gone (a hang-up ends the console): nowhere to say it then.
         with contextlib.suppress(OSError):
-            print(f"qiterm: session captured in {console.capture.path}", file=sys.stderr)
+            print(f"qiterm: {console.capture.summary()}", file=sys.stderr)
     return console.app.return_code or 0

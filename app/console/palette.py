@@ -44,6 +44,7 @@ def console_commands(app: QitermApp) -> Iterator[SystemCommand]:
     yield SystemCommand(
         "Pick a port", "Serial ports, the simulator, recent ones", app.action_pick_port
     )
+    yield SystemCommand("Reconnect", "Try to open the port again now", app.session.retry_port)
     for index, macro in enumerate(app.session.macros):
         key = app.macro_keys.labels.get(index)
         yield SystemCommand(

@@ -83,7 +83,7 @@ def port_key(device: str) -> str:
 
 def _natural(device: str) -> list[Any]:
     """ttyUSB2 before ttyUSB10."""
-    return [int(p) if p.isdigit() else p.lower() for p in _NUMBERS.split(device)]
+    return [int(p) if p.isascii() and p.isdigit() else p.lower() for p in _NUMBERS.split(device)]
 
 
 def _text(value: object) -> str | None:

@@ -104,6 +104,9 @@ class TxKind(Enum):
 class LinkState(Enum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
+    #: The port is open; the module is being brought in step (Esc, AT until OK) and
+    #: its state read (app/link/sync.py). What is shown of it may be stale meanwhile.
+    SYNCING = "synchronising"
     DISCONNECTED = "disconnected"
     CLOSED = "closed"
 

@@ -13,8 +13,10 @@ subscriber (a busy UI) can never stall reading or recording.
 Port loss (unplug, EOF, OSError) fails what was pending with a clear message,
 publishes ``DISCONNECTED`` with the time of the next attempt, and retries with
 backoff; on return it opens the port with the same settings (baud rate, DTR and
-RTS as they were last set), resynchronises (Esc, AT) and re-reads the module's
-state (ATI, dataformat, showRA, QISTATE, registration).
+RTS as they were last set), then synchronises with the module before calling the
+link connected (:mod:`app.link.sync`: Esc, drain, AT until OK, the module's state
+read again, retried with back-off until it completes). After a reboot (RDY) the
+same synchronisation runs again.
 
 ``sim://`` is not known here: whoever composes the program imports
 :mod:`app.sim`, which registers the URL handler with pyserial.
@@ -31,12 +33,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
 import serial
 
-from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Write
+from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Phase, Write
+from app.link.port import PortFactory, PortSettings, open_failure, open_port
 from app.link.results import (
     CommandFinished,
     CommandResult,
@@ -51,6 +54,7 @@ from app.link.results import (
     Tx,
     TxKind,
 )
+from app.link.sync import SyncPolicy, probe, state_queries, synchronise
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.commands import CTRL_Z, ESC, AtCommand
@@ -80,32 +84,6 @@ class Recorder(Protocol):
     def record(self, item: LinkEvent) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class PortSettings:
-    """How the port is opened, every time it is (re)opened."""
-
-    baudrate: int = DEFAULT_BAUDRATE
-    #: Read timeout of a port without a file descriptor to wait on.
-    timeout: float = 0.05
-    dtr: bool = True
-    rts: bool = True
-
-
-PortFactory = Callable[[str, PortSettings], Any]
-
-
-def open_port(url: str, settings: PortSettings) -> Any:
-    """Open ``url`` with pyserial, DTR and RTS set as asked *before* the port opens
-    (a board that wires DTR to reset or wake must not see a pulse)."""
-    port = serial.serial_for_url(
-        url, baudrate=settings.baudrate, timeout=settings.timeout, write_timeout=5, do_not_open=True
-    )
-    port.dtr = settings.dtr
-    port.rts = settings.rts
-    port.open()
-    return port
-
-
 class _Control:
     """A request the worker carries out on its own thread."""
 
@@ -131,6 +109,7 @@ class SerialWorker:
         name: str = "qiterm-serial",
         line_ending: bytes = b"\r",
         echo: bool | None = None,
+        sync: SyncPolicy | None = None,
     ) -> None:
         self.url = url
         self.recorder = recorder
@@ -145,6 +124,17 @@ class SerialWorker:
         #: ATE1 (True) or ATE0 (False) as part of the init at connect; None: leave
         #: the module's echo as it is.
         self.echo = echo
+        #: How the link gets in step with the module after each (re)open.
+        self.sync = sync or SyncPolicy()
+        #: Set on open and on RDY: synchronise before the next command.
+        self._need_sync = False
+        #: Set when a command timed out: its late answer may still come, so the
+        #: line is drained until quiet before the next command goes out.
+        self._settle = False
+        #: The port opened at least once (a device missing later was unplugged).
+        self._was_open = False
+        #: An open failed in a way retrying cannot mend: wait for retry().
+        self._parked = False
 
         self.engine = Engine(line_ending=line_ending)
         self.state = LinkState.CONNECTING
@@ -175,8 +165,6 @@ class SerialWorker:
         #: Command ids, unique for the worker's life (reconnects included): taken
         #: under ``_lock``, as any thread may submit.
         self._next_id = 1
-        #: The module's state is being read after a connect or a reboot.
-        self._initialising = False
         #: Notified when the link state changes or the line falls idle (waits).
         self._changed = threading.Condition()
         self._was_busy = False
@@ -240,9 +228,9 @@ class SerialWorker:
 
     @property
     def busy(self) -> bool:
-        """A command is queued or in flight, or the start-up reading of the module's
-        state has not finished."""
-        return self._initialising or self.engine.busy or bool(self._queue)
+        """A command is queued or in flight (the link is CONNECTED only once the
+        module's state has been read after a connect)."""
+        return self.engine.busy or bool(self._queue)
 
     @property
     def connected(self) -> bool:
@@ -265,7 +253,7 @@ class SerialWorker:
         if self._stop.is_set():
             future.set_result(self._not_sent(pending, "the link is closed"))
             return future
-        if self.state is not LinkState.CONNECTED and self.state is not LinkState.CONNECTING:
+        if not self._accepting():
             future.set_result(self._not_sent(pending, self._down_reason()))
             return future
         with self._lock:
@@ -295,6 +283,14 @@ class SerialWorker:
 
     def set_baudrate(self, baudrate: int) -> Future[Any]:
         return self._control("baud", baudrate)
+
+    def retry(self) -> None:
+        """Try to open the port now (after an open error that is not retried by
+        itself, or to skip the back-off)."""
+        self._parked = False
+        if self.state is LinkState.DISCONNECTED:
+            self.status = replace(self.status, retry_at=time.monotonic())
+        self._poke()
 
     def close(self, timeout: float = 3.0) -> None:
         """Stop: Esc first when in data mode, fail what is pending, close the port."""
@@ -328,11 +324,23 @@ class SerialWorker:
 
     # ------------------------------------------------------------ internals
 
+    def _accepting(self) -> bool:
+        """Commands are queued while connected, while the port opens and while the
+        first synchronisation round runs; refused while the link is down or the
+        module does not answer (a back-off between rounds)."""
+        if self.state in (LinkState.CONNECTED, LinkState.CONNECTING):
+            return True
+        return self.state is LinkState.SYNCING and self.status.retry_at is None
+
     def _down_reason(self) -> str:
         st = self.status
         if st.state is LinkState.DISCONNECTED and st.retry_at is not None:
             wait = max(0.0, st.retry_at - time.monotonic())
             return f"not sent: the link is down ({st.message}); retrying in {wait:.0f} s"
+        if st.state is LinkState.SYNCING:
+            return f"not sent: the link is synchronising with the module ({st.message})"
+        if st.state is LinkState.DISCONNECTED and st.message:
+            return f"not sent: the link is down ({st.message})"
         return f"not sent: the link is {st.state.value}"
 
     def _not_sent(self, pending: Pending, why: str) -> CommandResult:
@@ -448,7 +456,10 @@ class SerialWorker:
                     self._connect_cycle()
                     continue
                 try:
-                    self._service()
+                    if self._need_sync and not self.engine.busy:
+                        self._synchronise()
+                    else:
+                        self._service()
                 except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
                     # TypeError/AttributeError: pyserial's posix port raises these when
                     # the fd vanishes under it during close/unplug.
@@ -462,9 +473,12 @@ class SerialWorker:
     def _connect_cycle(self) -> None:
         now = time.monotonic()
         retry_at = self.status.retry_at
-        if self.state is LinkState.DISCONNECTED and retry_at is not None and now < retry_at:
+        waiting = self.state is LinkState.DISCONNECTED and (
+            self._parked or (retry_at is not None and now < retry_at)
+        )
+        if waiting:
             self._fail_queued("not sent: " + self._down_reason().removeprefix("not sent: "))
-            self._wake.wait(min(0.25, retry_at - now))
+            self._wake.wait(0.25 if self._parked else min(0.25, (retry_at or now) - now))
             self._wake.clear()
             return
         if self.state is not LinkState.CONNECTING:
@@ -472,15 +486,25 @@ class SerialWorker:
         try:
             port = self.port_factory(self.url, self.settings)
         except Exception as exc:
+            failure = open_failure(self.url, exc, was_open=self._was_open)
             self._attempt += 1
             delay = self.backoff[min(self._attempt - 1, len(self.backoff) - 1)]
-            message = f"cannot open {self.url}: {exc}"
             if not self.reconnect:
-                self._set_status(LinkState.CLOSED, message)
+                self._set_status(LinkState.CLOSED, failure.message)
                 self._stop.set()
                 return
-            self._set_status(LinkState.DISCONNECTED, message, time.monotonic() + delay)
+            if not failure.heals:
+                # Said once; retrying cannot help until a person acts (retry()).
+                self._parked = True
+                log.error("%s", failure.message)
+                self._set_status(
+                    LinkState.DISCONNECTED,
+                    f"{failure.message}; not retrying (Ctrl+P: Reconnect tries again)",
+                )
+                return
+            self._set_status(LinkState.DISCONNECTED, failure.message, time.monotonic() + delay)
             return
+        self._was_open = True
         self._port = port
         self._fd = self._port_fd(port)
         self._attempt = 0
@@ -492,48 +516,70 @@ class SerialWorker:
             line_ending=self.line_ending,
         )
         self._last_rx = time.monotonic()
-        # Busy from the moment the link is up until the module's state is read:
-        # whoever waits for an idle link must not slip in between.
-        self._initialising = self.run_init
-        self._set_status(LinkState.CONNECTED, f"connected to {self.url}")
+        self._settle = False
         if self.run_init:
-            # Resynchronise: Esc leaves a data mode the module may still be in
-            # (§2.3.4), so no later command is taken as payload.
-            self._write(ESC, TxKind.ESC, None)
-            self._start_init()
+            self._need_sync = True
+            self._set_status(LinkState.SYNCING, f"{self.url} open; synchronising with the module")
+        else:
+            self._set_status(LinkState.CONNECTED, f"connected to {self.url}")
 
-    def _start_init(self) -> None:
-        self._initialising = True
+    # -- synchronisation (app/link/sync.py decides; these do the I/O) ------------
 
-        def done(_: Future[CommandResult]) -> None:
-            self._initialising = False
-            self._notify_changed()
+    def _synchronise(self) -> None:
+        if self.state is not LinkState.SYNCING:
+            self._set_status(LinkState.SYNCING, "synchronising with the module")
+        results = synchronise(self, self.sync, state_queries(self.echo))
+        if results is None or self._stop.is_set():
+            return
+        for result in results:
+            if result.command.key == "ati":
+                self._on_identity(result)
+        if not self._need_sync:  # a reboot during the read: once more
+            self._set_status(LinkState.CONNECTED, f"connected to {self.url}")
 
-        def after_at(fut: Future[CommandResult]) -> None:
-            if fut.result().outcome is not Outcome.OK:
-                done(fut)
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set() or self._port is None
+
+    def write_esc(self) -> None:
+        """Esc leaves a data mode the module may still be in (§2.3.4), so no later
+        command is taken as payload; a new round covers any reboot seen before."""
+        self._need_sync = False
+        self._write(ESC, TxKind.ESC, None)
+
+    def drain(self, quiet: float, limit: float) -> None:
+        start = last = time.monotonic()
+        while not self._stop.is_set():
+            if self._pump():
+                last = time.monotonic()
+            now = time.monotonic()
+            if now - last >= quiet or now - start >= limit:
                 return
-            echo = [] if self.echo is None else [c.ate(self.echo)]
-            commands = [
-                *echo,
-                c.ati(),
-                c.qicfg_dataformat(),
-                c.qicfg_showra(),
-                c.qistate_read(),
-                c.cereg_read(),
-                c.cgpaddr(),
-            ]
-            for cmd in reversed(commands):
-                f = self.submit(cmd, tag="init", front=True)
-                if cmd.name == "I":
-                    f.add_done_callback(self._on_identity)
-                if cmd is commands[-1]:
-                    f.add_done_callback(done)  # the last one: the state is read
 
-        self.submit(c.at(), tag="init", front=True).add_done_callback(after_at)
+    def idle(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self._stop.is_set() and time.monotonic() < end:
+            self._fail_queued(self._down_reason())
+            self._pump()
 
-    def _on_identity(self, fut: Future[CommandResult]) -> None:
-        result = fut.result()
+    def syncing(self, message: str, retry_at: float | None = None) -> None:
+        self._set_status(LinkState.SYNCING, message, retry_at)
+        if retry_at is not None:
+            self._fail_queued(self._down_reason())
+
+    def run_now(self, command: AtCommand, tag: str) -> CommandResult:
+        with self._lock:
+            pending = self.engine.new(command, tag, self._next_id)
+            self._next_id += 1
+        if self.engine.busy:
+            return self._not_sent(pending, "not sent: a command is in flight")
+        self._tags[pending.id] = tag
+        self._handle(self.engine.start(pending, time.monotonic()))
+        while pending.phase is not Phase.DONE and not self._stop.is_set():
+            self._pump()
+        return pending.result
+
+    def _on_identity(self, result: CommandResult) -> None:
         if result.outcome is not Outcome.OK:
             return
         texts = [e.text for e in result.lines if isinstance(e, ev.TextLine)]
@@ -543,7 +589,14 @@ class SerialWorker:
         self._emit(self.identity)
 
     def _service(self) -> None:
-        port = self._port
+        if not self.engine.busy and self._settle:
+            # A command timed out: its answer may still come. Drain and AT until
+            # OK, so it is taken as a line nobody asked for rather than as the
+            # next command's; a module that stays silent is synchronised anew.
+            self._settle = False
+            if probe(self, self.sync, esc=False) is not None:
+                self._need_sync = self.run_init
+            return
         self._run_controls()
         if not self.engine.busy:
             with self._lock:
@@ -553,7 +606,19 @@ class SerialWorker:
                 self._futures[pending.id] = future
                 self._tags[pending.id] = pending.tag
                 self._handle(self.engine.start(pending, time.monotonic()))
-        data = self._read(port)
+        self._pump(controls=False)
+        busy = self.busy
+        if busy != self._was_busy:
+            self._was_busy = busy
+            if not busy:
+                self._notify_changed()
+
+    def _pump(self, *, controls: bool = True) -> bool:
+        """Line control asked for, one read (framed, parsed, recorded, fed to the
+        engine) and the engine's clock; True when bytes arrived."""
+        if controls:
+            self._run_controls()
+        data = self._read(self._port)
         now = time.monotonic()
         if data:
             self._last_rx = now
@@ -563,11 +628,7 @@ class SerialWorker:
         self._handle(self.engine.tick(time.monotonic()))
         if not data:
             self._kick_dispatch()
-        busy = self.busy
-        if busy != self._was_busy:
-            self._was_busy = busy
-            if not busy:
-                self._notify_changed()
+        return bool(data)
 
     def _port_fd(self, port: Any) -> int | None:
         """The port's file descriptor when it can be select()ed, after switching the
@@ -624,7 +685,7 @@ class SerialWorker:
     def _maybe_reinit(self, event: ev.Event) -> None:
         # After a reboot the module's state must be read again (ATI, formats, sockets).
         if isinstance(event, ev.Rdy):
-            self._start_init()
+            self._need_sync = True
 
     def _write(self, data: bytes, what: TxKind, command_id: int | None) -> None:
         tag = None if command_id is None else self._tags.get(command_id)
@@ -635,6 +696,8 @@ class SerialWorker:
         result = pending.result
         future = self._futures.pop(pending.id, None)
         self._tags.pop(pending.id, None)
+        if result.outcome is Outcome.TIMEOUT and result.tag not in ("sync", "init"):
+            self._settle = True
         self._emit(CommandFinished(result))
         self._kick_dispatch()
         if future is not None and not future.done():
@@ -669,20 +732,25 @@ class SerialWorker:
         elif ctl.name == "dtr":
             port.dtr = on = bool(ctl.args[0])
             self.settings = replace(self.settings, dtr=on)
-            self._set_status(LinkState.CONNECTED, f"DTR {'on' if on else 'off'}", change="dtr")
+            self._line_changed(f"DTR {'on' if on else 'off'}", change="dtr")
         elif ctl.name == "rts":
             port.rts = on = bool(ctl.args[0])
             self.settings = replace(self.settings, rts=on)
-            self._set_status(LinkState.CONNECTED, f"RTS {'on' if on else 'off'}", change="rts")
+            self._line_changed(f"RTS {'on' if on else 'off'}", change="rts")
         elif ctl.name == "break":
             port.send_break(ctl.args[0])
             ms = round(ctl.args[0] * 1000)
-            self._set_status(LinkState.CONNECTED, f"Break sent ({ms} ms)", change="break")
+            self._line_changed(f"Break sent ({ms} ms)", change="break")
         elif ctl.name == "baud":
             port.baudrate = rate = int(ctl.args[0])
             self.settings = replace(self.settings, baudrate=rate)
-            self._set_status(LinkState.CONNECTED, f"baud rate now {rate}", change="baud")
+            self._line_changed(f"baud rate now {rate}", change="baud")
         return None
+
+    def _line_changed(self, message: str, *, change: str) -> None:
+        """A person changed the line (DTR, RTS, a break, the baud rate); the link
+        state, and a retry time while synchronising, stay as they are."""
+        self._set_status(self.state, message, self.status.retry_at, change=change)
 
     def _fail_queued(self, why: str) -> None:
         with self._lock:

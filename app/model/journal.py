@@ -7,13 +7,13 @@ the console's memory stays flat however long a flood runs.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from app.config.pattern import UserPattern, compile_pattern, literal
 from app.link.results import (
     CommandFinished,
     DataFormatChanged,
@@ -150,7 +150,9 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
             return [LogEntry(now, "app", Category.LINK, item.message)]
         text = f"link {item.state.value}: {item.message}" if item.message else item.state.value
         cat = Category.LINK if item.state is LinkState.CONNECTED else Category.ERROR
-        if item.state is LinkState.CONNECTING:
+        if item.state is LinkState.CONNECTING or (
+            item.state is LinkState.SYNCING and item.retry_at is None
+        ):
             cat = Category.LINK
         return [LogEntry(now, "app", cat, text)]
     if isinstance(item, CommandFinished):
@@ -321,16 +323,17 @@ class Journal:
         return [i for i, entry in enumerate(self.view) if _found(rx, entry)]
 
 
-def search_pattern(query: str) -> re.Pattern[str] | None:
-    """A search of the log: a regex, or plain text when it is not a valid one;
-    case-insensitive. None for an empty query."""
+def search_pattern(query: str) -> UserPattern | None:
+    """A search of the log: a regex (RE2, linear time: no query can stall the
+    console), or plain text when it is not one; case-insensitive. None for an
+    empty query."""
     if not query:
         return None
     try:
-        return re.compile(query, re.IGNORECASE)
-    except re.error:
-        return re.compile(re.escape(query), re.IGNORECASE)
+        return compile_pattern(query, ignore_case=True)
+    except ValueError:
+        return literal(query, ignore_case=True)
 
 
-def _found(rx: re.Pattern[str], entry: LogEntry) -> bool:
+def _found(rx: UserPattern, entry: LogEntry) -> bool:
     return bool(rx.search(entry.text) or (entry.meaning and rx.search(entry.meaning)))

@@ -117,6 +117,8 @@ class ModuleState:
     #: Payload bytes written per command id (data mode), counted on SEND OK.
     _payload: dict[int, int] = field(default_factory=dict)
     reboots: int = 0
+    #: What is wrong with the capture now ("" while every record is written).
+    capture_problem: str = ""
 
     # ------------------------------------------------------------------ API
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from app.protocol.syntax import Arg, CommandLine, Form
+from app.protocol.syntax import Arg, CommandLine, Form, parse_int
 
 Value = int | str | None
 
@@ -129,6 +129,20 @@ class Param:
         if self.max_bytes:
             return f"{what}, at most {self.max_bytes} bytes"
         return what
+
+    def from_text(self, text: str) -> Value:
+        """What a person typed, converted for :meth:`check` (None when blank). An
+        integer parameter takes ASCII decimal digits only (:func:`parse_int`); any other
+        text raises ParamError, never a bare ValueError."""
+        text = text.strip()
+        if not text:
+            return None
+        if self.kind is not ParamKind.INT:
+            return text
+        number = parse_int(text)
+        if number is None:
+            raise ParamError(self.name, text, self.allowed(), "not a number")
+        return number
 
     def check(self, value: Value) -> Value:
         """Validate one value; returns it (ints stay ints) or raises ParamError."""

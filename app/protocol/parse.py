@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from app.protocol import events as ev
 from app.protocol.framing import RECV_MARKER, Frame, FrameKind
-from app.protocol.syntax import Arg, AtSyntaxError, split_fields
+from app.protocol.syntax import Arg, AtSyntaxError, parse_int, split_fields
 from app.protocol.text import decode_field
 
 
@@ -85,7 +85,7 @@ def _parse_text(raw: bytes, line: bytes) -> ev.Event:
         return ev.CommandLineEcho(raw=raw, line=line, command=text)
     if text.startswith("+CME ERROR:"):
         detail = text[len("+CME ERROR:") :].strip()
-        code = int(detail) if detail.isdigit() else None
+        code = parse_int(detail)
         return ev.CmeError(raw=raw, line=line, code=code, message=detail)
     if text.startswith("+") and ":" in text:
         name, _, body = text.partition(":")

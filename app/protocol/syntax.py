@@ -23,6 +23,20 @@ class AtSyntaxError(ValueError):
     """A line that is not an AT command at all (no AT prefix, open quote...)."""
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def parse_int(text: str) -> int | None:
+    """``text`` as a decimal integer: optional spaces around, one optional sign, then
+    ASCII digits only; None for anything else. ``str.isdigit`` is not enough: it
+    accepts ``²`` and ``①`` (which ``int`` refuses) and ``٧`` (which ``int`` reads as 7)."""
+    t = text.strip()
+    digits = t[1:] if t[:1] in ("+", "-") else t
+    if not digits or not set(digits) <= _ASCII_DIGITS:
+        return None
+    return int(t)
+
+
 @dataclass(frozen=True, slots=True)
 class Arg:
     """One parameter as written: its text and whether it was in double quotes."""
@@ -38,10 +52,9 @@ class Arg:
         """The integer value, or None when the field is not a plain decimal integer."""
         if self.quoted:
             return None
-        t = self.text
-        if not t or not (t.isascii() and (t.isdigit() or (t[0] in "+-" and t[1:].isdigit()))):
+        if self.text != self.text.strip():
             return None
-        return int(t)
+        return parse_int(self.text)
 
     def render(self) -> str:
         return f'"{self.text}"' if self.quoted else self.text

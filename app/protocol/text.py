@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import re
+import unicodedata
 
 _NAMED = {
     0x0D: "\\r",
@@ -15,8 +16,43 @@ _NAMED = {
 }
 
 
+def _invisible() -> list[int]:
+    """Characters that change how text around them shows without showing themselves:
+    format controls (Cf: the bidi overrides and isolates U+202A-U+202E and
+    U+2066-U+2069, U+200E/U+200F marks, zero-width characters, U+FEFF...) and the
+    line and paragraph separators U+2028/U+2029. From the wire they could reorder
+    or hide what a log shows (a "Trojan Source" line), so they are escaped."""
+    # The BMP, and the few supplementary blocks that hold format characters (a
+    # scan of all 1.1 M code points would cost 0.2 s at start-up).
+    blocks = [range(0xA0, 0xD800), range(0xE000, 0x10000), range(0x110B0, 0x110D0)]
+    blocks += [range(0x13430, 0x13460), range(0x1BCA0, 0x1BCB0), range(0x1D170, 0x1D180)]
+    blocks.append(range(0xE0000, 0xE0080))
+    return [
+        code
+        for block in blocks
+        for code in block
+        if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp")
+    ]
+
+
+_INVISIBLE = _invisible()
+
+
+def _ranges(codes: list[int]) -> str:
+    """A regex character class body for ``codes`` (sorted), as ranges."""
+    out: list[str] = []
+    start = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        out.append(re.escape(chr(start)) + ("" if start == prev else "-" + re.escape(chr(prev))))
+        start = prev = code
+    return "".join(out)
+
+
 def _table(escape_backslash: bool) -> dict[int, str]:
-    table: dict[int, str] = {}
+    table: dict[int, str] = {code: f"\\u{code:04x}" for code in _INVISIBLE}
     for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)]:
         table[code] = _NAMED.get(code, f"\\x{code:02x}")
     if escape_backslash:
@@ -32,8 +68,8 @@ _TABLES = {True: _table(True), False: _table(False)}
 _SPECIAL = re.compile(rb"[^\x20-\x5b\x5d-\x7e]")
 #: The characters the slow path replaces, in the decoded text.
 _TO_ESCAPE = {
-    True: re.compile("[\x00-\x1f\x7f-\x9f\\\\\udc80-\udcff]"),
-    False: re.compile("[\x00-\x1f\x7f-\x9f\udc80-\udcff]"),
+    True: re.compile(f"[\x00-\x1f\x7f-\x9f\\\\\udc80-\udcff{_ranges(_INVISIBLE)}]"),
+    False: re.compile(f"[\x00-\x1f\x7f-\x9f\udc80-\udcff{_ranges(_INVISIBLE)}]"),
 }
 
 
@@ -41,8 +77,10 @@ def escape_bytes(data: bytes, *, show_line_endings: bool = True) -> str:
     """Printable text for any bytes.
 
     Printable ASCII and valid UTF-8 characters show as themselves; control
-    bytes, CR/LF and invalid UTF-8 show as escapes (``\\r``, ``\\x80``), so
-    nothing the module sent is hidden or lost on screen. With
+    bytes, CR/LF and invalid UTF-8 show as escapes (``\\r``, ``\\x80``), and so do
+    the invisible characters that reorder or hide text (bidi overrides such as
+    U+202E, zero-width and other format characters: ``\\u202e``), so nothing the
+    module sent is hidden, disguised or lost on screen. With
     ``show_line_endings=False``, CR and LF are still escaped but the backslash
     itself is not doubled (friendlier for plain log lines).
 

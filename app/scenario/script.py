@@ -391,7 +391,7 @@ def _parse_send(rest: str, line_no: int, text: str) -> SendStep:
     cid_text, rest = _split(rest) if rest else ("", "")
     if not cid_text or not rest:
         raise _LineError(f"send needs a connectID and data: {usage}")
-    if not cid_text.isdigit():
+    if not (cid_text.isascii() and cid_text.isdigit()):
         raise _LineError(f"connectID must be a number 0-4, not {cid_text!r}")
     connect_id = int(cid_text)
     remote: tuple[str, int] | None = None
@@ -424,7 +424,7 @@ def _address(text: str) -> tuple[str, int]:
         ipaddress.ip_address(host)
     except ValueError:
         raise _LineError(f"{host!r} is not an IP address (UDP SERVICE sends to an IP)") from None
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+    if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
         raise _LineError(f"port must be 1-65535, not {port_text!r}")
     return host, int(port_text)
 

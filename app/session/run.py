@@ -23,7 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from app.capture.recorder import CaptureRecorder, default_capture_path
+from app.capture.recorder import CaptureRecorder, capture_open_error, default_capture_path
 from app.config.shipped import load_scenario, scenarios
 from app.scenario.runner import Report, StepResult, StepStatus
 from app.scenario.script import (
@@ -36,7 +36,7 @@ from app.scenario.script import (
     Step,
 )
 from app.session.session import Session
-from app.session.target import Target, resolve
+from app.session.target import Target, TargetError, resolve
 
 #: ``qiterm run`` has no baud option: modules ship at 115200 (the worker's default).
 BAUDRATE = 115200
@@ -94,6 +94,7 @@ def run_main(
     *,
     out: Console | None = None,
     err: Console | None = None,
+    force: bool = False,
 ) -> int:
     """``qiterm run``: returns the process exit code (never raises for a bad
     script, a port that cannot be opened or a failing module)."""
@@ -107,11 +108,14 @@ def run_main(
         return 2
     try:
         target = resolve(port)
+    except TargetError as exc:
+        err.print(f"qiterm run: {exc}")
+        return 2
     except OSError as exc:
         err.print(f"qiterm run: cannot start the demo peers on loopback: {exc}")
         return 1
     try:
-        return _run_with(script_path, target, overrides, log_path, out, err)
+        return _run_with(script_path, target, overrides, log_path, out, err, force=force)
     except KeyboardInterrupt:
         err.print("qiterm run: interrupted")
         return 130
@@ -126,6 +130,8 @@ def _run_with(
     log_path: str | None,
     out: Console,
     err: Console,
+    *,
+    force: bool = False,
 ) -> int:
     url = target.url
     try:
@@ -142,9 +148,15 @@ def _run_with(
 
     capture_path = Path(log_path) if log_path else default_capture_path()
     try:
-        capture: CaptureRecorder | None = CaptureRecorder(capture_path, url=url, baud=BAUDRATE)
+        capture: CaptureRecorder | None = CaptureRecorder(
+            capture_path,
+            url=url,
+            baud=BAUDRATE,
+            replace=force and bool(log_path),
+            make_folder=not log_path,
+        )
     except OSError as exc:
-        err.print(f"qiterm run: cannot write the capture {capture_path}: {exc.strerror or exc}")
+        err.print(f"qiterm run: {capture_open_error(capture_path, exc)}")
         if log_path:
             return 2  # asked for a file we cannot write: say so rather than run unrecorded
         capture = None
@@ -254,6 +266,8 @@ def _summary(out: Console, report: Report, capture: CaptureRecorder | None) -> N
     out.print(Text(f"{mark} {report.summary()}", style=style), soft_wrap=True)
     if capture is not None:
         out.print(f"capture: {capture.path}", markup=False, soft_wrap=True)
+        if not capture.complete:
+            out.print(Text(f"✗ {capture.summary()}", style="bold red"), soft_wrap=True)
         out.print(
             f"share it: qiterm export {capture.path} --format html", markup=False, soft_wrap=True
         )

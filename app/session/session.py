@@ -35,7 +35,7 @@ from app.model.journal import Category, Journal, LogEntry, entries_for
 from app.model.state import Changed, ModuleState
 from app.protocol import commands as c
 from app.protocol import events as ev
-from app.session.target import Target, resolve, rewire
+from app.session.target import Target, check_device, resolve, rewire
 
 if TYPE_CHECKING:
     from app.config.macros import Macro
@@ -219,7 +219,9 @@ class Session:
                 update.script = True
                 update.ended = item
             elif isinstance(item, PortSwitched):
+                problem = self.state.capture_problem
                 self.state = ModuleState(url=item.target.url, baudrate=item.baudrate)
+                self.state.capture_problem = problem
                 recv_hex = False
                 update.switched = True
                 update.changed |= {Changed.SOCKETS, Changed.STATUS, Changed.DATA_MODE}
@@ -233,11 +235,35 @@ class Session:
                     update.received.append(item)
                     self._route(item)
                 recv_hex = self.state.recv_hex
+        self._capture_health(entries, update)
         if entries:
             update.shown = self.journal.add(entries)
         if Changed.STATUS in update.changed and self._remember and self.state.connected:
             self._remember_port(self._remember)
         return update
+
+    def _capture_health(self, entries: list[LogEntry], update: Update) -> None:
+        """A capture that stopped writing (a full disk) is said once, loudly, and
+        shown in the header until writes work again; then the gap is said too."""
+        if self.capture is None:
+            return
+        problem = self.capture.problem
+        was = self.state.capture_problem
+        if problem == was:
+            return
+        self.state.capture_problem = problem
+        update.changed.add(Changed.STATUS)
+        path = self.capture.path
+        if problem and not was:
+            text = f"capture {path}: {problem}; the link goes on, writing is retried"
+            entries.append(LogEntry(time.time(), "app", Category.ERROR, text))
+            update.errors.append(text)
+        elif not problem:
+            text = (
+                f"capture {path}: writing again; {self.capture.lost} record(s) in all "
+                "are missing (a note in the file marks each gap)"
+            )
+            entries.append(LogEntry(time.time(), "app", Category.APP, text))
 
     def _route(self, rx: Rx) -> None:
         opened = isinstance(rx.event, ev.QiOpenResult) and rx.event.result == 0
@@ -257,6 +283,11 @@ class Session:
         """Queue a command (a line is checked first: AtSyntaxError for one that is
         not an AT command, before anything reaches the wire)."""
         return self.link.submit(command, tag=tag)
+
+    def retry_port(self) -> None:
+        """Try to open the port again now (after an open error that is not retried
+        by itself, such as no such device or permission denied)."""
+        self.link.retry()
 
     def data_send(self, payload: bytes) -> Future[Any]:
         """Type ``payload`` at the '>' prompt and send it with Ctrl-Z."""
@@ -466,6 +497,7 @@ class Session:
         """Close the link cleanly and open ``device`` instead (blocks: call it from
         a thread): the demo peers started or stopped to match, a fresh module
         state, noted in the capture. Returns the new target."""
+        check_device(device)  # TargetError before the old link is closed
         self.stop_script()
         baud = baudrate or self.link.baudrate
         old, old_target = self.link, self.target

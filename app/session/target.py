@@ -75,10 +75,32 @@ def module_ip(url: str) -> str:
         return "127.0.0.1"
 
 
+class TargetError(ValueError):
+    """A port that can never open as given (said at once, not retried)."""
+
+
+def check_device(device: str) -> None:
+    """TargetError when ``device`` cannot name a port: empty, or a ``sim://`` URL
+    the simulator refuses (an unknown option, a bad value)."""
+    if not device.strip():
+        raise TargetError(
+            "the port is empty: give a device (/dev/ttyUSB0, COM5) or a URL "
+            "(socket://host:port, rfc2217://host:port, sim://); leave -p out for the "
+            "built-in simulator"
+        )
+    if device.lower().startswith("sim://"):
+        try:
+            parse_url(device)
+        except SimConfigError as exc:
+            raise TargetError(f"{device}: {exc}") from None
+
+
 def resolve(device: str | None, *, peers: bool = True) -> Target:
     """The target for ``device`` (None: the built-in simulator). Starts the demo
-    peers for the simulator when ``peers``; OSError when they cannot start."""
-    chosen = device or SIM_PORT
+    peers for the simulator when ``peers``; OSError when they cannot start,
+    TargetError for a port that can never open (:func:`check_device`)."""
+    chosen = SIM_PORT if device is None else device
+    check_device(chosen)
     if not (peers and is_builtin_simulator(chosen)):
         return Target(chosen, chosen)
     demo = start_demo(chosen)
@@ -100,4 +122,12 @@ def rewire(target: Target, device: str) -> Target:
     return Target(device, url, demo, simulator_variables(demo, module_ip(url)))
 
 
-__all__ = ["SIM_LABEL", "Target", "module_ip", "resolve", "rewire"]
+__all__ = [
+    "SIM_LABEL",
+    "Target",
+    "TargetError",
+    "check_device",
+    "module_ip",
+    "resolve",
+    "rewire",
+]

@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 from app.capture.reader import CaptureError
 from app.capture.replay import initial_state
 from app.capture.source import CaptureSource
-from app.console.hangup import watch_hangup
+from app.console.hangup import exit_on_terminate, watch_hangup
 from app.link.results import LinkState
 from app.model import render
 from app.model.journal import Category, Filter, Journal, LogEntry
@@ -84,8 +84,8 @@ def moment_text(state: ModuleState, entry: LogEntry | None, started: float) -> T
     text.append(f" at {render.stamp(entry.wall)}", style="bold")
     text.append(f" (+{max(0.0, entry.wall - started):.3f} s)", style="dim")
     link = state.link
-    if link is None or link.state is LinkState.CONNECTING:
-        text.append("  ● connecting", style="yellow")
+    if link is None or link.state in (LinkState.CONNECTING, LinkState.SYNCING):
+        text.append(f"  ● {link.state.value if link else 'connecting'}", style="yellow")
     elif link.state is LinkState.CONNECTED:
         text.append("  ● connected", style="green")
     else:
@@ -220,6 +220,7 @@ class ViewerApp(App[None]):
 
     def on_mount(self) -> None:
         watch_hangup(self)
+        exit_on_terminate(self)
         table = self.query_one(SocketTable)
         table.can_focus = False  # a view of the past: nothing to act on
         log_ = self.query_one(CaptureLog)
