@@ -432,8 +432,11 @@ async def test_ntp_and_dns_forms(console: QitermApp, peers: Peers) -> None:
         await until(
             pilot, lambda: "127.0.0.1  (1 address" in str(dns.query_one(".result", Label).render())
         )
-        dns.query_one("#dns-name", Input).value = "nope.qiterm.local"
-        await click(pilot, "#dns-go")
+        # A second resolve from the keyboard: Enter in the name field.
+        name = dns.query_one("#dns-name", Input)
+        name.focus()
+        name.value = "nope.qiterm.local"
+        await pilot.press("enter")
         await until(
             pilot,
             lambda: "565 DNS parse failed" in str(dns.query_one(".result", Label).render()),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import stat
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import OptionList
@@ -136,8 +138,13 @@ async def test_two_screenshots_in_one_second_are_both_kept_private(console: Qite
         assert app.capture is not None
         folder = app.capture.path.parent
         stamp = "20250101-120000"
+        real = time.strftime
+
+        def same_second(fmt: str, *when: Any) -> str:
+            return stamp if fmt == "%Y%m%d-%H%M%S" else real(fmt, *when)
+
         with pytest.MonkeyPatch.context() as mp:  # both presses in the same second
-            mp.setattr("app.console.app.time.strftime", lambda fmt: stamp)
+            mp.setattr("app.console.app.time.strftime", same_second)
             app.action_save_screenshot()
             app.action_save_screenshot()
         shots = sorted(p.name for p in folder.glob("qiterm-screen-*"))

@@ -506,11 +506,16 @@ async def test_a_full_disk_shows_in_the_header_until_it_heals_and_the_exit_says_
             disk.full = True
             await command(pilot, "AT+CSQ")
             header = lambda: status_text(app.state).plain  # noqa: E731
-            await until(pilot, lambda: "CAPTURE not recording: No space left" in header())
+            await until(
+                pilot, lambda: "CAPTURE not recording: No space left" in header(), message=header
+            )
             errors = [t for t in log_texts(app, Category.ERROR) if "not recording" in t]
             assert len(errors) == 1 and "writing is retried" in errors[0]
             await command(pilot, "AT+CGMR")  # still failing: said once, still shown
-            await until(pilot, lambda: "BC660KGLAAR01A05" in log_texts(app, Category.RESPONSE))
+            await until(
+                pilot,
+                lambda: any("BC660KGLAAR01A05" in t for t in log_texts(app, Category.RESPONSE)),
+            )
             assert "CAPTURE not recording" in header()
             assert len([t for t in log_texts(app, Category.ERROR) if "not recording" in t]) == 1
             disk.full = False

@@ -77,14 +77,16 @@ def test_the_header_says_what_a_reader_asks_first(capture: Path) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC", facts["Started"])
     assert re.fullmatch(r"\d+\.\d{3} s \(\d+ records\)", facts["Duration"])
     assert facts["Commands"].startswith("27 yours (script 27)")
-    assert "7 start-up queries" in facts["Commands"]
+    # The first AT after the port opens is the re-synchronisation's, the rest read the state.
+    assert "6 start-up queries, 1 re-synchronisation" in facts["Commands"]
     assert facts["Sockets"] == "7 sockets (1 failed to open)"
     assert facts["Errors"] == "3"
     assert facts["Notes"].endswith("7 markers")
     # The socket payload both ways: 14 + 35 TCP, 14 UDP, 16 each way on the
     # listener's pair, 8 on the service.
     assert facts["Traffic"].startswith("socket data 103 B sent, 103 B received")
-    assert "Folded" in facts and "start-up queries (28 lines)" in facts["Folded"]
+    assert "Folded" in facts and "start-up queries (25 lines)" in facts["Folded"]
+    assert "1 command of re-synchronisation (3 lines)" in facts["Folded"]
 
 
 def test_every_socket_type_is_listed_with_its_peer(capture: Path) -> None:

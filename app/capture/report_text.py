@@ -21,6 +21,7 @@ from datetime import datetime
 
 from app import __version__
 from app.capture.report import Fold, Heading, Line, Report, transcript
+from app.capture.survey import FOLDED_TAGS
 from app.capture.timeline import Life, fmt_bytes, fmt_offset, fmt_seconds
 from app.capture.timeline_draw import legend_lines, timeline_rows
 from app.model.render import (
@@ -38,7 +39,7 @@ Write = Callable[[str], None]
 #: The transcript's line view: payloads as text, time since the capture began.
 VIEW = LineView(stamps="relative")
 #: Tags counted as the user's own commands (everything but the console's own).
-CONSOLE_TAGS = {"poll": "polling", "init": "start-up queries"}
+CONSOLE_TAGS = FOLDED_TAGS
 
 
 def safe(text: object) -> str:
@@ -70,7 +71,8 @@ def commands_text(report: Report) -> str:
     if by:
         parts[0] += f" ({by})"
     for tag, name in CONSOLE_TAGS.items():
-        parts.append(f"{counts.get(tag, 0):,} {name}")
+        if counts.get(tag) or tag != "sync":  # a re-sync is only said when there was one
+            parts.append(f"{counts.get(tag, 0):,} {name}")
     return ", ".join(parts)
 
 

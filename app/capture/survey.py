@@ -46,7 +46,9 @@ from app.protocol.codes import describe
 #: The most rows the errors and the ping/NTP/DNS tables list (the transcript has all).
 TABLE_ROWS = 1_000
 #: Tags whose lines the report folds unless ``--all``: what each is called.
-FOLDED_TAGS = {"poll": "polling", "init": "start-up queries"}
+#: The console's own commands (its polling, start-up reading and re-synchronisation),
+#: folded in a report unless --all.
+FOLDED_TAGS = {"poll": "polling", "init": "start-up queries", "sync": "re-synchronisation"}
 
 
 # -- reading ----------------------------------------------------------------------------
