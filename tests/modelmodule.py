@@ -36,7 +36,7 @@ MENU: tuple[ModelCommand, ...] = (
     ModelCommand("AT+CSCON?", (b"+CSCON: 0, 0",)),  # §4.6 example
     ModelCommand("AT+QNBIOTEVENT?", (b"+QNBIOTEVENT: 1,1",)),  # §9.8 example
     ModelCommand("AT+QSCLK?", (b"+QSCLK: 1",)),  # §9.10
-    ModelCommand("AT+QCFG=\"slplocktimes\"", (b'+QCFG: "slplocktimes",10',)),  # §11.1.5
+    ModelCommand('AT+QCFG="slplocktimes"', (b'+QCFG: "slplocktimes",10',)),  # §11.1.5
     ModelCommand(
         "ATI", (b"Quectel_Ltd", b"Quectel_BC660K-GL", b"Revision: BC660KGLAAR01A05")
     ),  # §2.1

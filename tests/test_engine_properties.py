@@ -21,9 +21,7 @@ from app.protocol.framing import Framer
 from app.protocol.parse import parse_frame
 from tests.modelmodule import MENU, URCS, ModelCommand, Placement, build_stream
 
-SETTINGS = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @dataclass
@@ -97,9 +95,7 @@ def sessions(draw: st.DrawFn) -> tuple[list[ModelCommand], list[Placement], bool
     few = st.lists(urc, max_size=2)
     placements = []
     for cmd in commands:
-        between = draw(
-            st.dictionaries(st.integers(0, max(len(cmd.lines) - 1, 0)), few, max_size=2)
-        )
+        between = draw(st.dictionaries(st.integers(0, max(len(cmd.lines) - 1, 0)), few, max_size=2))
         placements.append(
             Placement(
                 before=draw(few),

@@ -307,10 +307,9 @@ class Engine:
         self.unresponsive = False
         if p is not None:
             p.heard = True
-            if p.echo_due or p.after_prompt:
-                if self._take_echo(p, event):
-                    out.append(Deliver(event, Role.ECHO, p.id))
-                    return out
+            if (p.echo_due or p.after_prompt) and self._take_echo(p, event):
+                out.append(Deliver(event, Role.ECHO, p.id))
+                return out
         self._learn(event)
         if isinstance(event, ev.Prompt):
             self._on_prompt(event, now, out)
@@ -733,6 +732,5 @@ def _query(command: AtCommand) -> bool:
     except AtSyntaxError:
         return False
     return all(
-        part.form in (Form.READ, Form.TEST) or part.name.upper() in _QUERY_NAMES
-        for part in parts
+        part.form in (Form.READ, Form.TEST) or part.name.upper() in _QUERY_NAMES for part in parts
     )

@@ -527,9 +527,7 @@ def _qcfg(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
     """AT Commands Manual V1.4 §11.1: ``+QCFG: "<function>",<value>[,...]``."""
     if not f or not f[0].quoted:
         return None
-    return ev.QCfgValue(
-        raw=raw, line=line, function=f[0].text, values=tuple(a.text for a in f[1:])
-    )
+    return ev.QCfgValue(raw=raw, line=line, function=f[0].text, values=tuple(a.text for a in f[1:]))
 
 
 def _timezone(name: str) -> Handler:
