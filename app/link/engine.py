@@ -42,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from app.link.lines import command_names, read_only, urc_shaped
 from app.link.results import (
     CommandResult,
     CommandRetried,
@@ -56,7 +57,7 @@ from app.protocol import events as ev
 from app.protocol.catalog import Completion, Deferred
 from app.protocol.commands import CTRL_Z, ESC, AtCommand
 from app.protocol.events import DEFERRED_TYPES, FINAL_TYPES, UNSOLICITED_TYPES
-from app.protocol.syntax import AtSyntaxError, Form, parse_command_line, split_command_line
+from app.protocol.syntax import Form
 
 #: After Esc, how long to wait for the module's answer before calling it cancelled.
 CANCEL_GRACE_S = 2.0
@@ -66,27 +67,6 @@ PING_REPLY_TIMEOUT_CODE = 569
 #: must be quiet before the module sleeps, 0-30 s. Until the module said its value,
 #: a quiet spell of at least this long is taken as one it may have slept in.
 SLEEP_QUIET_FLOOR_S = 1.0
-#: Commands without side effects by their name, in their execute or write forms
-#: (the read and test forms of every command are queries too).
-_QUERY_NAMES = frozenset(
-    {
-        "",
-        "I",
-        "+CGMI",
-        "+CGMM",
-        "+CGMR",
-        "+CGSN",
-        "+CIMI",
-        "+QCCID",
-        "+CSQ",
-        "+CESQ",
-        "+CBC",
-        "+CEDRXRDP",
-        "+CGPADDR",
-        "+QENG",
-        "+QISTATE",
-    }
-)
 
 
 class Phase(Enum):
@@ -326,7 +306,7 @@ class Engine:
         elif isinstance(event, ev.Rdy):
             out.append(Deliver(event, Role.URC, None))
             self._on_reboot(now, out)
-        elif isinstance(event, UNSOLICITED_TYPES) or _urc_shaped(event):
+        elif isinstance(event, UNSOLICITED_TYPES) or urc_shaped(event):
             out.append(Deliver(event, Role.URC, None))
         elif isinstance(event, DEFERRED_TYPES):
             self._on_deferred(event, now, out)
@@ -520,7 +500,7 @@ class Engine:
         solicited = (
             p is not None
             and p.phase in (Phase.WAIT_FINAL, Phase.WAIT_PROMPT)
-            and (name is None or name in _names(p.command))
+            and (name is None or name in command_names(p.command))
         )
         if solicited and p is not None:
             p.answered = p.answered_any = True
@@ -669,7 +649,7 @@ class Engine:
             return False
         if not p.heard:
             return True
-        return not p.answered_any and _query(p.command)
+        return not p.answered_any and read_only(p.command)
 
     def _retry(self, p: Pending, now: float, out: list[Output]) -> None:
         p.retried = True
@@ -705,32 +685,3 @@ class Engine:
         if p in self.waiters:
             self.waiters.remove(p)
         out.append(Done(p))
-
-
-def _urc_shaped(event: ev.Event) -> bool:
-    """A line whose shape is the URC's even when the command in flight has its name."""
-    if isinstance(event, ev.CeregStatus | ev.CsconStatus | ev.QNbiotEvent):
-        return event.unsolicited
-    return False
-
-
-def _names(command: AtCommand) -> frozenset[str]:
-    """The names of the commands on a command line (``AT+CSQ;+CESQ`` holds two,
-    AT Commands Manual V1.4 §1.2)."""
-    if ";" not in command.line:
-        return frozenset({command.name})
-    try:
-        return frozenset(parse_command_line(c).name for c in split_command_line(command.line))
-    except AtSyntaxError:
-        return frozenset({command.name})
-
-
-def _query(command: AtCommand) -> bool:
-    """True when every command on the line only reads (written twice, no harm done)."""
-    try:
-        parts = [parse_command_line(c) for c in split_command_line(command.line)]
-    except AtSyntaxError:
-        return False
-    return all(
-        part.form in (Form.READ, Form.TEST) or part.name.upper() in _QUERY_NAMES for part in parts
-    )
