@@ -52,7 +52,10 @@ def _signal(state: ModuleState) -> str:
         dbm = csq.dbm
         return f"CSQ {csq.rssi}" + (f" ({dbm} dBm)" if dbm is not None else "")
     rsrp = state.cesq.rsrp_dbm if state.cesq is not None else None
-    return f"RSRP {rsrp} dBm" if rsrp is not None else ""
+    if rsrp is None:
+        return ""
+    below = state.cesq is not None and state.cesq.rsrp == 0  # §4.2: 0 is below -140 dBm
+    return f"RSRP {'<' if below else ''}{rsrp} dBm"
 
 
 def status_text(state: ModuleState, *, polling: str = "", port_label: str | None = None) -> Text:
