@@ -119,4 +119,6 @@ async def click(pilot: Pilot[Any], selector: str) -> None:
     """Click a widget once it is laid out (a fresh tab lays out a frame later)."""
     widget = pilot.app.screen.query_one(selector)
     await until(pilot, lambda: widget.region.width > 0 and widget.region.height > 0)
+    # A button ignores clicks while it shows its last press (Textual's 0.2 s "-active").
+    await until(pilot, lambda: not widget.has_class("-active"))
     assert await pilot.click(selector), f"the click on {selector} hit something else"

@@ -14,6 +14,7 @@ from textual.widgets import OptionList
 from app.capture.reader import read_capture
 from app.capture.recorder import CaptureRecorder
 from app.console.app import QitermApp
+from app.console.screenshot import screen_exports
 from app.demo.peers import Peers
 from app.model.journal import Category
 from app.sim import registry
@@ -119,6 +120,8 @@ async def test_screenshot_saves_svg_and_text_and_notes_it(console: QitermApp) ->
         app = await ready(pilot)
         log_ = app.query_one(EventLog)
         await until(pilot, lambda: any("AT+CGPADDR" in line for line in log_.visible_text()))
+        # The log holds the line before the screen has drawn it: wait for the frame.
+        await until(pilot, lambda: "AT+CGPADDR" in screen_exports(app)[1])
         await pilot.press("f12")
         assert app.capture is not None
         folder = app.capture.path.parent

@@ -1,5 +1,6 @@
-"""The status header: port, link state with the retry countdown, module identity,
-IP address, registration, dataformat, and a loud DATA MODE while in data mode."""
+"""The status header: link state with the retry countdown, registration, signal, RRC
+and power saving, port, IP address, dataformat, module identity, and a loud DATA MODE
+while in data mode."""
 
 from __future__ import annotations
 
@@ -21,8 +22,46 @@ CEREG_SHORT = {
 }
 
 
+def radio_text(state: ModuleState) -> Text:
+    """Registration, signal, RRC and power saving, most important first:
+    ``registered (home)  CSQ 24 (-65 dBm)  RRC idle  PSM`` (AT manual V1.4 §4.1,
+    4.7 or 4.2, 4.6, 9.8). Parts the module has not told are left out."""
+    text = Text()
+    if state.cereg is not None:
+        style = "green" if state.cereg in (1, 5) else "yellow"
+        reg = CEREG_SHORT.get(state.cereg, str(state.cereg))
+        cause = state.registration.reject_cause if state.registration else None
+        if state.cereg == 3 and cause is not None:
+            reg += f" (cause {cause})"
+        text.append(f"  {reg}", style=style)
+    signal = _signal(state)
+    if signal:
+        text.append(f"  {signal}")
+    if state.rrc_connected is not None:
+        text.append(f"  RRC {'connected' if state.rrc_connected else 'idle'}")
+    if state.deep_sleep:
+        text.append("  deep sleep", style="bold")
+    elif state.psm:
+        text.append("  PSM", style="bold")
+    return text
+
+
+def _signal(state: ModuleState) -> str:
+    csq = state.csq
+    if csq is not None and csq.rssi is not None:
+        dbm = csq.dbm
+        return f"CSQ {csq.rssi}" + (f" ({dbm} dBm)" if dbm is not None else "")
+    rsrp = state.cesq.rsrp_dbm if state.cesq is not None else None
+    if rsrp is None:
+        return ""
+    below = state.cesq is not None and state.cesq.rsrp == 0  # §4.2: 0 is below -140 dBm
+    return f"RSRP {'<' if below else ''}{rsrp} dBm"
+
+
 def status_text(state: ModuleState, *, polling: str = "", port_label: str | None = None) -> Text:
-    """The header's content; a pure function of the state (tested without a UI)."""
+    """The header's content; a pure function of the state (tested without a UI).
+    What matters most comes first, so a narrow terminal cuts the least of it: the
+    link, then the radio (registration, signal, RRC, PSM), then the port."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" qiterm ", style="bold reverse")
     if state.data_mode:
@@ -49,6 +88,7 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
         text.append(f"● disconnected{wait}", style="bold red")
     else:
         text.append("● closed", style="bold red")
+    text.append_text(radio_text(state))
     text.append(f"  {port_label or state.url or '-'}")
     if state.baudrate:
         text.append(f" @{state.baudrate}", style="dim")
@@ -57,9 +97,6 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
         # What follows was read before the link went down or out of step.
         text.append("  last known:", style="dim italic")
     text.append(f"  IP {state.ip or '-'}")
-    if state.cereg is not None:
-        style = "green" if state.cereg in (1, 5) else "yellow"
-        text.append(f"  {CEREG_SHORT.get(state.cereg, state.cereg)}", style=style)
     fmt = {False: "text", True: "hex"}
     text.append(f"  send {fmt[state.send_hex]}/recv {fmt[state.recv_hex]}", style="dim")
     if state.show_ra:

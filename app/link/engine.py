@@ -20,6 +20,21 @@ Rules (ARCHITECTURE.md "Data flow", spec §2.1.2, §2.3):
   in data mode. A ``>`` that no command asked for is answered with Esc, so a
   later command can never become payload.
 * ``RDY`` means the module rebooted: what was in flight fails at once.
+* Echo (ATE1, AT Commands Manual V1.4 §3.1): the engine learns whether echo is on
+  from each command line's own echo. In data mode the module echoes what is typed
+  after ``>``; the engine knows what it wrote, so it takes exactly those bytes back
+  as echo, and a payload holding ``OK``, ``SEND OK`` or ``ERROR`` lines cannot end
+  the command early. With echo off nothing is taken as echo.
+* URCs that share a name with the command in flight are told apart by their
+  shape: ``+CEREG: <stat>...`` against ``+CEREG: <n>,<stat>...`` (§4.1),
+  ``+CSCON: <mode>`` against ``+CSCON: <n>,<mode>`` (§4.6), ``+QNBIOTEVENT:
+  "ENTER PSM"`` against ``+QNBIOTEVENT: <enable>,<event>`` (§9.8).
+* Sleep (§9.10 note 1): with AT+QSCLK=1/2 the UART sleeps after a quiet spell and
+  the line that wakes it is lost. A command that timed out with nothing received
+  since it was written, after the line had been quiet long enough for the module
+  to sleep, is written once more, and a :class:`CommandRetried` says so. A query
+  is also written again when only URCs or blank lines came back; a command that
+  changes state never is once any byte came back, and data-mode commands never are.
 """
 
 from __future__ import annotations
@@ -27,8 +42,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from app.link.lines import command_names, read_only, urc_shaped
 from app.link.results import (
     CommandResult,
+    CommandRetried,
     DataFormatChanged,
     DataModeChanged,
     ModuleRebooted,
@@ -40,11 +57,16 @@ from app.protocol import events as ev
 from app.protocol.catalog import Completion, Deferred
 from app.protocol.commands import CTRL_Z, ESC, AtCommand
 from app.protocol.events import DEFERRED_TYPES, FINAL_TYPES, UNSOLICITED_TYPES
+from app.protocol.syntax import Form
 
 #: After Esc, how long to wait for the module's answer before calling it cancelled.
 CANCEL_GRACE_S = 2.0
 #: A ping reply that timed out is printed as a bare result code (chapter 3: 569).
 PING_REPLY_TIMEOUT_CODE = 569
+#: AT+QCFG="slplocktimes" (AT Commands Manual V1.4 §11.1.5) sets how long the UART
+#: must be quiet before the module sleeps, 0-30 s. Until the module said its value,
+#: a quiet spell of at least this long is taken as one it may have slept in.
+SLEEP_QUIET_FLOOR_S = 1.0
 
 
 class Phase(Enum):
@@ -70,8 +92,22 @@ class Pending:
     answered: bool = False  # any solicited line seen (echo is no longer expected)
     deferred_complete: bool = False
     replies: int = 0
-    #: The '>' prompt came: lines before the final result echo the payload.
+    #: The '>' prompt came.
     prompted: bool = False
+    #: The module echoed this command line (echo is on).
+    echoed: bool = False
+    #: Payload bytes written in data mode whose echo has not come back yet.
+    echo_due: bytearray = field(default_factory=bytearray)
+    #: The frame after '>' may start with the prompt's space (``"> "``).
+    after_prompt: bool = False
+    #: Seconds the line had been quiet when the command was written.
+    quiet: float = 0.0
+    #: Anything at all came back since the command was written (URCs, blank lines).
+    heard: bool = False
+    #: Something other than blank lines and URCs came back (its echo, an answer).
+    answered_any: bool = False
+    #: Already written a second time after a sleeping module lost it.
+    retried: bool = False
 
 
 # --- outputs -------------------------------------------------------------------
@@ -98,7 +134,7 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    item: DataModeChanged | DataFormatChanged | ModuleRebooted
+    item: DataModeChanged | DataFormatChanged | ModuleRebooted | CommandRetried
 
 
 Output = Write | Deliver | Done | Notice
@@ -115,6 +151,11 @@ _RESPONSE_NAME: dict[type[ev.Event], str] = {
     ev.ClockTime: "+CCLK",
     ev.CeregStatus: "+CEREG",
     ev.CpinStatus: "+CPIN",
+    ev.CesqReport: "+CESQ",
+    ev.CsconStatus: "+CSCON",
+    ev.QNbiotEvent: "+QNBIOTEVENT",
+    ev.QsclkStatus: "+QSCLK",
+    ev.QCfgValue: "+QCFG",
 }
 
 _DEFERRED_KIND: dict[type[ev.Event], Deferred] = {
@@ -139,6 +180,17 @@ class Engine:
     #: What ends a command line on the wire: CR (§2.1.2, the default), CR LF or LF
     #: (a device profile's ``line_ending``).
     line_ending: bytes = b"\r"
+    #: Whether the module echoes command lines (ATE1): None until a command told.
+    echo: bool | None = None
+    #: AT+QSCLK (§9.10) as last seen: None until known (modules ship with sleep on).
+    sleep_mode: int | None = None
+    #: AT+QCFG="slplocktimes" in seconds (§11.1.5), when the module said it.
+    sleep_after: float | None = None
+    #: When a byte last crossed the line either way (None: not since the start).
+    last_io: float | None = None
+    #: A command written again after a sleep got no answer either: the module is
+    #: not merely asleep, so no more retries until it says something.
+    unresponsive: bool = False
     _next_id: int = 1
 
     # -- queries ---------------------------------------------------------------
@@ -173,6 +225,8 @@ class Engine:
         p.result.started = now
         p.phase = Phase.WAIT_PROMPT if p.command.data_mode is not None else Phase.WAIT_FINAL
         p.deadline = now + p.command.timeout
+        p.quiet = float("inf") if self.last_io is None else now - self.last_io
+        self.last_io = now
         if p.command.deferred is not None:
             self.waiters.append(p)
         return [Write(self.wire(p.command), TxKind.COMMAND, p.id)]
@@ -201,6 +255,8 @@ class Engine:
         out: list[Output] = [Notice(DataModeChanged(True, p.id, p.command.line))]
         if payload:
             out.append(Write(payload, TxKind.PAYLOAD, p.id))
+            self._expect_echo(p, payload)
+        self.last_io = now
         if terminator:
             out.append(
                 Write(terminator, TxKind.CTRL_Z if terminator == CTRL_Z else TxKind.ESC, p.id)
@@ -227,6 +283,14 @@ class Engine:
     def feed(self, event: ev.Event, now: float) -> list[Output]:
         out: list[Output] = []
         p = self.current
+        self.last_io = now
+        self.unresponsive = False
+        if p is not None:
+            p.heard = True
+            if (p.echo_due or p.after_prompt) and self._take_echo(p, event):
+                out.append(Deliver(event, Role.ECHO, p.id))
+                return out
+        self._learn(event)
         if isinstance(event, ev.Prompt):
             self._on_prompt(event, now, out)
         elif isinstance(event, ev.CommandLineEcho):
@@ -235,11 +299,14 @@ class Engine:
                 and not p.answered
                 and event.command.strip().upper() == p.command.line.strip().upper()
             )
+            if own and p is not None:
+                p.echoed = p.answered_any = True
+                self.echo = True
             out.append(Deliver(event, Role.ECHO, p.id if own and p else None))
         elif isinstance(event, ev.Rdy):
             out.append(Deliver(event, Role.URC, None))
             self._on_reboot(now, out)
-        elif isinstance(event, UNSOLICITED_TYPES):
+        elif isinstance(event, UNSOLICITED_TYPES) or urc_shaped(event):
             out.append(Deliver(event, Role.URC, None))
         elif isinstance(event, DEFERRED_TYPES):
             self._on_deferred(event, now, out)
@@ -287,8 +354,8 @@ class Engine:
     def _on_prompt(self, event: ev.Prompt, now: float, out: list[Output]) -> None:
         p = self.current
         if p is not None and p.prompted and p.phase is not Phase.DONE:
-            # A '>' starting a line of the echoed payload, not a second prompt:
-            # writing the payload again would send it twice.
+            # A second '>' for the same command is never a prompt: writing the
+            # payload again would send it twice.
             out.append(Deliver(event, Role.ECHO, p.id))
             return
         if (
@@ -301,8 +368,11 @@ class Engine:
             out.append(Deliver(event, Role.URC, None))
             out.append(Write(ESC, TxKind.ESC, None))
             return
-        p.answered = True
+        p.answered = p.answered_any = True
         p.prompted = True
+        p.after_prompt = True
+        if p.echoed:
+            self.echo = True
         out.append(Deliver(event, Role.PROMPT, p.id))
         plan = p.command.data_mode
         typed = plan is None or plan.payload is None
@@ -312,6 +382,7 @@ class Engine:
         if plan is not None and plan.payload is not None:
             if plan.payload:
                 out.append(Write(plan.payload, TxKind.PAYLOAD, p.id))
+                self._expect_echo(p, plan.payload)
             if plan.terminator:
                 out.append(Write(plan.terminator, TxKind.CTRL_Z, p.id))
             p.phase = Phase.WAIT_FINAL
@@ -325,7 +396,9 @@ class Engine:
         if p is None or p.phase in (Phase.DEFERRED, Phase.DONE):
             out.append(Deliver(event, Role.URC, None))
             return
-        p.answered = True
+        p.answered = p.answered_any = True
+        if not p.echoed and not p.prompted:
+            self.echo = False  # answered without its echo: echo is off (ATE0)
         out.append(Deliver(event, Role.FINAL, p.id))
         was_data_mode = self.data_mode
         self._leave_data_mode(out)
@@ -415,15 +488,6 @@ class Engine:
 
     def _on_info(self, event: ev.Event, out: list[Output]) -> None:
         p = self.current
-        if (
-            p is not None
-            and p.prompted
-            and p.phase is not Phase.DONE
-            and isinstance(event, ev.TextLine | ev.OverlongLine | ev.InfoResponse | ev.TestResponse)
-        ):
-            # With echo on (ATE1) the module echoes what is typed after '>' (§2.3.4).
-            out.append(Deliver(event, Role.ECHO, p.id))
-            return
         if isinstance(event, ev.QiCfgDataFormat):
             self._set_formats(
                 bool(event.send_data_format), bool(event.recv_data_format), self.show_ra, out
@@ -436,18 +500,65 @@ class Engine:
         solicited = (
             p is not None
             and p.phase in (Phase.WAIT_FINAL, Phase.WAIT_PROMPT)
-            and (name is None or name == p.command.name)
-            and not (isinstance(event, ev.CeregStatus) and event.n is None)
+            and (name is None or name in command_names(p.command))
         )
         if solicited and p is not None:
-            p.answered = True
+            p.answered = p.answered_any = True
             p.result.lines.append(event)
             out.append(Deliver(event, Role.RESPONSE, p.id))
         else:
             out.append(Deliver(event, Role.URC, None))
 
+    # -- echo ------------------------------------------------------------------
+
+    def _expect_echo(self, p: Pending, payload: bytes) -> None:
+        """With echo on (the command line came back echoed) the module echoes the
+        payload typed after '>' (§2.3.4): expect those bytes back."""
+        if p.echoed:
+            p.echo_due += payload
+
+    def _take_echo(self, p: Pending, event: ev.Event) -> bool:
+        """True when ``event`` is (the rest of) the echo of the payload written.
+
+        Compared byte for byte on the frame's raw bytes: a frame wholly inside the
+        bytes still due is echo; so is one where they end, when what follows in the
+        frame is only its terminator (the module's CR LF before its result), or a
+        Ctrl-Z echoed back. Anything else is the module speaking."""
+        raw = event.raw
+        if p.after_prompt:
+            p.after_prompt = False
+            if raw[:1] == b" " and p.echo_due[:1] != b" ":
+                raw = raw[1:]  # the space of "> " (the framer keeps it with this frame)
+        due = p.echo_due
+        if not due or not raw:
+            return False
+        if due.startswith(raw):
+            del due[: len(raw)]
+            return True
+        if raw.startswith(due) and raw[len(due) :].lstrip(b"\x1a").strip(b"\r\n") == b"":
+            due.clear()
+            return True
+        return False
+
+    def _learn(self, event: ev.Event) -> None:
+        """What the module says about its sleep settings (§9.10, §11.1.5)."""
+        if isinstance(event, ev.QsclkStatus) and event.n is not None:
+            self.sleep_mode = event.n
+        elif isinstance(event, ev.QCfgValue) and event.function.lower() == "slplocktimes":
+            value = event.int_value()
+            if value is not None:
+                self.sleep_after = float(value)
+
     def _apply_settings(self, cmd: AtCommand, out: list[Output]) -> None:
-        """A successful AT+QICFG write changes how payloads are encoded (§2.3.9)."""
+        """A successful AT+QICFG write changes how payloads are encoded (§2.3.9);
+        ATE sets echo (§3.1); AT+QSCLK=<n> the sleep mode (§9.10)."""
+        if cmd.name == "E" and cmd.form is not Form.TEST:
+            value = cmd.values.get("value")
+            self.echo = bool(value) if isinstance(value, int) else False
+        elif cmd.name == "+QSCLK" and cmd.form is Form.WRITE:
+            mode = cmd.values.get("n")
+            if isinstance(mode, int):
+                self.sleep_mode = mode
         if cmd.key == "qicfg.dataformat":
             send, recv = cmd.values.get("send_data_format"), cmd.values.get("recv_data_format")
             if isinstance(send, int) and isinstance(recv, int):
@@ -501,6 +612,8 @@ class Engine:
                     out,
                     f"OK, but no final {what}: within {spec.timeout if spec else 0:.0f} s{got}",
                 )
+            elif self._may_retry(p, now):
+                self._retry(p, now, out)
             else:
                 if self.data_mode and self.current is p:
                     # Never leave the module in data mode: the next command would
@@ -520,6 +633,33 @@ class Engine:
                     f"{waited} within {p.command.timeout:g} s (the spec's maximum response time)",
                 )
         return out
+
+    def _may_retry(self, p: Pending, now: float) -> bool:
+        """A command lost to a waking module (§9.10 note 1): see the module doc."""
+        if p.retried and not p.heard:
+            self.unresponsive = True
+        if p.retried or self.unresponsive or self.current is not p:
+            return False
+        if p.phase is not Phase.WAIT_FINAL:
+            return False
+        if p.command.data_mode is not None or p.prompted or self.sleep_mode == 0:
+            return False
+        quiet_needed = SLEEP_QUIET_FLOOR_S if self.sleep_after is None else self.sleep_after
+        if p.quiet < quiet_needed:
+            return False
+        if not p.heard:
+            return True
+        return not p.answered_any and read_only(p.command)
+
+    def _retry(self, p: Pending, now: float, out: list[Output]) -> None:
+        p.retried = True
+        p.heard = p.answered_any = False
+        p.deadline = now + p.command.timeout
+        self.last_io = now
+        line = p.command.line
+        why = f"the module was asleep: {line} sent again"
+        out.append(Notice(CommandRetried(p.id, line, why)))
+        out.append(Write(self.wire(p.command), TxKind.COMMAND, p.id))
 
     # -- the end -----------------------------------------------------------------
 

@@ -182,6 +182,17 @@ class ModuleRebooted:
 
 
 @dataclass(frozen=True, slots=True)
+class CommandRetried:
+    """A command went out again because the module was asleep when it was first
+    written (AT Commands Manual V1.4 §9.10 note 1: the UART sleeps, and the line that
+    wakes it is lost); ``why`` says so in words for the log."""
+
+    command_id: int
+    line: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class CommandFinished:
     result: CommandResult
 
@@ -211,6 +222,7 @@ LinkEvent = (
     | DataModeChanged
     | DataFormatChanged
     | ModuleRebooted
+    | CommandRetried
     | CommandFinished
     | ModuleIdentity
     | DisplayDropped

@@ -16,6 +16,7 @@ from enum import Enum
 from app.config.pattern import UserPattern, compile_pattern, literal
 from app.link.results import (
     CommandFinished,
+    CommandRetried,
     DataFormatChanged,
     DataModeChanged,
     DisplayDropped,
@@ -196,6 +197,8 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
         return [LogEntry(now, "app", Category.APP, text)]
     if isinstance(item, ModuleRebooted):
         return [LogEntry(now, "app", Category.ERROR, "module rebooted (RDY): every socket closed")]
+    if isinstance(item, CommandRetried):
+        return [LogEntry(now, "app", Category.LINK, item.why)]
     if isinstance(item, ModuleIdentity):
         text = f"module: {item.identity}" + (f", {item.revision}" if item.revision else "")
         return [LogEntry(now, "app", Category.APP, text)]

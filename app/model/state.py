@@ -104,8 +104,22 @@ class ModuleState:
     link: LinkStatus | None = None
     identity: ModuleIdentity | None = None
     ip: str | None = None
-    #: +CEREG <stat>: 1 home, 5 roaming...
+    #: +CEREG <stat>: 1 home, 5 roaming... (AT manual V1.4 §4.1)
     cereg: int | None = None
+    #: The last +CEREG line (read answer or URC), for <tac>, <ci>, the reject cause
+    #: and, with n=4/5, the PSM timers the network granted.
+    registration: ev.CeregStatus | None = None
+    #: <Active-Time> (T3324) and <Periodic-TAU> (T3412) as the network last granted
+    #: them (8-bit strings, §4.1), None until a +CEREG with n=4/5 carried them.
+    psm_timers: tuple[str | None, str | None] | None = None
+    #: +CSQ <rssi> (§4.7; 99 not known) and +CESQ (§4.2), the last ones read.
+    csq: ev.CsqReport | None = None
+    cesq: ev.CesqReport | None = None
+    #: RRC: True connected, False idle, None unknown (+CSCON, §4.6).
+    rrc_connected: bool | None = None
+    #: Power saving, from +QNBIOTEVENT (§9.8, §11.1.6): in PSM, in deep sleep.
+    psm: bool | None = None
+    deep_sleep: bool = False
     send_hex: bool = False
     recv_hex: bool = False
     show_ra: bool = False
@@ -151,6 +165,10 @@ class ModuleState:
             self.sockets.clear()
             self.ip = None
             self.cereg = None
+            self.registration = None
+            self.rrc_connected = None
+            self.psm = None
+            self.deep_sleep = False
             return {Changed.SOCKETS, Changed.STATUS}
         return set()
 
@@ -262,10 +280,39 @@ class ModuleState:
             return {Changed.STATUS}
         if isinstance(event, ev.CeregStatus) and event.stat is not None:
             self.cereg = event.stat
+            self.registration = event
+            if event.active_time is not None or event.periodic_tau is not None:
+                self.psm_timers = (event.active_time, event.periodic_tau)
             if not event.registered:
                 self.ip = None
             return {Changed.STATUS}
-        return set()
+        return self._radio(event)
+
+    def _radio(self, event: ev.Event) -> set[Changed]:
+        """Signal, RRC and power saving (AT manual V1.4 §4.2, 4.6, 4.7, 9.8)."""
+        if isinstance(event, ev.CsqReport):
+            self.csq = event
+        elif isinstance(event, ev.CesqReport):
+            self.cesq = event
+        elif isinstance(event, ev.CsconStatus) and event.mode is not None:
+            self.rrc_connected = event.connected
+            if event.connected:
+                self.psm = self.deep_sleep = False  # a radio link: out of PSM
+        elif isinstance(event, ev.QNbiotEvent) and event.event_value is not None:
+            value = event.event_value.upper()
+            if value == "ENTER PSM":
+                self.psm, self.rrc_connected = True, False
+            elif value == "EXIT PSM":
+                self.psm = self.deep_sleep = False
+            elif value == "ENTER DEEPSLEEP":
+                self.deep_sleep = True
+            elif value == "EXIT DEEPSLEEP":
+                self.deep_sleep = False
+            else:
+                return set()
+        else:
+            return set()
+        return {Changed.STATUS}
 
     def _finished(self, item: CommandFinished) -> set[Changed]:
         result = item.result

@@ -25,7 +25,13 @@ from app.protocol.catalog import (
     ParamError,
     Value,
 )
-from app.protocol.syntax import AtSyntaxError, CommandLine, Form, parse_command_line
+from app.protocol.syntax import (
+    AtSyntaxError,
+    CommandLine,
+    Form,
+    parse_command_line,
+    split_command_line,
+)
 from app.protocol.text import hex_encode
 
 CTRL_Z = b"\x1a"
@@ -133,12 +139,35 @@ def classify(line: str) -> AtCommand:
     for ch in line:
         if ord(ch) < 0x20 or ord(ch) == 0x7F:
             raise AtSyntaxError(f"control character {ch!r} in the command line")
+    if ";" in line:
+        parts = split_command_line(line)
+        if len(parts) > 1:
+            return _several(line.strip(), [classify(part) for part in parts])
     parsed = parse_command_line(line)
     try:
         m = catalog.match(parsed)
     except (FormMismatch, ParamError) as exc:
         return _fallback(parsed, str(exc))
     return _from_match(parsed, m)
+
+
+def _several(line: str, parts: list[AtCommand]) -> AtCommand:
+    """A command line holding several commands joined by ``;`` (AT Commands Manual
+    V1.4 §1.2): one final result ends them all, so the line waits as long as its
+    commands together. It takes the first command's name; the engine reads the
+    others' names from the line. A data-mode or deferred command has to be alone on
+    its line to be followed, so such a line says so in ``problem``."""
+    first = parts[0]
+    problem = next((p.problem for p in parts if p.problem), None)
+    if any(p.data_mode is not None or p.deferred is not None for p in parts):
+        problem = "a data-mode or deferred-result command must be alone on its line"
+    return AtCommand(
+        line=line,
+        name=first.name,
+        form=first.form,
+        timeout=sum(p.timeout for p in parts),
+        problem=problem,
+    )
 
 
 def _fallback(parsed: CommandLine, problem: str) -> AtCommand:

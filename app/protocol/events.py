@@ -154,12 +154,30 @@ class IpAddress(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CeregStatus(Event):
-    """``+CEREG:``; ``n`` is set in the read answer, absent in the URC."""
+    """``+CEREG:`` (AT Commands Manual V1.4 §4.1). ``n`` is set in the read answer
+    (``+CEREG: <n>,<stat>[,...]``) and absent in the URC (``+CEREG: <stat>[,...]``).
+
+    After <stat> both carry, when available, ``[<tac>],[<ci>],[<AcT>]``, then
+    ``[<cause_type>],[<reject_cause>]`` (n=3, 5) and ``[<Active-Time>],[<Periodic-TAU>]``
+    (n=4, 5; the PSM timers the network granted, one byte each in 8-bit text). Empty
+    fields are None. ``extra`` keeps every field after <stat> as printed."""
 
     n: int | None = None
     stat: int | None = None
     extra: tuple[str, ...] = ()
+    tac: str | None = None
+    ci: str | None = None
+    act: int | None = None
+    cause_type: int | None = None
+    reject_cause: int | None = None
+    active_time: str | None = None
+    periodic_tau: str | None = None
     kind = "cereg"
+
+    @property
+    def unsolicited(self) -> bool:
+        """The URC's shape (no <n>), whatever the command in flight."""
+        return self.n is None
 
     @property
     def registered(self) -> bool:
@@ -182,9 +200,139 @@ CEREG_STAT = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CsqReport(Event):
+    """``+CSQ: <rssi>,<ber>`` (AT Commands Manual V1.4 §4.7)."""
+
     rssi: int | None = None
     ber: int | None = None
     kind = "info"
+
+    @property
+    def dbm(self) -> int | None:
+        """<rssi> in dBm: 0 is -113 dBm or less, 1 is -111, 2-30 are -109 to -53 in
+        steps of 2, 31 is -51 or more; 99 (not known) is None."""
+        return csq_dbm(self.rssi)
+
+
+def csq_dbm(rssi: int | None) -> int | None:
+    """The dBm figure of a ``+CSQ`` <rssi> (§4.7); None for 99 or out of range."""
+    if rssi is None or not 0 <= rssi <= 31:
+        return None
+    return -113 + 2 * rssi
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CesqReport(Event):
+    """``+CESQ: <rxlev>,<ber>,<rscp>,<ecno>,<rsrq>,<rsrp>`` (AT Commands Manual V1.4
+    §4.2). On NB-IoT only <rsrq> and <rsrp> are measured (note 2, 3: the others are
+    99/255, not known)."""
+
+    rxlev: int | None = None
+    ber: int | None = None
+    rscp: int | None = None
+    ecno: int | None = None
+    rsrq: int | None = None
+    rsrp: int | None = None
+    kind = "info"
+
+    @property
+    def rsrp_dbm(self) -> int | None:
+        """<rsrp> 0-97 as dBm: 0 is below -140, n is -141+n (lower bound), 97 is
+        -44 or more; 255 (not known) is None."""
+        if self.rsrp is None or not 0 <= self.rsrp <= 97:
+            return None
+        return -140 if self.rsrp == 0 else -141 + self.rsrp
+
+    @property
+    def rsrq_db(self) -> float | None:
+        """<rsrq> 0-34 as dB (lower bound, steps of 0.5): 0 is below -19.5."""
+        if self.rsrq is None or not 0 <= self.rsrq <= 34:
+            return None
+        return -19.5 if self.rsrq == 0 else -20.0 + self.rsrq / 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CsconStatus(Event):
+    """``+CSCON:`` (AT Commands Manual V1.4 §4.6): the read answer ``+CSCON: <n>,<mode>``
+    or the URC ``+CSCON: <mode>``; <mode> 0 idle, 1 connected (RRC)."""
+
+    n: int | None = None
+    mode: int | None = None
+    kind = "cscon"
+
+    @property
+    def unsolicited(self) -> bool:
+        return self.n is None
+
+    @property
+    def connected(self) -> bool:
+        return self.mode == 1
+
+
+#: The ``+QNBIOTEVENT`` URC's <event_value>s (AT Commands Manual V1.4 §9.8, and the
+#: deep-sleep pair of AT+QCFG="dsevent", §11.1.6).
+PSM_EVENTS = ("ENTER PSM", "EXIT PSM", "ENTER DEEPSLEEP", "EXIT DEEPSLEEP")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QNbiotEvent(Event):
+    """``+QNBIOTEVENT:`` (AT Commands Manual V1.4 §9.8): the read answer
+    ``+QNBIOTEVENT: <enable>,<event>`` or the URC ``+QNBIOTEVENT: "<event_value>"``
+    ("ENTER PSM", "EXIT PSM"; "ENTER DEEPSLEEP"/"EXIT DEEPSLEEP" with dsevent)."""
+
+    enable: int | None = None
+    event: int | None = None
+    event_value: str | None = None
+    kind = "qnbiotevent"
+
+    @property
+    def unsolicited(self) -> bool:
+        return self.event_value is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QsclkStatus(Event):
+    """``+QSCLK: <n>`` (AT Commands Manual V1.4 §9.10): 0 no sleep, 1 light and deep
+    sleep, 2 light sleep only."""
+
+    n: int | None = None
+    kind = "info"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QCfgValue(Event):
+    """``+QCFG: "<function>",<value>[,...]`` (AT Commands Manual V1.4 §11.1), e.g.
+    ``+QCFG: "slplocktimes",10`` (§11.1.5)."""
+
+    function: str = ""
+    values: tuple[str, ...] = ()
+    kind = "info"
+
+    def int_value(self, index: int = 0) -> int | None:
+        if index >= len(self.values):
+            return None
+        text = self.values[index].strip()
+        return int(text) if text.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeZoneReport(Event):
+    """``+CTZV: <tz>``, ``+CTZE: <tz>,<dst>,[<time>]`` or ``+CTZEU: <tz>,<dst>[,<utime>]``
+    (AT Commands Manual V1.4 §12.2): URCs at registration and on time zone changes.
+    <tz> in quarters of an hour as printed (a module may print ``+8`` for ``+08``)."""
+
+    name: str = ""
+    tz: str = ""
+    dst: int | None = None
+    time: str | None = None
+    kind = "urc.timezone"
+
+    @property
+    def tz_quarters(self) -> int | None:
+        text = self.tz.strip()
+        try:
+            return int(text)
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -440,6 +588,7 @@ UNSOLICITED_TYPES: tuple[type[Event], ...] = (
     QiUrcOther,
     Rdy,
     IpAddress,
+    TimeZoneReport,
 )
 
 #: Deferred results (ARCHITECTURE.md): arrive after OK and belong to an earlier command.

@@ -425,19 +425,130 @@ def _ip(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
 
 
 def _cereg(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    """AT Commands Manual V1.4 §4.1. The read answer starts <n>,<stat>; the URC starts
+    <stat>[,<tac>...] with a quoted (or empty) <tac>, so two leading integers mean
+    the read answer."""
     if not f:
         return None
-    # The read answer starts <n>,<stat>; the URC starts <stat>[,<tac>...] with a
-    # quoted <tac>, so two leading integers mean the read answer.
     if len(f) >= 2 and f[1].as_int() is not None and not f[1].quoted:
-        return ev.CeregStatus(
-            raw=raw,
-            line=line,
-            n=_int(f[0]),
-            stat=_int(f[1]),
-            extra=tuple(a.text for a in f[2:]),
-        )
-    return ev.CeregStatus(raw=raw, line=line, stat=_int(f[0]), extra=tuple(a.text for a in f[1:]))
+        n: int | None = _int(f[0])
+        stat = _int(f[1])
+        rest = f[2:]
+    else:
+        n, stat, rest = None, _int(f[0]), f[1:]
+    fields = _cereg_fields(rest)
+    return ev.CeregStatus(
+        raw=raw,
+        line=line,
+        n=n,
+        stat=stat,
+        extra=tuple(a.text for a in rest),
+        tac=fields[0],
+        ci=fields[1],
+        act=_opt_field_int(rest, 2),
+        cause_type=_int_or_none(fields[3]),
+        reject_cause=_int_or_none(fields[4]),
+        active_time=fields[5],
+        periodic_tau=fields[6],
+    )
+
+
+def _cereg_fields(rest: list[Arg]) -> tuple[str | None, ...]:
+    """<tac>, <ci>, <AcT>, <cause_type>, <reject_cause>, <Active-Time>,
+    <Periodic-TAU> from the fields after <stat> (empty ones None).
+
+    The two timers, when present, are the last two fields and the two cause fields
+    come just before them; read that way, a firmware that prints one more empty
+    field between <AcT> and <cause_type> (``+CEREG: 3,,,,,0,15`` on a BC66) still
+    gives the right reject cause."""
+
+    def text(i: int) -> str | None:
+        if i < 0 or i >= len(rest) or (rest[i].omitted and not rest[i].quoted):
+            return None
+        return rest[i].text or None
+
+    tail = len(rest) - 3  # fields after <AcT>
+    if tail >= 4:
+        cause, timers = len(rest) - 4, len(rest) - 2
+        active, periodic = text(timers), text(timers + 1)
+    else:
+        cause = 3 if tail < 2 else len(rest) - 2
+        active = periodic = None
+    return (text(0), text(1), text(2), text(cause), text(cause + 1), active, periodic)
+
+
+def _int_or_none(text: str | None) -> int | None:
+    if text is None:
+        return None
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+def _opt_field_int(f: list[Arg], i: int) -> int | None:
+    return f[i].as_int() if i < len(f) else None
+
+
+def _cscon(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    """AT Commands Manual V1.4 §4.6: read ``<n>,<mode>``, URC ``<mode>``."""
+    if len(f) == 2:
+        return ev.CsconStatus(raw=raw, line=line, n=_int(f[0]), mode=_int(f[1]))
+    if len(f) == 1:
+        return ev.CsconStatus(raw=raw, line=line, mode=_int(f[0]))
+    return None
+
+
+def _cesq(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    """AT Commands Manual V1.4 §4.2: six integers."""
+    if len(f) != 6:
+        return None
+    n = [_int(a) for a in f]
+    return ev.CesqReport(
+        raw=raw, line=line, rxlev=n[0], ber=n[1], rscp=n[2], ecno=n[3], rsrq=n[4], rsrp=n[5]
+    )
+
+
+def _qnbiotevent(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    """AT Commands Manual V1.4 §9.8: read ``<enable>,<event>``, URC ``"<event_value>"``."""
+    if len(f) == 1 and (f[0].quoted or f[0].as_int() is None):
+        return ev.QNbiotEvent(raw=raw, line=line, event_value=f[0].text.strip())
+    if len(f) == 2:
+        return ev.QNbiotEvent(raw=raw, line=line, enable=_int(f[0]), event=_int(f[1]))
+    return None
+
+
+def _qsclk(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    """AT Commands Manual V1.4 §9.10: ``+QSCLK: <n>``."""
+    if len(f) != 1:
+        return None
+    return ev.QsclkStatus(raw=raw, line=line, n=_int(f[0]))
+
+
+def _qcfg(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+    """AT Commands Manual V1.4 §11.1: ``+QCFG: "<function>",<value>[,...]``."""
+    if not f or not f[0].quoted:
+        return None
+    return ev.QCfgValue(raw=raw, line=line, function=f[0].text, values=tuple(a.text for a in f[1:]))
+
+
+def _timezone(name: str) -> Handler:
+    """AT Commands Manual V1.4 §12.2: ``+CTZV: <tz>``, ``+CTZE: <tz>,<dst>,[<time>]``,
+    ``+CTZEU: <tz>,<dst>[,<utime>]``; the time holds a comma, so it is quoted (or,
+    unquoted, split in two)."""
+
+    def handler(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
+        if not f:
+            return None
+        dst = _opt_field_int(f, 1)
+        time: str | None = None
+        if len(f) == 3:
+            time = f[2].text or None
+        elif len(f) == 4 and not f[2].quoted:
+            time = f"{f[2].text},{f[3].text}"
+        elif len(f) > 3:
+            return None
+        return ev.TimeZoneReport(raw=raw, line=line, name=name, tz=f[0].text, dst=dst, time=time)
+
+    return handler
 
 
 def _csq(raw: bytes, line: bytes, body: str, f: list[Arg]) -> ev.Event | None:
@@ -471,6 +582,14 @@ _HANDLERS: dict[str, Handler] = {
     "+CPIN": _cpin,
     "+IP": _ip,
     "+CEREG": _cereg,
+    "+CSCON": _cscon,
+    "+CESQ": _cesq,
+    "+QNBIOTEVENT": _qnbiotevent,
+    "+QSCLK": _qsclk,
+    "+QCFG": _qcfg,
+    "+CTZV": _timezone("+CTZV"),
+    "+CTZE": _timezone("+CTZE"),
+    "+CTZEU": _timezone("+CTZEU"),
     "+CSQ": _csq,
     "+CGPADDR": _cgpaddr,
     "+CCLK": _cclk,
