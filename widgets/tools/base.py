@@ -19,8 +19,10 @@ class ToolForm(Vertical):
     ToolForm { height: auto; padding: 0 1; }
     ToolForm .row { height: auto; }
     ToolForm .result { height: auto; padding: 0 1; }
-    ToolForm Button { min-width: 10; }
-    ToolForm Checkbox { padding: 0 1; border: none; margin-top: 1; }
+    ToolForm Button { min-width: 10; margin-right: 1; }
+    ToolForm Checkbox { padding: 0 1; border: none; }
+    ToolForm Checkbox:focus { border: none; }
+    ToolForm #f-ntp-port { width: 16; }
     """
 
     def say(self, message: str | Text, ok: bool | None = None) -> None:
