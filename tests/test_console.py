@@ -436,6 +436,8 @@ async def test_ntp_and_dns_forms(console: QitermApp, peers: Peers) -> None:
             pilot, lambda: "127.0.0.1  (1 address" in str(dns.query_one(".result", Label).render())
         )
         dns.query_one("#dns-name", Input).value = "nope.qiterm.local"
+        # A button ignores clicks for a moment after one (its "-active" effect).
+        await until(pilot, lambda: not dns.query_one("#dns-go").has_class("-active"))
         await click(pilot, "#dns-go")
         await until(
             pilot,

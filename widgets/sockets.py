@@ -195,7 +195,7 @@ class SocketTable(DataTable[Cell]):
                 if old is not None and all(str(a) == str(b) for a, b in zip(old, row, strict=True)):
                     continue
                 for name, value in zip(shown, self._visible(row), strict=True):
-                    self.update_cell(key, name, value)
+                    self.update_cell(key, name, value, update_width=name != "State")
             self._shown = rows
             return
         self._rebuild()

@@ -40,7 +40,7 @@ from app.model.state import Changed
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.session.session import Session, SessionError, SessionEvent
-from app.session.target import Target
+from app.session.target import Choice, Target
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.dialogs.choice import BaudDialog, PollDialog
 from widgets.dialogs.filter import FilterDialog
@@ -598,11 +598,25 @@ class QitermApp(SocketActions, PaneActions):
     def _prefill_forms(self) -> None:
         """The ping, NTP and DNS forms filled from :attr:`form_defaults`."""
         d = self.form_defaults
+
+        def choices(key: str) -> list[Choice]:
+            found = d.get(key)
+            return [c for c in found if isinstance(c, Choice)] if isinstance(found, list) else []
+
         ping, ntp, dns = self._forms
-        ping.prefill(str(d.get("ping_host", "")))
+        ping.prefill(str(d.get("ping_host", "")), choices("host_choices"))
         port = d.get("ntp_port", 123)
-        ntp.prefill(str(d.get("ntp_server", "")), port if isinstance(port, int) else 123)
-        dns.prefill(str(d.get("dns_name", "")), str(d.get("dns_server", "")))
+        ntp.prefill(
+            str(d.get("ntp_server", "")),
+            port if isinstance(port, int) else 123,
+            choices("ntp_choices"),
+        )
+        dns.prefill(
+            str(d.get("dns_name", "")),
+            str(d.get("dns_server", "")),
+            choices("name_choices"),
+            choices("dns_choices"),
+        )
 
     # ------------------------------------------------------------ macros
 

@@ -52,9 +52,9 @@ class OpenSocketDialog(ModalScreen[int | None]):
     OpenSocketDialog #service { width: 18; }
     OpenSocketDialog #cid { width: 16; }
     OpenSocketDialog #peer { width: 1fr; margin-left: 1; }
-    OpenSocketDialog #help { color: $text-muted; padding: 0 1; }
+    OpenSocketDialog #help { color: $text-muted; padding: 0 1; width: 100%; }
     OpenSocketDialog #queued {
-        display: none; height: auto; padding: 0 1; background: $warning 20%;
+        display: none; height: auto; width: 100%; padding: 0 1; background: $warning 20%;
     }
     OpenSocketDialog.-queued #queued { display: block; }
     OpenSocketDialog #problem { height: auto; width: 100%; padding: 0 1; }
