@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Checkbox, Input, Label
+from textual.widgets._footer import FooterKey
 
 from app.config import paths
 from app.console import launch
-from app.console.app import PINNED_KEYS, QitermApp
+from app.console.app import QitermApp
 from app.demo.peers import Peers
 from app.model.journal import Category
 from app.protocol.events import SocketState
@@ -41,6 +42,8 @@ from widgets.tools.ntp import NtpForm
 from widgets.tools.ping import PingForm
 
 SIZE = (120, 36)
+#: F1 and the pane keys: in the footer at every size, whatever has the focus.
+PANE_KEYS = {"f1", "ctrl+y", "ctrl+n", "ctrl+r", "ctrl+l"}
 
 
 @pytest.fixture
@@ -56,6 +59,10 @@ async def console(peers: Peers) -> AsyncIterator[QitermApp]:
         yield app
     finally:
         registry.destroy(name)
+
+
+def footer_keys(app: QitermApp) -> set[str]:
+    return {key.key for key in app.query_one(KeyFooter).query(FooterKey)}
 
 
 def focused_id(app: QitermApp) -> str | None:
@@ -140,14 +147,13 @@ async def test_each_pane_has_a_key_shown_in_the_footer(
 ) -> None:
     async with console.run_test(size=size) as pilot:
         app = await ready(pilot)
-        footer = app.query_one(KeyFooter)
         for focus in ("ctrl+l", "ctrl+r"):  # the footer follows the focus
             await pilot.press(focus)
             await pilot.pause()
             await until(
                 pilot,
-                lambda: {k.key for k in footer.query("FooterKey")} >= set(PINNED_KEYS),  # type: ignore[attr-defined]
-                message=lambda: str([k.key for k in footer.query("FooterKey")]),  # type: ignore[attr-defined]
+                lambda: footer_keys(app) >= PANE_KEYS,  # type: ignore[attr-defined]
+                message=lambda: str(footer_keys(app)),  # type: ignore[attr-defined]
             )
             text = screen_text(app).splitlines()[-1]
             for label in ("Sockets", "Tabs", "Log", "Cmd line", "Keys", "palette"):
@@ -165,6 +171,21 @@ async def test_each_pane_has_a_key_shown_in_the_footer(
         for field in ("ping-host", "ntp-server", "dns-name", "history", "data"):
             await pilot.press("ctrl+n")
             await until(pilot, lambda field=field: focused_id(app) == field)
+
+
+async def test_data_mode_keys_come_first_in_the_footer(console: QitermApp, peers: Peers) -> None:
+    assert peers.tcp_echo is not None
+    async with console.run_test(size=(80, 24)) as pilot:
+        app = await ready(pilot)
+        await command(pilot, f'AT+QIOPEN=0,0,"TCP","127.0.0.1",{peers.tcp_echo[1]},0,1')
+        await until(pilot, lambda: 0 in app.state.sockets and app.state.sockets[0].state == 2)
+        await command(pilot, "AT+QISEND=0")
+        await until(pilot, lambda: app.state.awaiting_input)
+        await until(pilot, lambda: footer_keys(app) >= PANE_KEYS | {"ctrl+z", "escape"})
+        last = screen_text(app).splitlines()[-1]
+        assert last.startswith("^z Send esc Cancel"), last
+        await pilot.press("escape")
+        await until(pilot, lambda: "ctrl+z" not in footer_keys(app))
 
 
 async def test_f1_lists_the_console_keys_first_then_the_focused_fields(

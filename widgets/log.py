@@ -188,6 +188,12 @@ class EventLog(ScrollView, can_focus=True):
     def _scroll_to_end_if_following(self) -> None:
         if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        if self.show_vertical_scrollbar:
+            # A scroll made while the bar was hidden (the window was still being
+            # laid out) never reached the bar: its thumb would show the top.
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = self.virtual_size.height
+            bar.position = self.scroll_y
 
     def _grow_width(self, entries: list[LogEntry]) -> None:
         view = self.view

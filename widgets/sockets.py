@@ -84,9 +84,9 @@ class SocketTable(DataTable[Cell]):
     SocketTable { height: auto; max-height: 8; border-subtitle-color: $text-muted; }
     """
     BINDINGS = [
-        Binding("delete", "app.close_socket", "Close", show=False),
-        Binding("s", "app.send_to", "Send to", show=False),
-        Binding("a", "app.query_acked", "Acked?", show=False),
+        Binding("s", "app.send_to", "Send to", tooltip="the composer, for the selected socket"),
+        Binding("delete", "app.close_socket", "Close", tooltip="close the selected socket"),
+        Binding("a", "app.query_acked", "Acked?", tooltip="sent / acked / nAcked"),
         # The first and last socket (DataTable's own Home/End move sideways).
         Binding("home", "scroll_top", "First", show=False),
         Binding("end", "scroll_bottom", "Last", show=False),

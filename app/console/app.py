@@ -70,8 +70,9 @@ if TYPE_CHECKING:
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
 
 
-#: The footer shows these first, whatever has the focus (quit, F1, the pane keys).
-PINNED_KEYS = ("ctrl+q", "f1", "ctrl+y", "ctrl+n", "ctrl+r", "ctrl+l")
+#: The footer shows these first, whatever has the focus: Ctrl+Z and Esc while the
+#: module waits for data, F1, the pane keys, quit.
+PINNED_KEYS = ("ctrl+z", "escape", "f1", "ctrl+y", "ctrl+n", "ctrl+r", "ctrl+l", "ctrl+q")
 
 
 class SessionBatch(Message):
@@ -164,14 +165,14 @@ class QitermApp(SocketActions, PaneActions):
         Binding(
             "ctrl+z",
             "data_send",
-            "Ctrl+Z send",
+            "Send",
             priority=True,
             tooltip="in data mode: send the payload",
         ),
         Binding(
             "escape",
             "data_cancel",
-            "Esc cancel",
+            "Cancel",
             priority=True,
             tooltip="in data mode: cancel the send",
         ),

@@ -85,22 +85,31 @@ class PaneActions(ConsoleBase):
         else:
             self.query_one(CommandLine).input.focus()
 
+    #: The tab a Ctrl+N is on its way to (keys typed fast come before the focus).
+    _tab_on_its_way: str | None = None
+
     def _focus_tabs(self) -> None:
         tabs = self.query_one(TabbedContent)
         focused = self.focused
         inside = focused is not None and tabs in focused.ancestors_with_self
         current = tabs.active if tabs.active in TAB_ORDER else TAB_ORDER[0]
+        if self._tab_on_its_way is not None:
+            inside, current = True, self._tab_on_its_way
         target = TAB_ORDER[(TAB_ORDER.index(current) + 1) % len(TAB_ORDER)] if inside else current
-        if target != current:
+        self._tab_on_its_way = target
+        if target != tabs.active:
             # Focus left in the old pane would pull the tabs back to it.
             tabs.query_one("ContentTabs").focus()
             tabs.active = target
         self.call_after_refresh(self._focus_field, target)
 
     def _focus_field(self, tab: str) -> None:
+        if self._tab_on_its_way != tab:
+            return  # a later Ctrl+N goes further
         found = self.query(FIRST_FIELD[tab])
         if found:
             found.first().focus()
+            self._tab_on_its_way = None
         else:  # a lazy tab not mounted yet: once it is
             self.call_after_refresh(self._focus_field, tab)
 

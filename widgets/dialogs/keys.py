@@ -19,8 +19,8 @@ Section = tuple[str, Sequence[tuple[str, str]]]
 
 def keys_table(sections: Sequence[Section]) -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(no_wrap=True, style="bold")
-    table.add_column()
+    table.add_column(style="bold", max_width=24)
+    table.add_column(ratio=1)
     for n, (title, rows) in enumerate(sections):
         if n:
             table.add_row("", "")

@@ -11,8 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from app.model import render
 from app.model.journal import GROUPS, Category, LogEntry
-from app.model.render import stamp
 from app.protocol.text import escape_bytes
 
 DIRECTIONS = {"tx": "→ to the module", "rx": "← from the module", "app": "· qiterm"}
@@ -42,7 +42,7 @@ def line_text(entry: LogEntry, number: int | None = None) -> Text:
     out = Text()
     facts = [
         ("line", f"{number + 1}" if number is not None else "-"),
-        ("time", stamp(entry.wall)),
+        ("time", render.stamp(entry.wall)),
         ("direction", DIRECTIONS.get(entry.direction, entry.direction)),
         ("kind", kind_of(entry.category)),
         ("socket", f"#{entry.connect_id}" if entry.connect_id is not None else "-"),

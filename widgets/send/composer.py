@@ -35,7 +35,7 @@ from widgets.requests import CommandRequest
 
 #: "data mode" below is the interactive one: '>' then Ctrl+Z sends, Esc cancels.
 MODES: list[tuple[str, str]] = [
-    ("auto (inline, or data mode when needed)", "auto"),
+    ("auto: inline, or data mode if needed", "auto"),
     ('inline  AT+QISEND=id,len,"data"', "inline"),
     ("data mode  > ... Ctrl+Z / Esc", "interactive"),
     ("fixed length  AT+QISEND=id,len", "fixed"),
@@ -96,10 +96,12 @@ class SendComposer(Vertical):
     SendComposer #rai { width: 14; }
     SendComposer #data { width: 1fr; }
     SendComposer #count { width: 12; padding: 0 1; }
-    SendComposer #send-status { height: auto; padding: 0 1; }
+    SendComposer #send-status { height: auto; width: 100%; padding: 0 1; }
     SendComposer .udp { display: none; }
     SendComposer.-udp .udp { display: block; }
     SendComposer #send { min-width: 10; }
+    /* One line whatever the width: a narrow pane cuts the label, not the layout. */
+    SendComposer SelectCurrent > #label { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     class HistoryChanged(Message):

@@ -18,7 +18,7 @@ class ToolForm(Vertical):
     DEFAULT_CSS = """
     ToolForm { height: auto; padding: 0 1; }
     ToolForm .row { height: auto; }
-    ToolForm .result { height: auto; padding: 0 1; }
+    ToolForm .result { height: auto; width: 100%; padding: 0 1; }
     ToolForm Button { min-width: 10; margin-right: 1; }
     ToolForm Checkbox { padding: 0 1; border: none; }
     ToolForm Checkbox:focus { border: none; }

@@ -24,6 +24,7 @@ class PingForm(ToolForm):
     DEFAULT_CSS = """
     PingForm #ping-replies { height: 7; }
     PingForm Sparkline { height: 2; margin: 0 1; }
+    Screen.-short PingForm Sparkline { height: 1; }
     """
 
     def __init__(self, *, host: str = "", id: str | None = None) -> None:
