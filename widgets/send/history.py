@@ -13,7 +13,6 @@ from textual.widgets.option_list import Option
 from app.protocol.text import escape_bytes
 from widgets.send.composer import SendRecord
 
-
 #: What the list says before the first send.
 EMPTY = "No sends yet: Ctrl+N, type the data, Ctrl+S. Enter on a send here puts it back."
 
