@@ -117,7 +117,8 @@ class PaneActions(ConsoleBase):
 
     def key_sections(self) -> list[Section]:
         """The console's keys (wherever the focus is), then the focused field's."""
-        app_rows = _rows(self, set()) + ALWAYS
+        # Ctrl+P is in ALWAYS, said the console's way.
+        app_rows = _rows(self, {self.COMMAND_PALETTE_BINDING}) + ALWAYS
         sections: list[Section] = [("Everywhere", app_rows)]
         focused = self.focused
         if focused is None:
