@@ -122,3 +122,15 @@ async def click(pilot: Pilot[Any], selector: str) -> None:
     # A button ignores clicks while it shows its last press (Textual's 0.2 s "-active").
     await until(pilot, lambda: not widget.has_class("-active"))
     assert await pilot.click(selector), f"the click on {selector} hit something else"
+
+
+def screen_text(app: Any) -> str:
+    """What the terminal shows now, as plain text (the screen as F12 saves it)."""
+    from app.console.screenshot import screen_exports
+
+    return screen_exports(app)[1]
+
+
+async def press_keys(pilot: Pilot[Any], text: str) -> None:
+    """Type ``text`` key by key, as a person would."""
+    await pilot.press(*text)

@@ -26,6 +26,7 @@ from tests.consolekit import (
     type_into,
     until,
 )
+from widgets.dialogs.confirm import ConfirmDialog
 from widgets.dialogs.note import NoteDialog
 from widgets.dialogs.open_socket import OpenSocketDialog
 from widgets.send.composer import SendComposer
@@ -220,6 +221,10 @@ async def test_remote_close_updates_the_row_and_close_removes_it(
         assert any('+QIURC: "closed"' in t for t in log_texts(app, Category.CLOSED))
         app.query_one(SocketTable).focus()
         await pilot.press("f3")
+        # F3 names the socket and asks first; Enter closes it.
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert f"AT+QICLOSE={cid}" in str(app.screen.query_one("#confirm-body").render())
+        await pilot.press("enter")
         await until(pilot, lambda: cid not in app.state.sockets)
         assert app.query_one(SocketTable).row_count == 0
 

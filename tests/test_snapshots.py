@@ -17,8 +17,10 @@ from textual.widgets import Input, Select
 from app.console.app import QitermApp
 from app.model import render
 from app.sim import registry
-from tests.consolekit import log_texts, ready, show_tab, type_into, until
+from tests.consolekit import log_texts, ready, type_into, until
 from widgets.dialogs.filter import FilterDialog
+from widgets.dialogs.keys import KeysScreen
+from widgets.dialogs.line import LineDialog
 from widgets.dialogs.note import NoteDialog
 from widgets.dialogs.open_socket import OpenSocketDialog
 from widgets.log import EventLog
@@ -45,7 +47,11 @@ async def settled(pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: log_.virtual_size.height == len(app.journal.view))
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.2)
-    await until(pilot, lambda: log_.scroll_y == log_.max_scroll_y)
+    await until(
+        pilot,
+        lambda: log_.scroll_y == log_.max_scroll_y,
+        message=lambda: f"scroll {log_.scroll_y} of {log_.max_scroll_y}",
+    )
     # The scroll bar's thumb is drawn from its own copy of the sizes: wait until it
     # has caught up with the follow (under load it can lag a frame behind).
     bar = log_.vertical_scrollbar
@@ -58,6 +64,10 @@ async def settled(pilot: Pilot[Any]) -> None:
                 and bar.position == log_.scroll_y
             )
         ),
+        message=lambda: (
+            f"bar {bar.window_virtual_size}/{bar.position}, "
+            f"log {log_.virtual_size.height}/{log_.scroll_y}"
+        ),
     )
     bar.refresh()
     await pilot.pause(0.1)
@@ -65,10 +75,6 @@ async def settled(pilot: Pilot[Any]) -> None:
 
 def test_main_screen(snap_compare: Any, snap_app: QitermApp) -> None:
     assert snap_compare(snap_app, terminal_size=(140, 40), run_before=settled)
-
-
-def test_main_screen_80x24(snap_compare: Any, snap_app: QitermApp) -> None:
-    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=settled)
 
 
 def test_main_screen_light_theme(snap_compare: Any, snap_app: QitermApp) -> None:
@@ -125,13 +131,52 @@ def test_note_dialog(snap_compare: Any, snap_app: QitermApp) -> None:
     assert snap_compare(snap_app, terminal_size=(100, 30), run_before=open_note)
 
 
-@pytest.mark.parametrize("tab", ["tab-ping", "tab-ntp", "tab-dns"])
-def test_forms(snap_compare: Any, snap_app: QitermApp, tab: str) -> None:
+#: The sizes the console is laid out for (README: 80x24 and up).
+SIZES = [(80, 24), (100, 30), (120, 36), (200, 50)]
+#: Ctrl+N presses from the command line that show each tab (its first field focused).
+TABS = {"send": 1, "ping": 2, "ntp": 3, "dns": 4, "history": 5}
+
+
+@pytest.mark.parametrize("tab", list(TABS))
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_screen(snap_compare: Any, snap_app: QitermApp, size: tuple[int, int], tab: str) -> None:
+    """The main screen with each tab, at each size, reached by its key (Ctrl+N)."""
+
     async def show(pilot: Pilot[Any]) -> None:
         await settled(pilot)
-        await show_tab(pilot, tab)
+        await pilot.press(*["ctrl+n"] * TABS[tab])
+        app = pilot.app
+        await until(pilot, lambda: app.query_one("#tabs").active == f"tab-{tab}")  # type: ignore[attr-defined]
+        for field in app.query(Input):
+            field.cursor_blink = False
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.1)
 
-    assert snap_compare(snap_app, terminal_size=(140, 40), run_before=show)
+    assert snap_compare(snap_app, terminal_size=size, run_before=show)
+
+
+def test_keys_screen(snap_compare: Any, snap_app: QitermApp) -> None:
+    """F1 at 80x24: the console's keys first, then the command line's."""
+
+    async def keys(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(pilot.app.screen, KeysScreen))
+        await pilot.pause(0.1)
+
+    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=keys)
+
+
+def test_whole_line(snap_compare: Any, snap_app: QitermApp) -> None:
+    """Enter in the log: the selected line whole, at 80x24."""
+
+    async def whole(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("ctrl+r", "up", "up", "enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, LineDialog))
+        await pilot.pause(0.1)
+
+    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=whole)
 
 
 def test_data_mode_on_the_command_line(snap_compare: Any, snap_app: QitermApp) -> None:

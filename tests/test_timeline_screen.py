@@ -1,4 +1,4 @@
-"""The socket timeline screen: ``T`` in ``qiterm view``, Ctrl+Y in the console.
+"""The socket timeline screen: ``T`` in ``qiterm view``, ``t`` in the console's socket table.
 
 Both draw the same model the HTML report draws as SVG, read from the capture
 file; the screen shows a row per connectID and a table of every event.
@@ -59,7 +59,7 @@ async def test_the_console_draws_the_timeline_from_its_capture(peers: Any, tmp_p
         host, port = peers.tcp_echo
         await command(pilot, f'AT+QIOPEN=0,0,"TCP","{host}",{port},0,1')
         await until(pilot, lambda: 0 in app.state.sockets and app.state.sockets[0].state == 2)
-        await pilot.press("ctrl+y")
+        await pilot.press("ctrl+y", "t")  # the socket table, then its timeline key
         await until(pilot, lambda: isinstance(app.screen, TimelineScreen))
         screen = app.screen
         assert isinstance(screen, TimelineScreen)
@@ -76,6 +76,6 @@ async def test_a_console_without_a_capture_says_there_is_no_timeline(peers: Any)
     app, _ = make_app(peers, poll_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
-        await pilot.press("ctrl+y")
+        await pilot.press("ctrl+y", "t")
         await until(pilot, lambda: any("No capture" in str(n.message) for n in app._notifications))
         assert not isinstance(app.screen, TimelineScreen)

@@ -8,6 +8,7 @@ from functools import partial
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -35,7 +36,10 @@ def hint_for(line: str, *, send_hex: bool | None = None) -> Text:
     what is wrong with the line (a pure function of the text)."""
     text = line.strip()
     if not text:
-        return Text("Type an AT command (Tab completes, ↑↓ history, Ctrl+P lists all).", "dim")
+        return Text(
+            "Type an AT command · Tab completes · ↑↓ history · Ctrl+P lists all · F1 keys",
+            "dim",
+        )
     try:
         parsed = parse_command_line(text)
     except AtSyntaxError as exc:
@@ -56,17 +60,26 @@ def hint_for(line: str, *, send_hex: bool | None = None) -> Text:
         out = Text(f"✗ {problem}", "bold red")
         out.append(f"  ·  {syntax}", "dim")
         return out
-    out = Text()
-    out.append(f"{spec.command} ", "bold")
-    out.append(f"§{spec.chapter} {spec.title}: ", "dim")
-    out.append(syntax)
+    # The syntax first: on a narrow screen it is what must stay in view.
+    out = Text(syntax)
+    out.append(f"  ·  §{spec.chapter} {spec.title}", "dim")
     return out
+
+
+#: The hint while the module waits for a data-mode payload (§2.3.4).
+DATA_HINT = Text(
+    "DATA MODE: the module takes what you type as payload (0x1A and 0x1B cannot be "
+    "part of it: they end and cancel data mode).",
+    "bold red",
+)
 
 
 class AtInput(Input):
     BINDINGS = [
-        Binding("up", "history(-1)", "History", show=False),
-        Binding("down", "history(1)", "History", show=False),
+        Binding("tab", "complete", "Complete", show=False, tooltip="accept the suggestion"),
+        Binding("up", "history(-1)", "History", show=False, tooltip="the line before"),
+        Binding("down", "history(1)", "History", show=False, tooltip="the line after"),
+        Binding("enter", "submit", "Send", show=False, tooltip="send the line"),
     ]
 
     def __init__(self, **kw: object) -> None:
@@ -80,6 +93,23 @@ class AtInput(Input):
             self.history.append(line)
             del self.history[:-500]
         self._index = None
+
+    @property
+    def suggestion(self) -> str:
+        """What Tab (or →) would complete the line to ("" when nothing)."""
+        value, offered = self.value, self._suggestion
+        if value and len(offered) > len(value) and offered.lower().startswith(value.lower()):
+            return offered
+        return ""
+
+    def action_complete(self) -> None:
+        """Tab: take the suggestion shown after the cursor; with none, Tab moves
+        the focus on as everywhere else."""
+        suggestion = self.suggestion
+        if not suggestion or not self.cursor_at_end:
+            raise SkipAction()
+        self.value = suggestion
+        self.cursor_position = len(suggestion)
 
     def action_history(self, step: int) -> None:
         if not self.history:
@@ -99,6 +129,7 @@ class CommandLine(Vertical):
     CommandLine { height: auto; }
     /* Fixed sizes: the hint changes on every key without a screen layout. */
     CommandLine > Label { height: 1; width: 1fr; padding: 0 1; }
+    CommandLine > #hint { max-height: 3; }
     CommandLine.-datamode AtInput { border: tall $error; }
     """
 
@@ -111,6 +142,7 @@ class CommandLine(Vertical):
         super().__init__(id=id)
         self.send_hex: bool | None = None
         self.data_mode = False
+        self._hint = hint_for("")
 
     def compose(self) -> ComposeResult:
         yield AtInput(placeholder="AT command, e.g. ATI", id="at-input")
@@ -128,20 +160,29 @@ class CommandLine(Vertical):
         if active:
             inp.value = ""
             inp.placeholder = "payload (escapes \\r \\n \\xNN): Ctrl+Z sends, Esc cancels"
-            self.query_one("#hint", Label).update(
-                Text("DATA MODE: the module takes what you type as payload.", "bold red"),
-                layout=False,
-            )
+            self.show_hint(DATA_HINT)
         else:
             inp.placeholder = "AT command, e.g. ATI"
-            self.query_one("#hint", Label).update(hint_for(inp.value), layout=False)
+            self.show_hint(hint_for(inp.value, send_hex=self.send_hex))
 
     @on(Input.Changed, "#at-input")
     def _changed(self, event: Input.Changed) -> None:
         if not self.data_mode:
-            self.query_one("#hint", Label).update(
-                hint_for(event.value, send_hex=self.send_hex), layout=False
-            )
+            self.show_hint(hint_for(event.value, send_hex=self.send_hex))
+
+    def show_hint(self, text: Text) -> None:
+        """Show ``text`` under the line, on as many lines (up to 3) as it needs at
+        this width; the screen is laid out again only when that number changes."""
+        self._hint = text
+        label = self.query_one("#hint", Label)
+        width = max(1, label.size.width or self.size.width - 2)
+        lines = min(3, max(1, -(-text.cell_len // width)))
+        label.update(text, layout=False)
+        if label.styles.height is None or label.styles.height.value != lines:
+            label.styles.height = lines
+
+    def on_resize(self) -> None:
+        self.show_hint(self._hint)
 
     @on(Input.Submitted, "#at-input")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -79,6 +79,9 @@ class EventLog(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("end", "follow", "Follow", show=False),
         Binding("home", "scroll_home", "Top", show=False),
+        Binding("up", "move(-1)", "Line up", show=False),
+        Binding("down", "move(1)", "Line down", show=False),
+        Binding("enter", "show_line", "Whole line"),
     ]
 
     class Selected(Message):
@@ -185,11 +188,12 @@ class EventLog(ScrollView, can_focus=True):
     def _scroll_to_end_if_following(self) -> None:
         if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
-            # A first batch that overflows the window scrolls before its scroll bar
-            # is shown, so the bar never heard of it: tell it (else the thumb stays
-            # at the top while the log shows its end).
-            if self.show_vertical_scrollbar:
-                self.vertical_scrollbar.position = self.scroll_y
+        if self.show_vertical_scrollbar:
+            # A scroll made while the bar was hidden (the window was still being
+            # laid out) never reached the bar: its thumb would show the top.
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = self.virtual_size.height
+            bar.position = self.scroll_y
 
     def _grow_width(self, entries: list[LogEntry]) -> None:
         view = self.view
@@ -252,9 +256,50 @@ class EventLog(ScrollView, can_focus=True):
             self.following = True
 
     def action_follow(self) -> None:
-        """Follow new lines again, from the newest one."""
+        """Follow new lines again, from the newest one (a line selected above the
+        newest is let go)."""
+        if self.match_index is not None and self.match_index < len(self.journal.view) - 1:
+            self.match_index = None
+            self._cache.clear()
+            self.refresh()
         self.following = True
         self.scroll_end(animate=False)
+
+    # -- the selected line --------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        """↑/↓: select the line above or below (the first ↑ selects the lowest line
+        in view); the log stops following. ↓ from the newest line follows again."""
+        view = self.journal.view
+        if not view:
+            return
+        current = self.match_index
+        if current is None:
+            bottom = int(self.scroll_y) + max(1, self.scrollable_content_region.height) - 1
+            self.select(min(len(view) - 1, bottom))
+            return
+        if delta > 0 and current >= len(view) - 1:
+            self.action_follow()
+            return
+        self.select(current + delta)
+
+    def selected_index(self) -> int | None:
+        """The selected line, else the newest one (None for an empty log)."""
+        view = self.journal.view
+        if not view:
+            return None
+        index = self.match_index
+        return index if index is not None and index < len(view) else len(view) - 1
+
+    def action_show_line(self) -> None:
+        """Enter: the selected line (or the newest) whole, in a window of its own."""
+        from widgets.dialogs.line import LineDialog
+
+        index = self.selected_index()
+        if index is None:
+            self.notify("The log is empty.")
+            return
+        self.app.push_screen(LineDialog(self.journal.view[index], index))
 
     def show_index(self, index: int, *, center: bool = True) -> None:
         """Scroll so ``view[index]`` is visible and highlighted (search, or a
@@ -359,8 +404,9 @@ class LogPane(Vertical):
     """An :class:`EventLog` with what goes with it: the search field (Ctrl+F;
     Enter or ↓ the next match down, Shift+Enter or ↑ the one above, Escape
     closes it), the line view options (Ctrl+T payloads as text/hex/both, ``t``
-    timestamps, ``e`` line endings) and follow/pause (End or F8), with a notice
-    while the log does not follow new lines."""
+    timestamps, ``e`` line endings), follow/pause (End or F8), with a notice
+    while the log does not follow new lines, and ``z`` (zoom) for the log alone
+    on the screen. In the log, ↑↓ select a line and Enter shows it whole."""
 
     DEFAULT_CSS = """
     LogPane {
@@ -386,10 +432,13 @@ class LogPane(Vertical):
         Binding("f8", "toggle_follow", "Follow", show=False),
         Binding("t", "cycle_stamps", "Timestamps", show=False),
         Binding("e", "toggle_endings", "Line endings", show=False),
+        Binding("z", "zoom", "Zoom", show=False),
         Binding("escape", "close_search", "Close search", show=False),
         Binding("down", "search_next", "Next match", show=False),
         Binding("shift+enter,up", "search_previous", "Previous match", show=False),
     ]
+
+    ALLOW_MAXIMIZE = True
 
     #: New lines can still arrive (a live console, a capture still loading): only
     #: then does the pane say that it does not follow them.
@@ -455,6 +504,14 @@ class LogPane(Vertical):
         """Show each frame as on the wire, line endings included (or not)."""
         self.event_log.view = self.event_log.view.toggled_endings()
         self.notify(f"line endings {'shown' if self.event_log.view.endings else 'hidden'}")
+
+    def action_zoom(self) -> None:
+        """The log alone on the screen, or back in its place."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        else:
+            screen.maximize(self, container=False)
 
     # -- follow -------------------------------------------------------------------------
 

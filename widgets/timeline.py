@@ -1,4 +1,5 @@
-"""The socket timeline screen, for the console (Ctrl+Y) and ``qiterm view`` (``t``).
+"""The socket timeline screen, for the console (``t`` in the socket table, or the
+palette) and ``qiterm view`` (``t``).
 
 It shows the same timeline model the HTML report draws as SVG
 (:mod:`app.capture.timeline`): one row per connectID drawn with one mark per

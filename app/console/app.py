@@ -16,18 +16,17 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
 from app.config import shipped
@@ -36,33 +35,32 @@ from app.config.profile import profile_path
 from app.console.bindings import MacroKeys
 from app.console.hangup import exit_on_terminate, watch_hangup
 from app.console.palette import console_commands
+from app.console.panes import PaneActions
 from app.console.screenshot import screen_exports
+from app.console.socket_actions import SocketActions
 from app.demo.wiring import simulator_variables
-from app.link.results import CommandResult, LinkState, Outcome
+from app.link.results import LinkState
 from app.link.worker import SerialWorker
-from app.model.journal import Journal
-from app.model.state import Changed, ModuleState
+from app.model.state import Changed
 from app.protocol import commands as c
 from app.protocol import events as ev
-from app.protocol.payload import PayloadError, parse_text
-from app.protocol.syntax import AtSyntaxError
 from app.session.session import Session, SessionError, SessionEvent
-from app.session.target import Target, TargetError, check_device, module_ip
+from app.session.target import Choice, Target, TargetError, check_device, module_ip
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.deferred import Deferred
 from widgets.dialogs.choice import BaudDialog, PollDialog
 from widgets.dialogs.filter import FilterDialog
 from widgets.dialogs.macro_editor import MacroEditor
 from widgets.dialogs.note import NoteDialog
-from widgets.dialogs.open_socket import OpenSocketDialog
 from widgets.dialogs.script import ScriptDialog
 from widgets.dialogs.welcome import WelcomeScreen
+from widgets.footer import KeyFooter
 from widgets.log import EventLog, LogPane
 from widgets.macrobar import MacroBar
 from widgets.requests import CommandRequest
 from widgets.send.composer import SendComposer
 from widgets.send.history import SendHistory
-from widgets.sockets import SocketTable
+from widgets.sockets import EMPTY, SocketTable
 from widgets.status import StatusBar
 from widgets.tools.dns import DnsForm
 from widgets.tools.ntp import NtpForm
@@ -76,36 +74,112 @@ if TYPE_CHECKING:
     from app.link.ports import PortChoice
 
 
+#: The footer shows these first, whatever has the focus: Ctrl+Z and Esc while the
+#: module waits for data, F1, the pane keys, quit.
+PINNED_KEYS = ("ctrl+z", "escape", "f1", "ctrl+y", "ctrl+n", "ctrl+r", "ctrl+l", "ctrl+q")
+
+
 class SessionBatch(Message):
     """Something happened in the session: the app folds what is waiting in."""
 
 
-class QitermApp(App[None]):
+class QitermApp(SocketActions, PaneActions):
     CSS = shipped.stylesheet()
     TITLE = "qiterm"
     COMMANDS = App.COMMANDS | {AtCommandsProvider}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f1", "toggle_keys", "Keys"),
-        Binding("f2,ctrl+o", "open_socket", "Open", priority=True),
-        Binding("f3", "close_socket", "Close"),
-        Binding("f4", "query_acked", "Acked"),
-        Binding("f5", "refresh", "QISTATE?"),
-        Binding("f6", "toggle_poll", "Poll"),
-        Binding("f7", "filter", "Filter"),
-        Binding("f8", "toggle_follow", "Follow", show=False),
-        Binding("f9", "note", "Note"),
-        Binding("f10", "marker", "Marker", show=False),
-        Binding("f12", "save_screenshot", "Screenshot", show=False),
-        Binding("ctrl+f", "search", "Search", show=False, priority=True),
-        Binding("ctrl+t", "toggle_hex", "Hex/Text", show=False, priority=True),
-        Binding("ctrl+s", "send", "Send", priority=True),
-        Binding("ctrl+z", "data_send", "Ctrl+Z send", priority=True),
-        Binding("escape", "data_cancel", "Esc cancel", priority=True),
-        Binding("ctrl+l", "focus_cmdline", "Cmd line", show=False, priority=True),
-        Binding("ctrl+y", "timeline", "Timeline", show=False),
+        Binding("f1", "toggle_keys", "Keys", tooltip="this list of keys"),
+        # A key per pane, wherever the focus is.
+        Binding(
+            "ctrl+y",
+            "focus_pane('sockets')",
+            "Sockets",
+            priority=True,
+            tooltip="the socket table (↑↓ Home End choose a socket for F3, F4, s)",
+        ),
+        Binding(
+            "ctrl+n",
+            "focus_pane('tabs')",
+            "Tabs",
+            priority=True,
+            tooltip="the tabs: the shown one's first field; again: the next tab "
+            "(Send, Ping, NTP, DNS, History)",
+        ),
+        Binding(
+            "ctrl+r",
+            "focus_pane('log')",
+            "Log",
+            priority=True,
+            tooltip="the log (↑↓ select a line, Enter shows it whole, z zooms, End follows)",
+        ),
+        Binding(
+            "ctrl+l",
+            "focus_pane('cmdline')",
+            "Cmd line",
+            priority=True,
+            tooltip="the AT command line",
+        ),
+        Binding(
+            "f2,ctrl+o", "open_socket", "Open", priority=True, tooltip="open a socket (AT+QIOPEN)"
+        ),
+        Binding("ctrl+s", "send", "Send", priority=True, tooltip="send what the composer holds"),
+        Binding("f3", "close_socket", "Close", tooltip="close the selected socket (asks first)"),
+        Binding(
+            "f4", "query_acked", "Acked", tooltip="sent / acked / nAcked of the selected socket"
+        ),
+        Binding("f5", "refresh", "QISTATE?", tooltip="AT+QISTATE? now"),
+        Binding("f6", "toggle_poll", "Poll", tooltip="pause or resume the QISTATE polling"),
+        Binding("f7", "filter", "Filter", tooltip="filter the log by kind and socket"),
+        Binding(
+            "f8",
+            "toggle_follow",
+            "Follow",
+            show=False,
+            tooltip="the log follows new lines, or pauses",
+        ),
+        Binding("f9", "note", "Note", tooltip="add a note (about the selected log line)"),
+        Binding("f10", "marker", "Marker", show=False, tooltip="drop a numbered marker"),
+        Binding(
+            "f12",
+            "save_screenshot",
+            "Screenshot",
+            show=False,
+            tooltip="save the screen as SVG and text",
+        ),
+        Binding(
+            "ctrl+f",
+            "search",
+            "Search",
+            show=False,
+            priority=True,
+            tooltip="search the log (regex)",
+        ),
+        Binding(
+            "ctrl+t",
+            "toggle_hex",
+            "Hex/Text",
+            show=False,
+            priority=True,
+            tooltip="payloads in the log as text, hex, or both",
+        ),
+        Binding(
+            "ctrl+z",
+            "data_send",
+            "Send",
+            priority=True,
+            tooltip="in data mode: send the payload",
+        ),
+        Binding(
+            "escape",
+            "data_cancel",
+            "Cancel",
+            priority=True,
+            tooltip="in data mode: cancel the send",
+        ),
     ]
 
     def __init__(
@@ -166,25 +240,6 @@ class QitermApp(App[None]):
         )
         return cls(session, welcome=welcome, port_lister=port_lister)
 
-    # -- what the panes read --------------------------------------------------------
-
-    @property
-    def state(self) -> ModuleState:
-        return self.session.state
-
-    @property
-    def journal(self) -> Journal:
-        return self.session.journal
-
-    @property
-    def capture(self) -> CaptureRecorder | None:
-        return self.session.capture
-
-    @property
-    def form_defaults(self) -> dict[str, object]:
-        """Values that pre-fill the forms (the profile's favourites, the demo peers)."""
-        return self.session.target.form_defaults(self.session.profile.favourites.form_defaults())
-
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
@@ -192,26 +247,25 @@ class QitermApp(App[None]):
         self._forms = (PingForm(id="ping"), NtpForm(id="ntp"), DnsForm(id="dns"))
         self._prefill_forms()
         yield StatusBar(id="status")
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield SocketTable(id="sockets")
-                with TabbedContent(id="tabs"):
-                    with TabPane("Send", id="tab-send"):
-                        yield SendComposer(id="composer")
-                    # The hidden tabs mount after the first frame (a faster start).
-                    with TabPane("Ping", id="tab-ping"):
-                        yield Deferred(self._forms[0])
-                    with TabPane("NTP", id="tab-ntp"):
-                        yield Deferred(self._forms[1])
-                    with TabPane("DNS", id="tab-dns"):
-                        yield Deferred(self._forms[2])
-                    with TabPane("History", id="tab-history"):
-                        yield Deferred(SendHistory(id="history"))
+        yield SocketTable(id="sockets", empty=EMPTY)
+        with Container(id="work"):
+            with Vertical(id="left"), TabbedContent(id="tabs"):
+                with TabPane("Send", id="tab-send"):
+                    yield SendComposer(id="composer")
+                # The hidden tabs mount after the first frame (a faster start).
+                with TabPane("Ping", id="tab-ping"):
+                    yield Deferred(self._forms[0])
+                with TabPane("NTP", id="tab-ntp"):
+                    yield Deferred(self._forms[1])
+                with TabPane("DNS", id="tab-dns"):
+                    yield Deferred(self._forms[2])
+                with TabPane("History", id="tab-history"):
+                    yield Deferred(SendHistory(id="history"))
             with Vertical(id="right"):
                 yield LogPane(EventLog(self.journal, id="log"))
         yield MacroBar(id="macrobar")
         yield CommandLine(id="cmdline")
-        yield Footer(compact=True)
+        yield KeyFooter(PINNED_KEYS)
 
     def on_mount(self) -> None:
         session = self.session
@@ -309,51 +363,6 @@ class QitermApp(App[None]):
         if update.ended is not None and update.ended.passed:
             self.notify(f"script: {update.ended.summary}")
 
-    def _data_mode_changed(self) -> None:
-        cmdline = self.query_one(CommandLine)
-        interactive = self.state.data_mode and self.state.awaiting_input
-        if interactive and self._data_source == "cmdline":
-            cmdline.set_data_mode(True)
-            cmdline.input.focus()
-        elif not self.state.data_mode and cmdline.data_mode:
-            cmdline.set_data_mode(False)
-        if interactive and self._data_source == "composer":
-            self.query_one(SendComposer).show_status(
-                "DATA MODE: '>' came. Ctrl+Z sends the data field, Esc cancels.", None
-            )
-        self.refresh_bindings()
-
-    # ----------------------------------------------------------- submitting
-
-    def submit(
-        self,
-        command: c.AtCommand | str,
-        tag: str = "user",
-        on_done: Callable[[CommandResult], None] | None = None,
-    ) -> Future[CommandResult] | None:
-        """Queue a command; ``on_done(result)`` runs on the app's loop. Lines that
-        are not AT commands are refused here, before anything reaches the wire."""
-        try:
-            future = self.session.submit(command, tag=tag)
-        except AtSyntaxError as exc:
-            self.say(f"not sent: {exc}", error=True)
-            return None
-        if on_done is not None:
-            self._when_done(future, on_done)
-        return future
-
-    def _when_done(self, future: Future[Any], on_done: Callable[[Any], None]) -> None:
-        async def wait() -> None:
-            on_done(await asyncio.wrap_future(future))
-
-        task = asyncio.get_running_loop().create_task(wait())
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    def say(self, text: str, *, error: bool = False, toast: bool = True) -> None:
-        """A message of qiterm's own in the log (and a toast for errors)."""
-        self.session.say(text, error=error, loud=toast)
-
     @on(CommandLine.Submitted)
     def _command_line(self, message: CommandLine.Submitted) -> None:
         line = message.line
@@ -373,10 +382,6 @@ class QitermApp(App[None]):
         if message.typed_by is not None:
             self._data_source = message.typed_by
         self.submit(message.command, tag=message.tag, on_done=message.reply)
-
-    def _user_result(self, result: CommandResult) -> None:
-        if not result.ok and result.outcome is not Outcome.CANCELLED:
-            self.notify(result.message, severity="error", timeout=6)
 
     # ------------------------------------------------------------- polling
 
@@ -419,52 +424,6 @@ class QitermApp(App[None]):
 
     # ------------------------------------------------------------- sockets
 
-    def _selected_socket(self) -> int | None:
-        return self.query_one(SocketTable).selected_id
-
-    @on(DataTable.RowHighlighted, "#sockets")
-    def _socket_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """The composer's target follows the table's selection."""
-        table = event.data_table
-        cid = table.selected_id if isinstance(table, SocketTable) else None
-        composers = self.query(SendComposer)  # none while the screen is torn down
-        if cid is not None and composers:
-            composers.first().select_target(cid)
-
-    def action_close_socket(self) -> None:
-        cid = self._selected_socket()
-        if cid is None:
-            self.notify("No socket selected in the table.", severity="warning")
-            return
-        self.submit(c.qiclose(cid), on_done=self._user_result)
-
-    def action_query_acked(self) -> None:
-        cid = self._selected_socket()
-        if cid is None:
-            self.notify("No socket selected in the table.", severity="warning")
-            return
-        self.submit(c.qisend_query(cid), on_done=self._user_result)
-
-    def action_send_to(self) -> None:
-        cid = self._selected_socket()
-        self.query_one(TabbedContent).active = "tab-send"
-        composer = self.query_one(SendComposer)
-        if cid is not None:
-            composer.select_target(cid)
-        composer.query_one("#data", Input).focus()
-
-    def action_open_socket(self) -> None:
-        defaults = self.form_defaults
-        port = defaults.get("tcp_port")
-        self.push_screen(
-            OpenSocketDialog(
-                self.state.free_ids(),
-                module_ip=self.state.ip or "127.0.0.1",
-                host=str(defaults.get("tcp_host", "")),
-                remote_port=port if isinstance(port, int) else None,
-            )
-        )
-
     # ---------------------------------------------------------------- send
 
     def action_send(self) -> None:
@@ -488,30 +447,13 @@ class QitermApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("data_send", "data_cancel"):
-            return self.state.data_mode and self.state.awaiting_input
+            # Not under a dialog: its Esc is its own (a form about to be left open).
+            modal = isinstance(self.screen, ModalScreen)
+            return self.state.data_mode and self.state.awaiting_input and not modal
         if action == "send" and isinstance(self.screen, MacroEditor):
             return False  # the editor's own Ctrl+S saves
         # No macro runs while a dialog is open.
         return not (action == "run_macro" and isinstance(self.screen, ModalScreen))
-
-    def action_data_send(self) -> None:
-        if not self.state.awaiting_input:
-            return
-        try:
-            if self._data_source == "composer":
-                payload = self.query_one(SendComposer).payload()
-            else:
-                payload = parse_text(self.query_one(CommandLine).input.value)
-        except PayloadError as exc:
-            self.notify(f"payload: {exc}", severity="error")
-            return
-        self.session.data_send(payload)
-        if self._data_source == "cmdline":
-            self.query_one(CommandLine).input.value = ""
-
-    def action_data_cancel(self) -> None:
-        if self.state.awaiting_input:
-            self.session.data_cancel()
 
     # ------------------------------------------------------------ the log
 
@@ -556,15 +498,6 @@ class QitermApp(App[None]):
 
     def action_marker(self) -> None:
         self.session.marker()
-
-    def action_timeline(self) -> None:
-        """The socket timeline, read from this session's capture."""
-        from widgets.timeline import TimelineScreen
-
-        if self.capture is None:
-            self.notify("No capture: the timeline is drawn from the capture file.")
-            return
-        self.push_screen(TimelineScreen(self.capture.path))
 
     # -------------------------------------------------------- line control
 
@@ -638,22 +571,12 @@ class QitermApp(App[None]):
         if not self.session.stop_script():
             self.notify("No script is playing.")
 
-    def action_toggle_keys(self) -> None:
-        """F1: the panel listing every key of the focused widget and the app."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
-
     def action_welcome(self) -> None:
         peers = self.session.target.peers_info
         if not peers:
             self.notify("No demo peers: qiterm starts them only on the built-in simulator.")
             return
         self.push_screen(WelcomeScreen(peers, self.form_defaults))
-
-    def action_focus_cmdline(self) -> None:
-        self.query_one(CommandLine).input.focus()
 
     # ------------------------------------------------------------ ports
 
@@ -690,11 +613,25 @@ class QitermApp(App[None]):
     def _prefill_forms(self) -> None:
         """The ping, NTP and DNS forms filled from :attr:`form_defaults`."""
         d = self.form_defaults
+
+        def choices(key: str) -> list[Choice]:
+            found = d.get(key)
+            return [c for c in found if isinstance(c, Choice)] if isinstance(found, list) else []
+
         ping, ntp, dns = self._forms
-        ping.prefill(str(d.get("ping_host", "")))
+        ping.prefill(str(d.get("ping_host", "")), choices("host_choices"))
         port = d.get("ntp_port", 123)
-        ntp.prefill(str(d.get("ntp_server", "")), port if isinstance(port, int) else 123)
-        dns.prefill(str(d.get("dns_name", "")), str(d.get("dns_server", "")))
+        ntp.prefill(
+            str(d.get("ntp_server", "")),
+            port if isinstance(port, int) else 123,
+            choices("ntp_choices"),
+        )
+        dns.prefill(
+            str(d.get("dns_name", "")),
+            str(d.get("dns_server", "")),
+            choices("name_choices"),
+            choices("dns_choices"),
+        )
 
     # ------------------------------------------------------------ macros
 

@@ -20,6 +20,11 @@ def console_commands(app: QitermApp) -> Iterator[SystemCommand]:
         "Polling interval", "How often AT+QISTATE? refreshes the table", app.action_poll_interval
     )
     yield SystemCommand("Filter the log", "By kind and socket (F7)", app.action_filter)
+    yield SystemCommand(
+        "Socket timeline",
+        "Every socket's life on a time axis (t in the table)",
+        app.action_timeline,
+    )
     yield SystemCommand("Add a note", "An annotation in the capture (F9)", app.action_note)
     yield SystemCommand(
         "Drop a marker", "A numbered marker in the capture (F10)", app.action_marker

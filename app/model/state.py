@@ -82,11 +82,14 @@ class SocketRow:
             return f"state {self.state}"
 
     def same_socket(self, other: SocketRow) -> bool:
-        return (self.service_type, self.host, self.remote_port, self.local_port) == (
+        """The same socket service: a local port of 0 is "any" (§2.3.1
+        <local_port>), so it matches the port the module then reports."""
+        ports = {self.local_port, other.local_port}
+        same_local = len(ports) == 1 or 0 in ports
+        return same_local and (self.service_type, self.host, self.remote_port) == (
             other.service_type,
             other.host,
             other.remote_port,
-            other.local_port,
         )
 
 

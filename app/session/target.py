@@ -16,16 +16,60 @@ pre-fill the console's forms.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import app.sim  # noqa: F401  (registers the sim:// URL handler with pyserial)
 from app.demo.wiring import Demo, simulator_variables, start_demo
 from app.link.ports import SIM_PORT, is_builtin_simulator
 from app.sim.config import SimConfigError, parse_url
 
+if TYPE_CHECKING:
+    from app.config.profile import Favourites
+
 #: How the header names the built-in simulator (its wired URL is long).
 SIM_LABEL = "sim:// built-in simulator"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A value a form offers to pick: a demo peer's address or a favourite."""
+
+    value: str | int
+    #: Where it comes from: "TCP echo peer", "favourite"...
+    origin: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.value}  ({self.origin})"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A peer the open-socket form offers: a host, a port, and the service type
+    it answers on (None: any)."""
+
+    host: str
+    port: int | None
+    service: str | None
+    origin: str
+
+    @property
+    def label(self) -> str:
+        where = self.host if self.port is None else f"{self.host}:{self.port}"
+        kind = f"{self.service} " if self.service else ""
+        return f"{kind}{where}  ({self.origin})"
+
+
+def _unique(choices: Iterable[Choice]) -> list[Choice]:
+    seen: set[str | int] = set()
+    out = []
+    for choice in choices:
+        if choice.value not in seen:
+            seen.add(choice.value)
+            out.append(choice)
+    return out
 
 
 @dataclass
@@ -54,16 +98,78 @@ class Target:
         """One line per demo peer (welcome panel, log, ``qiterm run``)."""
         return self.demo.describe() if self.demo is not None else []
 
-    def form_defaults(self, favourites: Mapping[str, object] | None = None) -> dict[str, object]:
-        """Values that pre-fill the forms: the profile's favourites, and the demo
-        peers' addresses, which win (they are what answers on the simulator)."""
-        return {**(favourites or {}), **(self.demo.defaults if self.demo is not None else {})}
+    def form_defaults(
+        self, favourites: Mapping[str, object] | Favourites | None = None
+    ) -> dict[str, object]:
+        """Values that pre-fill the forms, and what the forms offer to pick.
+
+        Pre-filled: the profile's first favourites, and the demo peers' addresses,
+        which win (they are what answers on the simulator). Offered, beside the
+        demo peers, is every favourite: ``endpoints`` (host and port pairs for
+        the open-socket form, a list of :class:`Endpoint`), ``host_choices``
+        (ping), ``name_choices`` (DNS names), ``ntp_choices`` and
+        ``dns_choices`` (lists of :class:`Choice`)."""
+        from app.config.profile import Favourites
+
+        fav = favourites if isinstance(favourites, Favourites) else None
+        first = (
+            fav.form_defaults()
+            if fav is not None
+            else dict(favourites)
+            if isinstance(favourites, Mapping)
+            else {}
+        )
+        demo = self.demo.defaults if self.demo is not None else {}
+        out: dict[str, object] = {**first, **demo}
+        hosts = list(fav.hosts) if fav is not None else []
+        ports = list(fav.ports) if fav is not None else []
+        endpoints: list[Endpoint] = []
+        host_choices: list[Choice] = []
+        ntp: list[Choice] = []
+        dns: list[Choice] = []
+        demo_host = demo.get("tcp_host")
+        if isinstance(demo_host, str):
+            for service in ("TCP", "UDP"):
+                port = demo.get(f"{service.lower()}_port")
+                if isinstance(port, int):
+                    endpoints.append(Endpoint(demo_host, port, service, f"{service} echo peer"))
+            host_choices.append(Choice(demo_host, "echo peer"))
+        for host in hosts:
+            endpoints += [Endpoint(host, port, None, "favourite") for port in ports]
+            if not ports:
+                endpoints.append(Endpoint(host, None, None, "favourite"))
+            host_choices.append(Choice(host, "favourite"))
+        if not hosts:
+            endpoints += [Endpoint("", port, None, "favourite port") for port in ports]
+        for key, origin, into in (
+            ("ntp_server", "NTP peer", ntp),
+            ("dns_server", "DNS peer", dns),
+        ):
+            value = demo.get(key)
+            if isinstance(value, str):
+                into.append(Choice(value, origin))
+        if fav is not None and fav.ntp_server is not None:
+            ntp.append(Choice(fav.ntp_server, "favourite"))
+        if fav is not None and fav.dns_server is not None:
+            dns.append(Choice(fav.dns_server, "favourite"))
+        out["endpoints"] = endpoints
+        out["host_choices"] = _unique(host_choices)
+        out["name_choices"] = _unique(c for c in host_choices if not _is_ip(str(c.value)))
+        out["ntp_choices"] = _unique(ntp)
+        out["dns_choices"] = _unique(dns)
+        return out
 
     def stop(self) -> None:
         """Stop what this target started (the demo peers)."""
         if self.demo is not None:
             self.demo.stop()
             self.demo = None
+
+
+def _is_ip(text: str) -> bool:
+    from app.protocol import catalog
+
+    return catalog.is_ip_address(text)
 
 
 def module_ip(url: str) -> str:
@@ -124,6 +230,8 @@ def rewire(target: Target, device: str) -> Target:
 
 __all__ = [
     "SIM_LABEL",
+    "Choice",
+    "Endpoint",
     "Target",
     "TargetError",
     "check_device",

@@ -20,9 +20,22 @@ class FilterDialog(ModalScreen[Filter | None]):
         width: 60; max-width: 100%; height: auto; border: thick $primary;
         background: $surface; padding: 0 1;
     }
-    FilterDialog Checkbox { border: none; padding: 0; height: 1; }
+    /* One line per checkbox, focused or not: a focus border on a one-line box
+       would cover its label; the focused one shows by its label's colours. */
+    FilterDialog Checkbox, FilterDialog Checkbox:focus { border: none; padding: 0; height: 1; }
+    FilterDialog Checkbox:focus > .toggle--label {
+        color: $block-cursor-foreground;
+        background: $block-cursor-background;
+        text-style: $block-cursor-text-style;
+    }
+    FilterDialog #filter-buttons { height: auto; margin-top: 1; }
+    FilterDialog Button { margin-right: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "app.focus_next", "Next", show=False),
+        Binding("up", "app.focus_previous", "Previous", show=False),
+    ]
 
     def __init__(self, current: Filter) -> None:
         super().__init__()
@@ -42,7 +55,7 @@ class FilterDialog(ModalScreen[Filter | None]):
                 id="socket",
                 compact=True,
             )
-            with Horizontal():
+            with Horizontal(id="filter-buttons"):
                 yield Button("Apply", id="apply", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
 

@@ -18,6 +18,7 @@ from app.protocol import catalog
 from app.protocol.catalog import ParamError
 from app.protocol.codes import describe
 from app.protocol.commands import AtCommand, qiopen
+from app.session.target import Endpoint
 from widgets.fields import Field, param_input, problems, value_of
 from widgets.requests import CommandRequest
 
@@ -27,6 +28,14 @@ SERVICE_HELP = {
     "TCP LISTENER": "TCP server: listens on the local port; clients get their own IDs.",
     "UDP SERVICE": "UDP service: receives on the local port from anyone.",
 }
+
+
+#: What the dialog says while the module waits for a data-mode payload (§2.3.4).
+QUEUED = (
+    "The module is in data mode (it waits for the payload after '>'): AT+QIOPEN is "
+    "queued behind it. Close this form (Esc), then Ctrl+Z sends the payload or Esc "
+    "cancels it; the socket opens after."
+)
 
 
 class OpenSocketDialog(ModalScreen[int | None]):
@@ -40,7 +49,14 @@ class OpenSocketDialog(ModalScreen[int | None]):
         background: $surface; padding: 0 1;
     }
     OpenSocketDialog .row { height: auto; }
-    OpenSocketDialog #help { color: $text-muted; padding: 0 1; }
+    OpenSocketDialog #service { width: 18; }
+    OpenSocketDialog #cid { width: 16; }
+    OpenSocketDialog #peer { width: 1fr; margin-left: 1; }
+    OpenSocketDialog #help { color: $text-muted; padding: 0 1; width: 100%; }
+    OpenSocketDialog #queued {
+        display: none; height: auto; width: 100%; padding: 0 1; background: $warning 20%;
+    }
+    OpenSocketDialog.-queued #queued { display: block; }
     OpenSocketDialog #problem { height: auto; width: 100%; padding: 0 1; }
     OpenSocketDialog LoadingIndicator { height: 1; display: none; }
     OpenSocketDialog.-busy LoadingIndicator { display: block; }
@@ -56,13 +72,26 @@ class OpenSocketDialog(ModalScreen[int | None]):
         host: str = "",
         remote_port: int | None = None,
         service: str = "TCP",
+        udp_port: int | None = None,
+        endpoints: list[Endpoint] | None = None,
+        queued: bool = False,
     ) -> None:
         super().__init__()
-        self.free_ids = free_ids or [0]
+        self.free_ids = free_ids
         self.module_ip = module_ip
         self.default_host = host
         self.default_port = remote_port
+        #: The remote port each client service type starts with (the demo peers
+        #: answer TCP and UDP on different ports).
+        self.default_ports: dict[str, int | None] = {
+            "TCP": remote_port,
+            "UDP": udp_port or remote_port,
+        }
         self.service = service
+        self._last_service = service
+        self.endpoints = list(endpoints or [])
+        #: The module is in data mode: AT+QIOPEN waits behind it.
+        self.queued = queued
         self.started: float | None = None
         self.command_line = ""
 
@@ -79,12 +108,21 @@ class OpenSocketDialog(ModalScreen[int | None]):
                 )
                 yield Select(
                     [(f"connectID {i}", i) for i in self.free_ids],
-                    value=self.free_ids[0],
-                    allow_blank=False,
+                    value=self.free_ids[0] if self.free_ids else Select.BLANK,
+                    allow_blank=not self.free_ids,
+                    prompt="no free ID",
                     id="cid",
                     compact=True,
                 )
+                yield Select(
+                    [(e.label, i) for i, e in enumerate(self.endpoints)],
+                    prompt="peers and favourites",
+                    id="peer",
+                    compact=True,
+                    tooltip="Fill the host and the remote port from a demo peer or a favourite",
+                )
             yield Label("", id="help")
+            yield Label(QUEUED, id="queued")
             yield Field("Host", param_input(catalog.HOST, value=self.default_host, id="host"))
             with Horizontal(classes="row"):
                 yield Field(
@@ -109,7 +147,39 @@ class OpenSocketDialog(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         self._service_changed()
+        self.query_one("#peer", Select).display = bool(self.endpoints)
+        self.set_class(self.queued, "-queued")
+        if not self.free_ids:
+            self.problem("All five connectIDs (0-4) are in use: close one first (F3).")
+            self.query_one("#open", Button).disabled = True
         self.query_one("#host", Input).focus()
+
+    def set_queued(self, queued: bool) -> None:
+        """The module entered or left data mode (the console tells the dialog)."""
+        self.queued = queued
+        self.set_class(queued, "-queued")
+        if self.started is not None:
+            self._waiting()
+
+    def _waiting(self) -> None:
+        line = self.command_line
+        if self.queued:
+            text = Text(f"{line}\nqueued: it goes out once data mode ends.", style="bold yellow")
+        else:
+            text = Text(f"{line}\nwaiting for +QIOPEN: (up to 60 s)…", style="yellow")
+        self.query_one("#problem", Label).update(text)
+
+    @on(Select.Changed, "#peer")
+    def _peer_picked(self, event: Select.Changed) -> None:
+        if not isinstance(event.value, int):
+            return
+        endpoint = self.endpoints[event.value]
+        if endpoint.service is not None:
+            self.query_one("#service", Select).value = endpoint.service
+        if endpoint.host:
+            self.query_one("#host", Input).value = endpoint.host
+        if endpoint.port is not None:
+            self.query_one("#remote-port", Input).value = str(endpoint.port)
 
     @on(Select.Changed, "#service")
     def _service_changed(self) -> None:
@@ -117,6 +187,13 @@ class OpenSocketDialog(ModalScreen[int | None]):
         self.query_one("#help", Label).update(SERVICE_HELP[service])
         server = service in ("TCP LISTENER", "UDP SERVICE")
         self.set_class(server, "-server")
+        # The remote port follows the service type while it holds the previous
+        # type's default (TCP and UDP echo peers listen on different ports).
+        previous, self._last_service = self._last_service, service
+        rport = self.query_one("#remote-port", Input)
+        before, after = self.default_ports.get(previous), self.default_ports.get(service)
+        if after is not None and rport.value.strip() in ("", str(before or "")):
+            rport.value = str(after)
         host = self.query_one("#host", Input)
         local = self.query_one("#local-port", Input)
         if server:
@@ -138,6 +215,9 @@ class OpenSocketDialog(ModalScreen[int | None]):
         rport_in = self.query_one("#remote-port", Input)
         lport_in = self.query_one("#local-port", Input)
         server = service in ("TCP LISTENER", "UDP SERVICE")
+        if not isinstance(cid, int):
+            self.problem("All five connectIDs (0-4) are in use: close one first (F3).")
+            return None
         wrong = problems(host_in, lport_in) + ([] if server else problems(rport_in))
         if wrong:
             self.problem("; ".join(wrong))
@@ -150,7 +230,7 @@ class OpenSocketDialog(ModalScreen[int | None]):
             remote = 0 if service == "TCP LISTENER" else 1
         try:
             cmd = qiopen(
-                connect_id=int(cid) if isinstance(cid, int) else 0,
+                connect_id=cid,
                 service_type=service,
                 host=str(host),
                 remote_port=int(remote),
@@ -172,14 +252,11 @@ class OpenSocketDialog(ModalScreen[int | None]):
         command = self.build()
         if command is None:
             return
-        line = self.command_line = command.line
+        self.command_line = command.line
         self.started = time.monotonic()
         self.add_class("-busy")
         self.query_one("#open", Button).disabled = True
-        self.problem("")
-        self.query_one("#problem", Label).update(
-            Text(f"{line}\nwaiting for +QIOPEN: (up to 60 s)…", style="yellow")
-        )
+        self._waiting()
         cid = command.values.get("connectID")
         self.app.post_message(CommandRequest(command, "open", lambda r: self._reply(cid, r)))
 

@@ -27,18 +27,53 @@ from app.protocol.commands import (
     inline_safe,
     qisend,
 )
-from app.protocol.payload import PayloadError, parse
+from app.protocol.payload import PayloadError, parse, parse_hex, parse_text
+from app.protocol.text import escape_bytes, hex_encode
+from widgets.dialogs.confirm import ConfirmDialog
 from widgets.fields import Field, ParamValidator, param_input, problems, value_of
 from widgets.requests import CommandRequest
 
 #: "data mode" below is the interactive one: '>' then Ctrl+Z sends, Esc cancels.
 MODES: list[tuple[str, str]] = [
-    ("auto (inline, or data mode when needed)", "auto"),
+    ("auto: inline, or data mode if needed", "auto"),
     ('inline  AT+QISEND=id,len,"data"', "inline"),
     ("data mode  > ... Ctrl+Z / Esc", "interactive"),
     ("fixed length  AT+QISEND=id,len", "fixed"),
 ]
 SEND_MODES = {"auto": SendMode.AUTO, "inline": SendMode.INLINE, "fixed": SendMode.FIXED}
+#: Ctrl-Z ends variable-length data mode and Esc cancels it (§2.3.4).
+DATA_MODE_ENDERS = (0x1A, 0x1B)
+
+
+def data_mode_problem(wire: bytes) -> str | None:
+    """Why ``wire`` (the bytes typed after '>') cannot go through variable-length
+    data mode, or None: a 0x1A would send what came before it and a 0x1B would
+    cancel the send (§2.3.4); the rest would reach the module as a new command."""
+    enders = [b for b in DATA_MODE_ENDERS if b in wire]
+    if not enders:
+        return None
+    what = " and ".join(
+        "0x1A (Ctrl+Z ends data mode: the bytes before it are sent, the rest is not)"
+        if b == 0x1A
+        else "0x1B (Esc cancels the send)"
+        for b in enders
+    )
+    return f"The payload holds {what}; data mode cannot carry it (§2.3.4)."
+
+
+def spaced_hex(data: bytes) -> str:
+    """``b"hi"`` -> ``"68 69"``: hex digits as a person reads them."""
+    return " ".join(f"{b:02X}" for b in data)
+
+
+def as_text(data: bytes) -> str | None:
+    """``data`` as composer text (escapes for control bytes), or None when the
+    text would not read back as the same bytes."""
+    text = escape_bytes(data)
+    try:
+        return text if parse_text(text) == data else None
+    except PayloadError:
+        return None
 
 
 @dataclass
@@ -61,10 +96,12 @@ class SendComposer(Vertical):
     SendComposer #rai { width: 14; }
     SendComposer #data { width: 1fr; }
     SendComposer #count { width: 12; padding: 0 1; }
-    SendComposer #send-status { height: auto; padding: 0 1; }
+    SendComposer #send-status { height: auto; width: 100%; padding: 0 1; }
     SendComposer .udp { display: none; }
     SendComposer.-udp .udp { display: block; }
     SendComposer #send { min-width: 10; }
+    /* One line whatever the width: a narrow pane cuts the label, not the layout. */
+    SendComposer SelectCurrent > #label { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     class HistoryChanged(Message):
@@ -76,6 +113,8 @@ class SendComposer(Vertical):
         self.history: list[SendRecord] = []
         self._targets: list[tuple[int, str]] = []
         self._udp: set[int] = set()
+        #: The data field's format as it was before the last change (to convert).
+        self._format = "text"
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -163,6 +202,12 @@ class SendComposer(Vertical):
         """The bytes typed, or PayloadError."""
         return parse(self.query_one("#data", Input).value, hex_input=self.hex_input)
 
+    def data_mode_wire(self) -> bytes:
+        """What to type after '>' for the field's bytes: the bytes themselves, or
+        their hex digits while the send format is hex (§2.3.4 note 2)."""
+        data = self.payload()
+        return hex_encode(data).encode("ascii") if self.send_hex else data
+
     def _update_count(self) -> None:
         label = self.query_one("#count", Label)
         limit = MAX_HEX_SEND if self.send_hex else MAX_TEXT_SEND
@@ -179,9 +224,40 @@ class SendComposer(Vertical):
         )
 
     @on(Input.Changed, "#data")
-    @on(Select.Changed, "#format")
     def _changed(self) -> None:
         self._update_count()
+
+    def on_mount(self) -> None:
+        # Watched, not a Changed message: the field is converted as it is at the
+        # moment of the switch, before anything typed after it.
+        self.watch(self.query_one("#format", Select), "value", self._format_changed, init=False)
+
+    def _format_changed(self, _value: object = None) -> None:
+        """Text <-> hex: what the field holds is converted, not reinterpreted."""
+        new = "hex" if self.hex_input else "text"
+        old, self._format = self._format, new
+        field = self.query_one("#data", Input)
+        if old != new and field.value.strip():
+            self._convert(field, to_hex=new == "hex")
+        self._update_count()
+
+    def _convert(self, field: Input, *, to_hex: bool) -> None:
+        try:
+            data = parse_text(field.value) if to_hex else parse_hex(field.value)
+        except PayloadError as exc:
+            self.show_status(
+                f"Not converted ({exc}): the field is read as {self._format} now.", False
+            )
+            return
+        converted = spaced_hex(data) if to_hex else as_text(data)
+        if converted is None:
+            self.show_status("These bytes have no text form here: kept as hex.", False)
+            self._format = "hex"
+            self.query_one("#format", Select).value = "hex"
+            return
+        field.value = converted
+        field.cursor_position = len(converted)
+        self.show_status(f"{len(data)} B as {'hex' if to_hex else 'text'}", None)
 
     @on(Select.Changed, "#target")
     def _target_changed(self) -> None:
@@ -219,6 +295,13 @@ class SendComposer(Vertical):
                     f"{'hex' if self.send_hex else 'text'} send format (§2.3.4).",
                     False,
                 )
+                return None
+        if mode == "interactive":
+            wire = hex_encode(data).encode("ascii") if self.send_hex else data
+            problem = data_mode_problem(wire)
+            if problem is not None:
+                self.show_status(f"{problem} Not sent: fixed length (or auto) carries it.", False)
+                self.offer_fixed(problem, len(data))
                 return None
         if mode == "inline" and not self.send_hex and not inline_safe(data):
             self.show_status(
@@ -269,6 +352,25 @@ class SendComposer(Vertical):
 
         typed_by = "composer" if mode == "interactive" else None
         return CommandRequest(command, "send", done, typed_by=typed_by)
+
+    def offer_fixed(self, problem: str, size: int) -> None:
+        """Ask whether to send the same bytes with fixed length instead."""
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#mode", Select).value = "fixed"
+                self.call_after_refresh(self.submit)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Data mode cannot send this",
+                f"{problem}\n\nSend the {size} bytes with fixed length instead "
+                f"(AT+QISEND=<id>,{size}: the module takes exactly {size} bytes, any value)?",
+                yes="Send with fixed length",
+                no="Cancel",
+            ),
+            answer,
+        )
 
     def _command(
         self,

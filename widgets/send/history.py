@@ -8,9 +8,13 @@ import time
 from textual import on
 from textual.message import Message
 from textual.widgets import OptionList
+from textual.widgets.option_list import Option
 
 from app.protocol.text import escape_bytes
 from widgets.send.composer import SendRecord
+
+#: What the list says before the first send.
+EMPTY = "No sends yet: Ctrl+N, type the data, Ctrl+S. Enter on a send here puts it back."
 
 
 class SendHistory(OptionList):
@@ -21,8 +25,14 @@ class SendHistory(OptionList):
             super().__init__()
             self.index = index
 
+    def on_mount(self) -> None:
+        if not self.option_count:
+            self.add_option(Option(EMPTY, disabled=True))
+
     def show(self, history: list[SendRecord]) -> None:
         self.clear_options()
+        if not history:
+            self.add_option(Option(EMPTY, disabled=True))
         for rec in history:
             stamp = time.strftime("%H:%M:%S", time.localtime(rec.wall))
             preview = escape_bytes(rec.data[:40]) + ("…" if len(rec.data) > 40 else "")

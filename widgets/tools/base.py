@@ -18,9 +18,11 @@ class ToolForm(Vertical):
     DEFAULT_CSS = """
     ToolForm { height: auto; padding: 0 1; }
     ToolForm .row { height: auto; }
-    ToolForm .result { height: auto; padding: 0 1; }
-    ToolForm Button { min-width: 10; }
-    ToolForm Checkbox { padding: 0 1; border: none; margin-top: 1; }
+    ToolForm .result { height: auto; width: 100%; padding: 0 1; }
+    ToolForm Button { min-width: 10; margin-right: 1; }
+    ToolForm Checkbox { padding: 0 1; border: none; }
+    ToolForm Checkbox:focus { border: none; }
+    ToolForm #f-ntp-port { width: 16; }
     """
 
     def say(self, message: str | Text, ok: bool | None = None) -> None:

@@ -13,6 +13,8 @@ from app.protocol import catalog
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.codes import describe
+from app.session.target import Choice
+from widgets.choices import Choices
 from widgets.fields import Field, param_input, value_of
 from widgets.tools.base import ToolForm
 
@@ -22,28 +24,45 @@ class DnsForm(ToolForm):
         super().__init__(id=id)
         self._hostname = hostname
         self._primary = primary
+        self._names: list[Choice] = []
+        self._servers: list[Choice] = []
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="row"):
-            yield Field(
-                "Primary", param_input(catalog.PRI_DNS, value=self._primary, id="dns-primary")
-            )
-            yield Field(
-                "Secondary", param_input(catalog.SEC_DNS, optional=True, id="dns-secondary")
-            )
-        with Horizontal(classes="row"):
-            yield Button("Set", id="dns-set", compact=True)
-            yield Button("Show", id="dns-show", compact=True)
+        # Resolving comes first: it is what the tab is for (Enter in the name runs it).
         with Horizontal(classes="row"):
             yield Field("Name", param_input(catalog.HOSTNAME, value=self._hostname, id="dns-name"))
+            yield Choices("dns-name", self._names, title="Name to resolve", id="dns-name-pick")
             yield Button("Resolve", id="dns-go", variant="primary", compact=True)
         yield Label("", classes="result")
+        with Horizontal(classes="row"):
+            yield Field(
+                "DNS 1", param_input(catalog.PRI_DNS, value=self._primary, id="dns-primary")
+            )
+            yield Choices("dns-primary", self._servers, title="DNS server", id="dns-primary-pick")
+            yield Field("DNS 2", param_input(catalog.SEC_DNS, optional=True, id="dns-secondary"))
+        with Horizontal(classes="row"):
+            yield Button(
+                "Set", id="dns-set", compact=True, tooltip="AT+QIDNSCFG=0,<DNS 1>[,<DNS 2>]"
+            )
+            yield Button("Show", id="dns-show", compact=True, tooltip="AT+QIDNSCFG=0")
 
-    def prefill(self, hostname: str, primary: str) -> None:
+    def _offer(self) -> None:
+        self.query_one("#dns-name-pick", Choices).offer(self._names)
+        self.query_one("#dns-primary-pick", Choices).offer(self._servers)
+
+    def prefill(
+        self,
+        hostname: str,
+        primary: str,
+        names: list[Choice] | None = None,
+        servers: list[Choice] | None = None,
+    ) -> None:
         self._hostname, self._primary = hostname, primary
+        self._names, self._servers = list(names or []), list(servers or [])
         if self.is_mounted:
             self.query_one("#dns-name", Input).value = hostname
             self.query_one("#dns-primary", Input).value = primary
+            self._offer()
 
     @on(Button.Pressed, "#dns-set")
     @on(Input.Submitted, "#dns-primary, #dns-secondary")

@@ -4,6 +4,7 @@ offset from this computer's clock."""
 from __future__ import annotations
 
 import calendar
+import math
 import time
 
 from textual import on
@@ -16,6 +17,8 @@ from app.protocol import catalog
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.codes import describe
+from app.session.target import Choice
+from widgets.choices import Choices
 from widgets.fields import Field, param_input, value_of
 from widgets.tools.base import ToolForm
 
@@ -25,23 +28,37 @@ class NtpForm(ToolForm):
         super().__init__(id=id)
         self._server = server
         self._port = port
+        self._choices: list[Choice] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
             yield Field(
                 "Server", param_input(catalog.NTP_SERVER, value=self._server, id="ntp-server")
             )
-            yield Field("Port", param_input(catalog.NTP_PORT, value=str(self._port), id="ntp-port"))
+            yield Choices("ntp-server", self._choices, title="NTP server", id="ntp-pick")
+            yield Field(
+                "Port",
+                param_input(catalog.NTP_PORT, value=str(self._port), id="ntp-port"),
+                id="f-ntp-port",
+            )
         with Horizontal(classes="row"):
-            yield Checkbox("auto_set_time (move the module clock)", value=True, id="ntp-auto")
+            # The button first: a narrow pane cuts the checkbox's label, never the button.
             yield Button("Sync", id="ntp-go", variant="primary", compact=True)
+            yield Checkbox(
+                "set the module's clock",
+                value=True,
+                id="ntp-auto",
+                tooltip="<auto_set_time> (§2.3.6): 1 sets the module's clock from the server",
+            )
         yield Label("", classes="result")
 
-    def prefill(self, server: str, port: int) -> None:
+    def prefill(self, server: str, port: int, choices: list[Choice] | None = None) -> None:
         self._server, self._port = server, port
+        self._choices = list(choices or [])
         if self.is_mounted:
             self.query_one("#ntp-server", Input).value = server
             self.query_one("#ntp-port", Input).value = str(port)
+            self.query_one(Choices).offer(self._choices)
 
     @on(Button.Pressed, "#ntp-go")
     @on(Input.Submitted)
@@ -64,7 +81,7 @@ class NtpForm(ToolForm):
     def finished(self, result: ev.Event | None, message: str, ok: bool) -> None:
         if isinstance(result, ev.QNtpResult) and result.result == 0 and result.time:
             offset = ntp_offset(result.time)
-            extra = f"; {offset:+.1f} s from this computer's clock" if offset is not None else ""
+            extra = f"; {describe_offset(offset)}" if offset is not None else ""
             self.say(f"UTC {result.time}{extra}", True)
         elif isinstance(result, ev.QNtpResult):
             self.say(f"+QNTP: {describe(result.result)}", False)
@@ -72,9 +89,23 @@ class NtpForm(ToolForm):
             self.say(message, ok)
 
 
-def ntp_offset(stamp: str, now: float | None = None) -> float | None:
-    """Seconds between the module's NTP time ("2019/06/11,11:08:20", or two-digit
-    years as §2.3.6 words it) and the host clock."""
+def describe_offset(offset: int) -> str:
+    """The offset as precisely as the module gives it: its time has whole seconds
+    (§2.3.6), so a difference of one second is within its resolution."""
+    if offset == 0:
+        return (
+            "0 s from this computer's clock (to the second: the module's clock has 1 s resolution)"
+        )
+    if abs(offset) == 1:
+        return "±1 s from this computer's clock (the module's clock has 1 s resolution)"
+    return f"{offset:+d} s from this computer's clock (±1 s: the module's clock has 1 s resolution)"
+
+
+def ntp_offset(stamp: str, now: float | None = None) -> int | None:
+    """Whole seconds between the module's NTP time ("2019/06/11,11:08:20", or
+    two-digit years as §2.3.6 words it) and the host clock read to the second
+    (the module's time has no fraction: comparing it with a fractional host time
+    would show a made-up part of a second)."""
     try:
         date, clock = stamp.split(",")
         y, mo, d = (int(x) for x in date.split("/"))
@@ -84,4 +115,4 @@ def ntp_offset(stamp: str, now: float | None = None) -> float | None:
     if y < 100:
         y += 2000
     then = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
-    return then - (time.time() if now is None else now)
+    return then - math.floor(time.time() if now is None else now)

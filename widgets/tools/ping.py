@@ -14,6 +14,8 @@ from app.protocol import catalog
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.codes import describe
+from app.session.target import Choice
+from widgets.choices import Choices
 from widgets.fields import Field, param_input, value_of
 from widgets.tools.base import ToolForm
 
@@ -22,16 +24,19 @@ class PingForm(ToolForm):
     DEFAULT_CSS = """
     PingForm #ping-replies { height: 7; }
     PingForm Sparkline { height: 2; margin: 0 1; }
+    Screen.-short PingForm Sparkline { height: 1; }
     """
 
     def __init__(self, *, host: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
         self._host = host
+        self._choices: list[Choice] = []
         self.rtts: list[float] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
             yield Field("Host", param_input(catalog.PING_HOST, value=self._host, id="ping-host"))
+            yield Choices("ping-host", self._choices, title="Host to ping", id="ping-pick")
             yield Button("Ping", id="ping-go", variant="primary", compact=True)
         with Horizontal(classes="row"):
             yield Field("Timeout", param_input(catalog.TIME_OUT, value="4", id="ping-timeout"))
@@ -46,10 +51,12 @@ class PingForm(ToolForm):
         table = self.query_one("#ping-replies", DataTable)
         table.add_columns("#", "Result", "IP", "Bytes", "ms", "TTL")
 
-    def prefill(self, host: str) -> None:
+    def prefill(self, host: str, choices: list[Choice] | None = None) -> None:
         self._host = host
+        self._choices = list(choices or [])
         if self.is_mounted:
             self.query_one("#ping-host", Input).value = host
+            self.query_one(Choices).offer(self._choices)
 
     @on(Button.Pressed, "#ping-go")
     @on(Input.Submitted)
