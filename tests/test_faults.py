@@ -182,7 +182,8 @@ async def test_reboot_mid_command_fails_it_clearly_and_empties_the_table(
         before = connects(app)
         await command(pilot, "AT+CSQ")
         await until(pilot, lambda: "AT+CSQ" in tx_lines(app))
-        await settle(pilot, 0.1)
+        # The module has taken the line (and left it unanswered) before it reboots.
+        await until(pilot, lambda: module.hang_commands == 0)
         module.reboot()
         await until(
             pilot,

@@ -329,7 +329,7 @@ def test_ping_dns_failure_is_final(worker_port) -> None:
 def test_reboot_mid_command_fails_it_at_once(worker_port) -> None:
     worker, port, collector = worker_port
     future = worker.submit(short(c.classify("AT+SILENT"), 30))
-    time.sleep(0.1)
+    collector.wait_for(lambda e: isinstance(e, Tx) and e.data.startswith(b"AT+SILENT"))
     port.inject(b"\r\nRDY\r\n")
     result = future.result(2)
     assert result.outcome is Outcome.REBOOTED and "rebooted" in result.message
@@ -346,7 +346,7 @@ def test_port_lost_mid_command_then_reconnect(basic_port: ScriptedPort) -> None:
     worker, factory, collector = make_worker(basic_port)
     try:
         future = worker.submit(short(c.classify("AT+SILENT"), 30))
-        time.sleep(0.1)
+        collector.wait_for(lambda e: isinstance(e, Tx) and e.data.startswith(b"AT+SILENT"))
         fresh = ScriptedPort(dict(r for r in [(r"AT", b"\r\nOK\r\n")]))
         ports.append(fresh)
         factory.make = make

@@ -9,6 +9,7 @@ import pty
 import select
 import shutil
 import subprocess
+import termios
 import time
 
 import pytest
@@ -33,6 +34,16 @@ def read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     return got
 
 
+def wait_until_raw(fd: int, timeout: float) -> None:
+    """Until the program on the other side of pty ``fd`` has put its terminal in raw
+    mode (it is then reading keys one by one, its serial port open)."""
+    deadline = time.monotonic() + timeout
+    while termios.tcgetattr(fd)[3] & termios.ICANON:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the terminal program did not start within {timeout} s")
+        select.select([], [], [], 0.02)
+
+
 TERMINALS = {
     # argv, keys that quit
     "picocom": (["picocom", "-q", "-b", "115200"], b"\x01\x18"),  # C-a C-x
@@ -50,7 +61,7 @@ def test_a_terminal_program_talks_to_the_simulated_module(sim_pty: str, program:
     )
     os.close(slave)
     try:
-        time.sleep(0.5)  # let it open the port and set raw mode
+        wait_until_raw(master, 10)
         os.write(master, b"ATI\r")
         out = read_until(master, b"OK", 10)
         assert b"Quectel_BC660K-GL" in out and b"Revision: BC660KGLAAR01A05" in out
