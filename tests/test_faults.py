@@ -33,7 +33,7 @@ from app.protocol import events as ev
 from app.protocol.events import SocketState
 from app.sim import registry
 from tests.conftest import sim_url
-from tests.consolekit import command, connects, log_texts, ready, settle, tx_lines, until
+from tests.consolekit import command, connects, log_texts, ready, tx_lines, until
 from tests.test_link import Collector
 from widgets.status import status_text
 
