@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.protocol import catalog
-from app.protocol.catalog import Param, ParamError, ParamKind, parse_int
+from app.protocol.catalog import Param, ParamError, ParamKind
+from app.protocol.syntax import parse_int
 from widgets.fields import ParamValidator
 
 #: Every parameter a form field can be built on (all the catalog's parameters).
