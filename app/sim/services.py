@@ -14,7 +14,7 @@ import time
 from app.protocol.catalog import Value
 from app.protocol.codes import ResultCode
 from app.protocol.syntax import CommandLine
-from app.sim.host import ModuleHost
+from app.sim.host import Handler, ModuleHost
 from app.sim.network import DnsAnswer, DnsError, Pinger, ntp_query, resolve
 
 __all__ = ["DnsError", "Services"]
@@ -26,6 +26,20 @@ class Services:
         self._ping: asyncio.Task[None] | None = None
         self._dns: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def handlers(self) -> dict[str, Handler]:
+        """The command handlers, by catalog form key."""
+        return {
+            "qping.test": self.qping_test,
+            "qping.write": self.qping,
+            "qntp.test": self.qntp_test,
+            "qntp.write": self.qntp,
+            "qidnsgip.test": self.qidnsgip_test,
+            "qidnsgip.write": self.qidnsgip,
+            "qidnscfg.test": self.qidnscfg_test,
+            "qidnscfg.write": self.qidnscfg,
+            "qidnscfg.query": self.qidnscfg_query,
+        }
 
     def cancel_all(self) -> None:
         for task in list(self._tasks):

@@ -19,7 +19,7 @@ from app.protocol.catalog import Value
 from app.protocol.codes import ResultCode
 from app.protocol.events import SocketState
 from app.protocol.syntax import CommandLine
-from app.sim.host import DataModeContext, ModuleHost
+from app.sim.host import DataModeContext, Handler, ModuleHost
 from app.sim.network import DatagramHandler, DnsError, StreamHandler, unacked_bytes
 
 TCP = "TCP"
@@ -105,6 +105,27 @@ class Sockets:
         self.resolve = resolve
         self.slots: dict[int, SimSocket] = {}
         self.reading = True
+
+    def handlers(self) -> dict[str, Handler]:
+        """The command handlers, by catalog form key."""
+        return {
+            "qiopen.test": self.qiopen_test,
+            "qiopen.write": self.qiopen,
+            "qiclose.test": self.qiclose_test,
+            "qiclose.write": self.qiclose,
+            "qistate.test": self.qistate_test,
+            "qistate.read": self.qistate,
+            "qistate.context": self.qistate,
+            "qistate.connect": self.qistate,
+            "qisend.test": self.qisend_test,
+            "qisend.inline": self.qisend,
+            "qisend.variable": self.qisend,
+            "qisend.query": self.qisend_query,
+            "qisend.fixed": self.qisend,
+            "qisend.udp_inline": self.qisend,
+            "qisend.udp_variable": self.qisend,
+            "qisend.udp_fixed": self.qisend,
+        }
 
     # ------------------------------------------------------------ helpers
 
