@@ -215,6 +215,30 @@ def run(
     help="Any sim:// URL option (repeatable), e.g. -o sleep=1 -o imei=866818039921444 "
     "-o urc_boundaries=1 -o seed=7; see the README.",
 )
+@click.option(
+    "--replay",
+    "replay",
+    default=None,
+    metavar="CAPTURE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Answer from a capture recorded on a module (qiterm's JSON Lines) instead of "
+    "simulating: each command gets the recorded answer, with the recorded delays and URCs.",
+)
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001, max=1_000_000),
+    help="With --replay: play the recorded delays this many times faster.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="With --replay: the replay's own capture (what the host sent, what was answered, "
+    "each divergence). Default: a timestamped file in the user log directory.",
+)
 def sim(
     use_pty: bool,
     tcp: str | None,
@@ -227,11 +251,17 @@ def sim(
     loopback_only: bool,
     peers: bool,
     options: tuple[str, ...],
+    replay: str | None,
+    speed: float,
+    log_path: str | None,
 ) -> None:
     """Serve the simulated BC660K-GL on a pty or TCP port until killed.
 
     The first line printed is what to open: the pty's device path, or the
-    socket:// URL (the demo peers, with --peers, are listed on stderr).
+    socket:// URL (the demo peers, with --peers, are listed on stderr). With
+    --replay the module answers from a capture; a command the capture cannot
+    answer gets ERROR, and the divergence is reported on stderr and in the
+    replay's own capture.
     """
     import os
 
@@ -242,6 +272,8 @@ def sim(
         raise click.UsageError("choose one of --pty or --tcp HOST:PORT")
     if link is not None and not use_pty:
         raise click.UsageError("--link goes with --pty")
+    if replay is None and (log_path is not None or speed != 1.0):
+        raise click.UsageError("--log and --speed go with --replay")
     if use_pty and not hasattr(os, "openpty"):
         raise click.UsageError(
             "--pty needs a POSIX pseudo-terminal, which this system does not have; "
@@ -249,6 +281,12 @@ def sim(
             "socket://127.0.0.1:5555 in your terminal program (or a virtual COM port pair "
             "bridged to it)"
         )
+    if replay is not None:
+        import app.playback  # noqa: F401  (lets the simulator play captures back)
+        from app.capture.recorder import default_capture_path
+
+        log_path = log_path or str(default_capture_path())
+        click.echo(f"qiterm sim: the replay's own capture: {log_path}", err=True)
     demo = None
     if peers:
         from app.demo.wiring import start_demo
@@ -274,6 +312,9 @@ def sim(
             link=link,
             loopback_only=loopback_only,
             options=options,
+            replay=replay,
+            speed=speed,
+            replay_log=log_path,
         )
     except SimConfigError as exc:
         raise click.UsageError(str(exc)) from None

@@ -48,6 +48,7 @@ from app.sim.cellular import (
     Cellular,
 )
 from app.sim.config import DnsServer, SimConfig
+from app.sim.deviations import deviates
 from app.sim.general import General
 from app.sim.guard import Guard
 from app.sim.host import CME_INCORRECT_PARAMETERS, CME_TEXT, DataModeContext, Handler, line
@@ -536,7 +537,7 @@ class Module:
     def enter_data_mode(self, ctx: DataModeContext) -> None:
         """Print ``>`` and collect payload (§2.3.4)."""
         self.data_mode = ctx
-        self.answer(b"\r\n> ")
+        self.answer(b"> " if deviates(self.config, "prompt") else b"\r\n> ")
 
     def leave_data_mode(self, send: bool) -> None:
         ctx = self.data_mode
