@@ -1,4 +1,4 @@
-"""Command-line entry points: ``qiterm [console] | run | sim | export | view``."""
+"""Command-line entry points: ``qiterm [console] | run | sim | check | export | view``."""
 
 from __future__ import annotations
 
@@ -322,6 +322,84 @@ def sim(
         if demo is not None:
             demo.stop()
     sys.exit(code)
+
+
+@main.command()
+@click.option(
+    "-p",
+    "--port",
+    "port",
+    default=None,
+    help="Serial port or URL of the module to check (default: the built-in simulator).",
+)
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Also write the report as one self-contained HTML file (readable by you only).",
+)
+@click.option(
+    "--log",
+    "log_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Capture of the run (JSON Lines). Default: a timestamped file in the user log directory.",
+)
+@click.option(
+    "--tcp-echo", default=None, metavar="HOST:PORT", help="A TCP echo server the module can reach."
+)
+@click.option(
+    "--udp-echo", default=None, metavar="HOST:PORT", help="A UDP echo server the module can reach."
+)
+@click.option(
+    "--ntp", default=None, metavar="HOST[:PORT]", help="An NTP server the module can reach."
+)
+@click.option("--ping", default=None, metavar="HOST", help="A host the module can ping.")
+@click.option(
+    "--dns-name", default=None, metavar="NAME", help="A name the module's DNS servers resolve."
+)
+@click.option(
+    "--inbound",
+    is_flag=True,
+    help="Connect from this machine to the module's own address (TCP LISTENER tests).",
+)
+def check(
+    port: str | None,
+    report_path: str | None,
+    log_path: str | None,
+    tcp_echo: str | None,
+    udp_echo: str | None,
+    ntp: str | None,
+    ping: str | None,
+    dns_name: str | None,
+    inbound: bool,
+) -> None:
+    """Check a module against the TCP/IP application note: a conformance report.
+
+    Each command of chapter 2.3 (test, read and write forms, response layout,
+    parameter errors, result codes, response times), the URCs, data mode and the
+    chapter 4 flows, with a table per command (conforms / differs, what the spec
+    expects and what came). By default the check starts its own loopback peers
+    and nothing leaves this machine; a module on a real network needs peers it can
+    reach (--tcp-echo, --udp-echo, --ntp, --ping, --dns-name). Exit codes: 0 all
+    conform, 1 the module differs, 2 a bad option, 3 the check could not run.
+    """
+    from app.check.net import PeerOptions, parse_host_port
+    from app.check.run import check_main
+
+    try:
+        peers = PeerOptions(
+            tcp_echo=parse_host_port(tcp_echo, "--tcp-echo") if tcp_echo else None,
+            udp_echo=parse_host_port(udp_echo, "--udp-echo") if udp_echo else None,
+            ntp=parse_host_port(ntp, "--ntp", default_port=123) if ntp else None,
+            ping=ping,
+            dns_name=dns_name,
+            inbound=inbound,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(check_main(port, report_path=report_path, log_path=log_path, peers=peers))
 
 
 @main.command()

@@ -17,7 +17,10 @@ DEVIATIONS: dict[str, str] = {
     "qistate_fields": "+QISTATE rows lack their last field, <access_mode> (§2.3.3: 8 fields)",
     "no_closed_urc": 'no +QIURC: "closed" when the peer closes a TCP connection (§2.4.1)',
     "no_close_ok": "AT+QICLOSE answers OK but never CLOSE OK (§2.3.2)",
-    "send_ok_without_ok": "an inline AT+QISEND answers SEND OK without the OK before it (§2.3.4)",
+    "send_ok_without_ok": (
+        "AT+QISEND=<connectID>,<send_length>,<data> answers SEND OK without the OK "
+        "before it (§2.3.4; the UDP SERVICE form is left as it is)"
+    ),
     "prompt": "the data-mode prompt comes without the <CR><LF> before '>' (§2.3.4, §2.1.2)",
     "qping_summary": "the +QPING summary prints <lost> before <rcvd> (§2.3.5)",
     "qiopen_used_code": (

@@ -530,7 +530,7 @@ class Sockets:
             self.m.error(ResultCode.PARAMETERS_INVALID)
             return
         sent = self._transmit(sock, payload, remote)
-        if sent and deviates(self.m.config, "send_ok_without_ok"):
+        if sent and remote is None and deviates(self.m.config, "send_ok_without_ok"):
             self.m.answer(b"\r\nSEND OK\r\n")
             return
         self._result(sent)
