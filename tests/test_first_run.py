@@ -158,9 +158,9 @@ async def test_a_shipped_scenario_plays_inside_the_console(state_dir: Path, tmp_
             await pilot.pause()
             dialog = app.screen
             options = dialog.scripts
-            assert "assets/scenarios/tcp_echo.qis" in options
+            assert "tcp_echo" in options  # shipped scenarios are listed by name
             option_list = dialog.query_one(OptionList)
-            option_list.highlighted = options.index("assets/scenarios/tcp_echo.qis")
+            option_list.highlighted = options.index("tcp_echo")
             option_list.focus()
             await pilot.press("enter")
             await until(

@@ -91,7 +91,10 @@ class ProbeLink:
 
     def __init__(self, url: str, recorder: CaptureRecorder | None = None) -> None:
         self.url = url
-        self.worker = SerialWorker(url, recorder=recorder, reconnect=False, init=True)
+        # No UI batches its events: publish them as they come.
+        self.worker = SerialWorker(
+            url, recorder=recorder, reconnect=False, init=True, batch_interval=0.002
+        )
         self._events: list[LinkEvent] = []
         self._changed = threading.Condition()
         self.worker.subscribe(self._collect)

@@ -341,13 +341,20 @@ def closed_urc(s: Suite) -> None:
     if not s.local or peer is None or s.net.peers is None or s.net.tcp_echo(False):
         s.skip("needs the check's own loopback TCP peer, which it can close", SPECS["urc.closed"])
         return
+    peers = s.net.peers
+    peers.wait_tcp_clients(0, URC_WAIT_S)  # the connections before this one are gone
     opened = s.open(1, "TCP", peer[0], peer[1])
     if _open_result(opened, 1) != 0:
         s.skip(f"the TCP connection did not open ({opened.shown})", SPECS["urc.closed"])
         s.close_all()
         return
+    # The module may report it open before the peer has taken the connection.
+    if not peers.wait_tcp_clients(1, URC_WAIT_S):
+        s.skip("the peer never had the module's connection alone", SPECS["urc.closed"])
+        s.close(1)
+        return
     mark = s.link.mark()
-    s.net.peers.close_tcp_clients()
+    peers.close_tcp_clients()
     urc = s.link.wait_urc(lambda t: t.startswith('+QIURC: "closed"'), URC_WAIT_S, mark)
     state = s.send("AT+QISTATE=1,1")
     row = next((f for line in state.lines if (f := body(line, "+QISTATE")) is not None), [])

@@ -12,6 +12,7 @@ so one deviation shows as one difference.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -185,8 +186,17 @@ class Suite:
         return closed
 
     def close(self, cid: int) -> Reply:
-        """AT+QICLOSE (not judged here: qiclose.write is)."""
-        return self.send(f"AT+QICLOSE={cid}", 1.0 if self.close_ok_missing else None)
+        """AT+QICLOSE (not judged here: qiclose.write is). Without CLOSE OK nothing
+        says when the close is done: then wait until the socket is no longer listed."""
+        reply = self.send(f"AT+QICLOSE={cid}", 1.0 if self.close_ok_missing else None)
+        if "CLOSE OK" not in reply.lines:
+            deadline = time.monotonic() + MAX_RESPONSE_S
+            while time.monotonic() < deadline:
+                listed = self.send(f"AT+QISTATE=1,{cid}").lines
+                if not any(line.startswith("+QISTATE:") for line in listed):
+                    break
+                time.sleep(0.1)
+        return reply
 
     def open(self, cid: int, service: str, host: str, remote: int, local: int = 0) -> Reply:
         return self.send(f'AT+QIOPEN=0,{cid},"{service}","{host}",{remote},{local},1')
