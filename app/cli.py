@@ -1,4 +1,4 @@
-"""Command-line entry points: ``qiterm [console] | run | sim | export | view``."""
+"""Command-line entry points: ``qiterm [console] | run | sim | check | export | view``."""
 
 from __future__ import annotations
 
@@ -228,6 +228,30 @@ def run(
     help="Any sim:// URL option (repeatable), e.g. -o sleep=1 -o imei=866818039921444 "
     "-o urc_boundaries=1 -o seed=7; see the README.",
 )
+@click.option(
+    "--replay",
+    "replay",
+    default=None,
+    metavar="CAPTURE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Answer from a capture recorded on a module (qiterm's JSON Lines) instead of "
+    "simulating: each command gets the recorded answer, with the recorded delays and URCs.",
+)
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001, max=1_000_000),
+    help="With --replay: play the recorded delays this many times faster.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="With --replay: the replay's own capture (what the host sent, what was answered, "
+    "each divergence). Default: a timestamped file in the user log directory.",
+)
 def sim(
     use_pty: bool,
     tcp: str | None,
@@ -240,11 +264,17 @@ def sim(
     loopback_only: bool,
     peers: bool,
     options: tuple[str, ...],
+    replay: str | None,
+    speed: float,
+    log_path: str | None,
 ) -> None:
     """Serve the simulated BC660K-GL on a pty or TCP port until killed.
 
     The first line printed is what to open: the pty's device path, or the
-    socket:// URL (the demo peers, with --peers, are listed on stderr).
+    socket:// URL (the demo peers, with --peers, are listed on stderr). With
+    --replay the module answers from a capture; a command the capture cannot
+    answer gets ERROR, and the divergence is reported on stderr and in the
+    replay's own capture.
     """
     import os
 
@@ -255,6 +285,8 @@ def sim(
         raise click.UsageError("choose one of --pty or --tcp HOST:PORT")
     if link is not None and not use_pty:
         raise click.UsageError("--link goes with --pty")
+    if replay is None and (log_path is not None or speed != 1.0):
+        raise click.UsageError("--log and --speed go with --replay")
     if use_pty and not hasattr(os, "openpty"):
         raise click.UsageError(
             "--pty needs a POSIX pseudo-terminal, which this system does not have; "
@@ -262,6 +294,12 @@ def sim(
             "socket://127.0.0.1:5555 in your terminal program (or a virtual COM port pair "
             "bridged to it)"
         )
+    if replay is not None:
+        import app.playback  # noqa: F401  (lets the simulator play captures back)
+        from app.capture.recorder import default_capture_path
+
+        log_path = log_path or str(default_capture_path())
+        click.echo(f"qiterm sim: the replay's own capture: {log_path}", err=True)
     demo = None
     if peers:
         from app.demo.wiring import start_demo
@@ -287,6 +325,9 @@ def sim(
             link=link,
             loopback_only=loopback_only,
             options=options,
+            replay=replay,
+            speed=speed,
+            replay_log=log_path,
         )
     except SimConfigError as exc:
         raise click.UsageError(str(exc)) from None
@@ -294,6 +335,84 @@ def sim(
         if demo is not None:
             demo.stop()
     sys.exit(code)
+
+
+@main.command()
+@click.option(
+    "-p",
+    "--port",
+    "port",
+    default=None,
+    help="Serial port or URL of the module to check (default: the built-in simulator).",
+)
+@click.option(
+    "--report",
+    "report_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Also write the report as one self-contained HTML file (readable by you only).",
+)
+@click.option(
+    "--log",
+    "log_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Capture of the run (JSON Lines). Default: a timestamped file in the user log directory.",
+)
+@click.option(
+    "--tcp-echo", default=None, metavar="HOST:PORT", help="A TCP echo server the module can reach."
+)
+@click.option(
+    "--udp-echo", default=None, metavar="HOST:PORT", help="A UDP echo server the module can reach."
+)
+@click.option(
+    "--ntp", default=None, metavar="HOST[:PORT]", help="An NTP server the module can reach."
+)
+@click.option("--ping", default=None, metavar="HOST", help="A host the module can ping.")
+@click.option(
+    "--dns-name", default=None, metavar="NAME", help="A name the module's DNS servers resolve."
+)
+@click.option(
+    "--inbound",
+    is_flag=True,
+    help="Connect from this machine to the module's own address (TCP LISTENER tests).",
+)
+def check(
+    port: str | None,
+    report_path: str | None,
+    log_path: str | None,
+    tcp_echo: str | None,
+    udp_echo: str | None,
+    ntp: str | None,
+    ping: str | None,
+    dns_name: str | None,
+    inbound: bool,
+) -> None:
+    """Check a module against the TCP/IP application note: a conformance report.
+
+    Each command of chapter 2.3 (test, read and write forms, response layout,
+    parameter errors, result codes, response times), the URCs, data mode and the
+    chapter 4 flows, with a table per command (conforms / differs, what the spec
+    expects and what came). By default the check starts its own loopback peers
+    and nothing leaves this machine; a module on a real network needs peers it can
+    reach (--tcp-echo, --udp-echo, --ntp, --ping, --dns-name). Exit codes: 0 all
+    conform, 1 the module differs, 2 a bad option, 3 the check could not run.
+    """
+    from app.check.net import PeerOptions, parse_host_port
+    from app.check.run import check_main
+
+    try:
+        peers = PeerOptions(
+            tcp_echo=parse_host_port(tcp_echo, "--tcp-echo") if tcp_echo else None,
+            udp_echo=parse_host_port(udp_echo, "--udp-echo") if udp_echo else None,
+            ntp=parse_host_port(ntp, "--ntp", default_port=123) if ntp else None,
+            ping=ping,
+            dns_name=dns_name,
+            inbound=inbound,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(check_main(port, report_path=report_path, log_path=log_path, peers=peers))
 
 
 @main.command()

@@ -116,7 +116,9 @@ async def show_tab(pilot: Pilot[Any], tab: str) -> None:
 
 
 async def click(pilot: Pilot[Any], selector: str) -> None:
-    """Click a widget once it is laid out (a fresh tab lays out a frame later)."""
+    """Click a widget once it is laid out (a fresh tab lays out a frame later) and,
+    for a button, once its last press has faded: a button ignores clicks while it
+    shows one (the ``-active`` class, a fraction of a second)."""
     widget = pilot.app.screen.query_one(selector)
     await until(pilot, lambda: widget.region.width > 0 and widget.region.height > 0)
     # A button ignores clicks while it shows its last press (Textual's 0.2 s "-active").

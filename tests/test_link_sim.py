@@ -7,7 +7,16 @@ from collections.abc import Iterator
 import pytest
 
 from app.demo.peers import Peers
-from app.link.results import LinkState, LinkStatus, ModuleIdentity, Outcome, Role, Rx, Tx
+from app.link.results import (
+    CommandFinished,
+    LinkState,
+    LinkStatus,
+    ModuleIdentity,
+    Outcome,
+    Role,
+    Rx,
+    Tx,
+)
 from app.link.worker import SerialWorker
 from app.protocol import commands as c
 from app.protocol import events as ev
@@ -22,7 +31,12 @@ def start(url: str, **kw: object) -> tuple[SerialWorker, Collector]:
     worker.subscribe(collector)
     worker.start()
     assert worker.wait_connected(5)
-    assert worker.wait_idle(10)  # the init queries (ATI, dataformat, QISTATE...) ran
+    # The init queries (AT, then ATI, dataformat, QISTATE... queued once AT is answered)
+    # ran: the link is idle for a moment before they are queued, so wait for the last.
+    collector.wait_for(
+        lambda e: isinstance(e, CommandFinished) and e.result.command.name == "+CGPADDR", 10
+    )
+    assert worker.wait_idle(10)
     return worker, collector
 
 

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from app.capture.recorder import CaptureRecorder, capture_open_error, default_capture_path
 from app.config.shipped import load_scenario, scenarios
+from app.playback import variables_note
 from app.scenario.runner import Report, StepResult, StepStatus
 from app.scenario.script import (
     MarkerStep,
@@ -162,6 +163,9 @@ def _run_with(
         capture = None
 
     _header(out, script, target)
+    if capture is not None:
+        # The values the script ran with: a replay of this capture gives them back.
+        capture.note(variables_note({**target.variables, **overrides}))
     session = Session(target, BAUDRATE, capture=capture, reconnect=False)
     try:
         session.start()

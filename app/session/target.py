@@ -6,6 +6,10 @@ port switches and ``qiterm run`` alike:
 * no port, or a ``sim://`` URL: the built-in simulated module. Unless asked not
   to, the loopback demo peers start (:mod:`app.demo.wiring`) and the URL the
   worker opens is wired to them (the simulated network's DNS and NTP);
+* a ``sim://?replay=CAPTURE`` URL: a captured module played back
+  (:mod:`app.playback`). Nothing is started (it answers from the capture, not
+  the network) and the ``${NAME}`` values are the ones the recorded scenario ran
+  with, so the same scenario sends the same commands;
 * anything else (a device path, ``socket://``, ``rfc2217://``...) is opened as
   given and nothing is started.
 
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING
 import app.sim  # noqa: F401  (registers the sim:// URL handler with pyserial)
 from app.demo.wiring import Demo, simulator_variables, start_demo
 from app.link.ports import SIM_PORT, is_builtin_simulator
+from app.playback import recorded_variables, replay_path
 from app.sim.config import SimConfigError, parse_url
 
 if TYPE_CHECKING:
@@ -91,6 +96,9 @@ class Target:
     @property
     def label(self) -> str:
         """How the header and messages name the port."""
+        replay = replay_path(self.device)
+        if replay is not None:
+            return f"sim:// replay of {replay}"
         return SIM_LABEL if self.builtin else self.url
 
     @property
@@ -207,6 +215,9 @@ def resolve(device: str | None, *, peers: bool = True) -> Target:
     TargetError for a port that can never open (:func:`check_device`)."""
     chosen = SIM_PORT if device is None else device
     check_device(chosen)
+    replay = replay_path(chosen)
+    if replay is not None:
+        return Target(chosen, chosen, None, recorded_variables(replay))
     if not (peers and is_builtin_simulator(chosen)):
         return Target(chosen, chosen)
     demo = start_demo(chosen)
@@ -224,6 +235,9 @@ def rewire(target: Target, device: str) -> Target:
     demo = target.demo
     if demo is None:
         raise ValueError("rewire needs a target with demo peers")
+    replay = replay_path(device)
+    if replay is not None:
+        return Target(device, device, demo, recorded_variables(replay))
     url = demo.wire(device)
     return Target(device, url, demo, simulator_variables(demo, module_ip(url)))
 

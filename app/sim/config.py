@@ -43,6 +43,17 @@
                real module uses (before the first response line, glued after a
                final result, between OK and a deferred result), chosen with
                ``seed``
+``replay``     a capture file (qiterm's JSON Lines): instead of simulating, the
+               module answers each command with what the captured module
+               answered (:mod:`app.playback`); percent-encode ``&``, ``#``,
+               ``?`` and ``%`` in the path
+``speed``      with ``replay``: play the recorded delays this many times faster
+               (default 1; ``0.5`` is twice as slow)
+``log``        with ``replay``: also write the replay's own capture (what the
+               host sent, what was answered, every divergence) to this file
+``deviate``    for tests of conformance checks only: make the simulated module
+               break the spec in the named ways, comma separated
+               (:data:`app.sim.deviations.DEVIATIONS` lists and explains them)
 =============  ==============================================================
 
 A named URL (``sim://bench``) shares one module between every port opened
@@ -58,6 +69,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from app.sim.deviations import DEVIATIONS
 from app.sim.guard import GUARD_LOOPBACK
 from app.sim.profiles import get_profile
 
@@ -106,6 +118,14 @@ class SimConfig:
     psm_after: float | None = None
     rrc_idle: float | None = None
     urc_boundaries: bool = False
+    #: A capture to answer from instead of simulating (app.playback).
+    replay: str | None = None
+    #: How many times faster than recorded a replay plays its delays.
+    speed: float = 1.0
+    #: Where a replay writes its own capture (None: nowhere).
+    replay_log: str | None = None
+    #: Deliberate deviations from the spec (for tests of conformance checks).
+    deviate: frozenset[str] = frozenset()
 
     def with_network_dns(self, *servers: DnsServer) -> SimConfig:
         return replace(self, network_dns=tuple(servers))
@@ -193,12 +213,45 @@ def parse_url(url: str) -> SimConfig:
             if not value.lstrip("-").isdigit():
                 raise SimConfigError(f"option seed takes an integer, not {value!r}")
             cfg = replace(cfg, seed=int(value))
+        elif key == "replay":
+            if not value.strip():
+                raise SimConfigError("option replay takes the path of a capture file")
+            cfg = replace(cfg, replay=value)
+        elif key == "speed":
+            cfg = replace(cfg, speed=parse_speed(value))
+        elif key == "log":
+            if not value.strip():
+                raise SimConfigError("option log takes the path of a file to write")
+            cfg = replace(cfg, replay_log=value)
+        elif key == "deviate":
+            cfg = replace(cfg, deviate=parse_deviations(value))
         elif key in _PARSERS:
             cfg = replace(cfg, **{key: _PARSERS[key](key, value)})
         else:
             known = ", ".join(KNOWN_OPTIONS)
             raise SimConfigError(f"unknown sim:// option {key!r} (known: {known})")
     return cfg
+
+
+def parse_speed(value: str) -> float:
+    """A replay speed: a factor over 0 (1 plays the recorded delays as they were)."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0.001 <= number <= 1_000_000:
+        raise SimConfigError(f"speed takes a factor over 0 (e.g. 10), not {value!r}")
+    return number
+
+
+def parse_deviations(value: str) -> frozenset[str]:
+    """``name,name`` -> the deviations; an unknown name is refused, naming the known."""
+    names = frozenset(v.strip() for v in value.split(",") if v.strip())
+    unknown = sorted(names - DEVIATIONS.keys())
+    if unknown:
+        known = ", ".join(sorted(DEVIATIONS))
+        raise SimConfigError(f"unknown deviation {unknown[0]!r} (known: {known})")
+    return names
 
 
 def _digits(low: int, high: int) -> Callable[[str, str], str]:
@@ -279,4 +332,8 @@ KNOWN_OPTIONS = (
     "seed",
     "fail_qiopen",
     *_PARSERS,
+    "replay",
+    "speed",
+    "log",
+    "deviate",
 )

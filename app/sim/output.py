@@ -1,4 +1,4 @@
-"""Where the simulated module's output goes, and how it pushes back.
+"""Where the simulated module's output goes, when, and how it pushes back.
 
 A module has one UART: one :class:`Sink` at a time. The sink tells the module
 when its buffer passes the high-water mark (``blocked``), and the module then
@@ -9,8 +9,10 @@ stack instead of unbounded memory.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -95,3 +97,39 @@ class BufferSink:
         with self._cv:
             self.broken = reason
             self._cv.notify_all()
+
+
+class Schedule:
+    """Output that falls due later, kept in order (a delay never reorders lines)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, emit: Callable[[bytes], None]) -> None:
+        self.loop = loop
+        self.emit = emit
+        self.queue: deque[tuple[float, bytes]] = deque()
+        self.last = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def put(self, data: bytes, delay: float) -> None:
+        now = self.loop.time()
+        if delay <= 0 and not self.queue:
+            self.emit(data)
+            return
+        at = max(now + delay, self.last)
+        self.last = at
+        self.queue.append((at, data))
+        if self.timer is None:
+            self.timer = self.loop.call_at(self.queue[0][0], self._pump)
+
+    def _pump(self) -> None:
+        self.timer = None
+        now = self.loop.time()
+        while self.queue and self.queue[0][0] <= now:
+            self.emit(self.queue.popleft()[1])
+        if self.queue:
+            self.timer = self.loop.call_at(self.queue[0][0], self._pump)
+
+    def clear(self) -> None:
+        self.queue.clear()
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None

@@ -14,7 +14,7 @@ from serial.serialutil import PortNotOpenError, SerialBase, SerialException, to_
 
 from app.sim import registry
 from app.sim.config import SimConfigError, parse_url
-from app.sim.module import Module
+from app.sim.device import Device
 from app.sim.output import BufferSink
 
 
@@ -24,7 +24,7 @@ class Serial(SerialBase):  # type: ignore[misc]
     is_open: bool
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.module: Module | None = None
+        self.module: Device | None = None
         self._sink: BufferSink | None = None
         super().__init__(*args, **kwargs)
 
@@ -35,9 +35,9 @@ class Serial(SerialBase):  # type: ignore[misc]
             raise SerialException("Port must be configured before it can be used.")
         try:
             config = parse_url(self._port)
+            module, _created = registry.acquire(config)
         except SimConfigError as exc:
             raise SerialException(f"could not open port {self._port}: {exc}") from None
-        module, _created = registry.acquire(config)
         if module.absent_until > time.monotonic():
             raise SerialException(f"could not open port {self._port}: device not present")
         self.module = module

@@ -108,6 +108,28 @@ class Signal:
     sinr: int = 14  # dB
     rssi: int = -64  # dBm
 
+    def change(
+        self,
+        rsrp: int | None = None,
+        rsrq: int | None = None,
+        sinr: int | None = None,
+        rssi: int | None = None,
+        csq: int | None = None,
+    ) -> None:
+        """New measurements; a new RSRP moves the RSSI along with it unless one is
+        given, the AT+CSQ index ``csq`` (0-31; another is ignored) sets the RSSI."""
+        if rsrp is not None:
+            self.rssi += rsrp - self.rsrp
+            self.rsrp = rsrp
+        if rsrq is not None:
+            self.rsrq = rsrq
+        if sinr is not None:
+            self.sinr = sinr
+        if rssi is not None:
+            self.rssi = rssi
+        if csq is not None and 0 <= csq <= 31:
+            self.rssi = -113 + 2 * csq
+
 
 @dataclass
 class Cell:

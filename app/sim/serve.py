@@ -17,7 +17,7 @@ import select
 import threading
 from collections.abc import Callable
 
-from app.sim.module import Module
+from app.sim.device import Device
 from app.sim.output import HIGH_WATER, LOW_WATER
 
 
@@ -73,7 +73,7 @@ class _PtySink:
 class PtyServer:
     """The module on a pseudo-terminal; :attr:`path` is the device to open."""
 
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: Device) -> None:
         import tty  # POSIX only, like os.openpty (qiterm sim refuses --pty elsewhere)
 
         self.module = module
@@ -207,7 +207,7 @@ class TcpServer:
     """The module for ``socket://`` clients; one client at a time (the newest wins,
     as when a cable is moved to another host)."""
 
-    def __init__(self, module: Module, host: str, port: int) -> None:
+    def __init__(self, module: Device, host: str, port: int) -> None:
         self.module = module
         self.host = host
         self.port = port

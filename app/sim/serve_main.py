@@ -11,9 +11,9 @@ from dataclasses import replace
 from types import FrameType
 from urllib.parse import quote
 
+from app.sim import registry
 from app.sim.config import SimConfig, SimConfigError, parse_dns_server, parse_url
 from app.sim.guard import GUARD_LOOPBACK
-from app.sim.module import Module
 from app.sim.profiles import get_profile
 from app.sim.serve import PtyServer, TcpServer
 
@@ -38,6 +38,9 @@ def serve(
     link: str | None = None,
     loopback_only: bool = False,
     options: tuple[str, ...] = (),
+    replay: str | None = None,
+    speed: float = 1.0,
+    replay_log: str | None = None,
 ) -> int:
     try:
         get_profile(profile)
@@ -54,9 +57,17 @@ def serve(
         dns_port=dns_port,
         ntp_port=ntp_port,
         guard=GUARD_LOOPBACK if loopback_only else None,
+        replay=replay,
+        speed=speed,
+        replay_log=replay_log,
     )
     config = apply_options(config, options)
-    module = Module(config)
+    module = registry.make(config)
+    what = (
+        f"replaying the capture {config.replay}"
+        if config.replay is not None
+        else "serving a simulated BC660K-GL"
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -88,7 +99,7 @@ def serve(
                 where = link
         print(where, flush=True)
         print(
-            f"qiterm sim: serving a simulated BC660K-GL on {where} (Ctrl-C stops)",
+            f"qiterm sim: {what} on {where} (Ctrl-C stops)",
             file=sys.stderr,
             flush=True,
         )
@@ -115,7 +126,7 @@ def apply_options(config: SimConfig, options: tuple[str, ...]) -> SimConfig:
         pairs.append((key.strip(), value))
     query = "&".join(f"{quote(k)}={quote(v, safe=',:[]')}" for k, v in pairs)
     parsed = parse_url(f"sim://served?{query}")
-    fields = {"dns": "network_dns"}
+    fields = {"dns": "network_dns", "log": "replay_log"}
     return replace(
         config,
         **{fields.get(k, k): getattr(parsed, fields.get(k, k)) for k, _ in pairs},

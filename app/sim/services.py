@@ -14,7 +14,8 @@ import time
 from app.protocol.catalog import Value
 from app.protocol.codes import ResultCode
 from app.protocol.syntax import CommandLine
-from app.sim.host import ModuleHost
+from app.sim.deviations import deviates
+from app.sim.host import Handler, ModuleHost
 from app.sim.network import DnsAnswer, DnsError, Pinger, ntp_query, resolve
 
 __all__ = ["DnsError", "Services"]
@@ -26,6 +27,20 @@ class Services:
         self._ping: asyncio.Task[None] | None = None
         self._dns: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def handlers(self) -> dict[str, Handler]:
+        """The command handlers, by catalog form key."""
+        return {
+            "qping.test": self.qping_test,
+            "qping.write": self.qping,
+            "qntp.test": self.qntp_test,
+            "qntp.write": self.qntp,
+            "qidnsgip.test": self.qidnsgip_test,
+            "qidnsgip.write": self.qidnsgip,
+            "qidnscfg.test": self.qidnscfg_test,
+            "qidnscfg.write": self.qidnscfg,
+            "qidnscfg.query": self.qidnscfg_query,
+        }
 
     def cancel_all(self) -> None:
         for task in list(self._tasks):
@@ -137,7 +152,11 @@ class Services:
         rcvd = len(times)
         lo, hi = (min(times), max(times)) if times else (0, 0)
         avg = round(sum(times) / rcvd) if rcvd else 0
-        m.urc(f"+QPING: 0,{ping_num},{rcvd},{ping_num - rcvd},{lo},{hi},{avg}", paged=False)
+        counts = [rcvd, ping_num - rcvd]
+        if deviates(m.config, "qping_summary"):
+            counts.reverse()
+        got, lost = counts
+        m.urc(f"+QPING: 0,{ping_num},{got},{lost},{lo},{hi},{avg}", paged=False)
 
     # ------------------------------------------------------ §2.3.6 AT+QNTP
 
@@ -181,6 +200,9 @@ class Services:
             m.clock_offset = unix - time.time()
         # Chapter 4.5 prints "2019/06/11,11:08:20" (four-digit year).
         stamp = time.strftime("%Y/%m/%d,%H:%M:%S", time.gmtime(unix))
+        if deviates(m.config, "qntp_unquoted"):
+            m.urc(f"+QNTP: 0,{stamp}", paged=False)
+            return
         m.urc(f'+QNTP: 0,"{stamp}"', paged=False)
 
     # -------------------------------------------------- §2.3.7 AT+QIDNSGIP
@@ -222,7 +244,8 @@ class Services:
         pri, sec = str(v["pridnsaddr"]), v.get("secdnsaddr")
         addresses = [pri] + ([str(sec)] if sec is not None else [])
         # Note 2: in an IPv4 network only IPv4 DNS addresses can be set.
-        if any(ipaddress.ip_address(a).version != 4 for a in addresses):
+        ipv6 = any(ipaddress.ip_address(a).version != 4 for a in addresses)
+        if ipv6 and not deviates(m.config, "qidnscfg_ipv6"):
             m.error(ResultCode.PARAMETERS_INVALID)
             return
         old_sec = m.user_dns[1] if len(m.user_dns) > 1 else None

@@ -19,7 +19,8 @@ from app.protocol.catalog import Value
 from app.protocol.codes import ResultCode
 from app.protocol.events import SocketState
 from app.protocol.syntax import CommandLine
-from app.sim.host import DataModeContext, ModuleHost
+from app.sim.deviations import deviates
+from app.sim.host import DataModeContext, Handler, ModuleHost
 from app.sim.network import DatagramHandler, DnsError, StreamHandler, unacked_bytes
 
 TCP = "TCP"
@@ -65,13 +66,19 @@ class SimSocket:
     closing_by_host: bool = False
     gone: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def row(self) -> str:
+    def row(self, *, swap_ports: bool = False, short: bool = False) -> str:
         """§2.3.3: <connectID>,<service_type>,<host>,<remote_port>,<local_port>,
-        <socket_state>,<contextID>,<access_mode>."""
+        <socket_state>,<contextID>,<access_mode> (``swap_ports``, ``short``: the
+        deviations qistate_order and qistate_fields)."""
         remote = 0 if self.service_type == LISTENER else self.remote_port
-        return (
-            f'+QISTATE: {self.connect_id},"{self.service_type}","{self.host}",{remote},'
-            f"{self.local_port},{int(self.state)},0,1"
+        ports = [remote, self.local_port]
+        if swap_ports:
+            ports.reverse()
+        fields = [*ports, int(self.state), 0, 1]
+        if short:
+            fields.pop()
+        return f'+QISTATE: {self.connect_id},"{self.service_type}","{self.host}",' + ",".join(
+            str(f) for f in fields
         )
 
 
@@ -105,6 +112,27 @@ class Sockets:
         self.resolve = resolve
         self.slots: dict[int, SimSocket] = {}
         self.reading = True
+
+    def handlers(self) -> dict[str, Handler]:
+        """The command handlers, by catalog form key."""
+        return {
+            "qiopen.test": self.qiopen_test,
+            "qiopen.write": self.qiopen,
+            "qiclose.test": self.qiclose_test,
+            "qiclose.write": self.qiclose,
+            "qistate.test": self.qistate_test,
+            "qistate.read": self.qistate,
+            "qistate.context": self.qistate,
+            "qistate.connect": self.qistate,
+            "qisend.test": self.qisend_test,
+            "qisend.inline": self.qisend,
+            "qisend.variable": self.qisend,
+            "qisend.query": self.qisend_query,
+            "qisend.fixed": self.qisend,
+            "qisend.udp_inline": self.qisend,
+            "qisend.udp_variable": self.qisend,
+            "qisend.udp_fixed": self.qisend,
+        }
 
     # ------------------------------------------------------------ helpers
 
@@ -156,7 +184,10 @@ class Sockets:
         m.ok()
         m.network_activity()
         if cid in self.slots:
-            m.spawn(self._report_open(cid, ResultCode.SOCKET_IDENTITY_USED))
+            used = ResultCode.SOCKET_IDENTITY_USED
+            if deviates(m.config, "qiopen_used_code"):
+                used = ResultCode.SOCKET_CONNECTION_FAILED
+            m.spawn(self._report_open(cid, used))
             return
         sock = SimSocket(
             connect_id=cid,
@@ -316,7 +347,8 @@ class Sockets:
         self.slots[cid] = sock
         self._attach(sock, transport, (ip, port))
         self.m.network_activity(uplink=False)
-        self.m.urc(f'+QIURC: "incoming",{cid},{listener.connect_id},"{ip}",{port}')
+        if not deviates(self.m.config, "no_incoming_urc"):
+            self.m.urc(f'+QIURC: "incoming",{cid},{listener.connect_id},"{ip}",{port}')
         return sock
 
     # ------------------------------------------------------ data and close
@@ -336,7 +368,9 @@ class Sockets:
         sock.received += len(data)
         hex_mode = m.recv_hex
         piece = RECV_PIECE_HEX if hex_mode else RECV_PIECE_TEXT
-        show = m.show_ra or sock.service_type == SERVICE
+        show = sock.service_type == SERVICE or (
+            m.show_ra and not deviates(m.config, "recv_no_address")
+        )
         ip, port = addr or sock.peer or ("0.0.0.0", 0)
         for offset in range(0, len(data), piece):
             chunk = data[offset : offset + piece]
@@ -353,7 +387,8 @@ class Sockets:
         if sock.state is SocketState.CONNECTED:
             # §2.4.1: closed by the peer or the network; the socket waits for AT+QICLOSE.
             sock.state = SocketState.REMOTE_CLOSING
-            self.m.urc(f'+QIURC: "closed",{sock.connect_id}')
+            if not deviates(self.m.config, "no_closed_urc"):
+                self.m.urc(f'+QIURC: "closed",{sock.connect_id}')
 
     def _discard(self, sock: SimSocket) -> None:
         """Close the host side of ``sock`` quietly."""
@@ -389,7 +424,8 @@ class Sockets:
     # --------------------------------------------------- §2.3.2 AT+QICLOSE
 
     def qiclose_test(self, cmd: CommandLine, v: dict[str, Value]) -> None:
-        self.m.ok("+QICLOSE: (0-4)")
+        top = 5 if deviates(self.m.config, "qiclose_test_range") else 4
+        self.m.ok(f"+QICLOSE: (0-{top})")
 
     def qiclose(self, cmd: CommandLine, v: dict[str, Value]) -> None:
         cid = int(v["connectID"] or 0)
@@ -414,7 +450,8 @@ class Sockets:
                     await asyncio.wait_for(s.gone.wait(), CLOSE_WAIT_S)
             if self.slots.get(s.connect_id) is s:
                 del self.slots[s.connect_id]
-        self.m.answer(b"\r\nCLOSE OK\r\n")
+        if not deviates(self.m.config, "no_close_ok"):
+            self.m.answer(b"\r\nCLOSE OK\r\n")
 
     # --------------------------------------------------- §2.3.3 AT+QISTATE
 
@@ -423,7 +460,13 @@ class Sockets:
 
     def qistate(self, cmd: CommandLine, v: dict[str, Value]) -> None:
         only = v.get("connectID") if v.get("query_type") == 1 else None
-        rows = [s.row() for cid, s in sorted(self.slots.items()) if only is None or cid == only]
+        config = self.m.config
+        swap, short = deviates(config, "qistate_order"), deviates(config, "qistate_fields")
+        rows = [
+            s.row(swap_ports=swap, short=short)
+            for cid, s in sorted(self.slots.items())
+            if only is None or cid == only
+        ]
         self.m.ok(*rows)
 
     # ----------------------------------------------------- §2.3.4 AT+QISEND
@@ -486,7 +529,11 @@ class Sockets:
         if payload is None or len(payload) != length:
             self.m.error(ResultCode.PARAMETERS_INVALID)
             return
-        self._result(self._transmit(sock, payload, remote))
+        sent = self._transmit(sock, payload, remote)
+        if sent and remote is None and deviates(self.m.config, "send_ok_without_ok"):
+            self.m.answer(b"\r\nSEND OK\r\n")
+            return
+        self._result(sent)
 
     def _decode(self, wire: bytes) -> bytes | None:
         if not self.m.send_hex:

@@ -48,8 +48,10 @@ class PingForm(ToolForm):
         yield DataTable(id="ping-replies", cursor_type="none", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#ping-replies", DataTable)
-        table.add_columns("#", "Result", "IP", "Bytes", "ms", "TTL")
+        # The form mounts after the first frame: a quit just then removes its
+        # children before this runs, and there is no table left to set up.
+        for table in self.query("#ping-replies").results(DataTable):
+            table.add_columns("#", "Result", "IP", "Bytes", "ms", "TTL")
 
     def prefill(self, host: str, choices: list[Choice] | None = None) -> None:
         self._host = host

@@ -1,0 +1,1 @@
+"""``qiterm check``: a conformance report of a module against the TCP/IP application note."""
