@@ -75,7 +75,10 @@ def run_check(
     started = time.monotonic()
     report = Report(port=device, started=datetime.now(UTC).isoformat(timespec="seconds"))
     capture = CaptureRecorder(
-        Path(log_path) if log_path else default_capture_path(), url=device, baud=BAUDRATE
+        Path(log_path) if log_path else default_capture_path(),
+        url=device,
+        baud=BAUDRATE,
+        make_folder=not log_path,  # the default log folder is made; a --log folder must exist
     )
     report.capture = str(capture.path)
     net = Network(peers).start()
