@@ -123,7 +123,11 @@ class ModulePane(VerticalScroll, can_focus=True):
         """The pane is mounted (after the first frame): show it something."""
 
     class ReadNow(Message):
-        """Read the module now (``r``)."""
+        """Read the module now (``r``); the app sets ``pane.reading`` meanwhile."""
+
+        def __init__(self, pane: ModulePane) -> None:
+            super().__init__()
+            self.pane = pane
 
     class IntervalChosen(Message):
         """Read the module every ``seconds`` (0: only when asked)."""
@@ -133,7 +137,11 @@ class ModulePane(VerticalScroll, can_focus=True):
             self.seconds = seconds
 
     class UrcsWanted(Message):
-        """Turn on the URCs that keep the pane current (``u``)."""
+        """Turn on the URCs that keep the pane current (``u``), then read."""
+
+        def __init__(self, pane: ModulePane) -> None:
+            super().__init__()
+            self.pane = pane
 
     def __init__(self, *, live: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -144,6 +152,8 @@ class ModulePane(VerticalScroll, can_focus=True):
         self._at: float | None = None
         self._auto = 0.0
         self._note = ""
+        #: A read asked for with ``r`` is under way.
+        self.reading = False
         #: Where "now" comes from (the wall clock, unless a test pins it).
         self.clock: Callable[[], float] = now
 
@@ -212,7 +222,8 @@ class ModulePane(VerticalScroll, can_focus=True):
             if self._auto > 0
             else "no automatic reads (i sets them)"
         )
-        return f"{auto} · r reads now · u URCs on · {mask}"
+        read = "reading the module…" if self.reading else "r reads now"
+        return f"{auto} · {read} · u URCs on · {mask}"
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -222,7 +233,13 @@ class ModulePane(VerticalScroll, can_focus=True):
         return True
 
     def action_read(self) -> None:
-        self.post_message(self.ReadNow())
+        self.post_message(self.ReadNow(self))
+
+    def set_reading(self, reading: bool) -> None:
+        """A read asked for is under way (the hint says so), or done."""
+        self.reading = reading
+        if self.is_mounted:
+            self._redraw()
 
     def action_interval(self) -> None:
         def chosen(seconds: float | None) -> None:
@@ -234,7 +251,7 @@ class ModulePane(VerticalScroll, can_focus=True):
         self.app.push_screen(IntervalDialog(self._auto), chosen)
 
     def action_urcs(self) -> None:
-        self.post_message(self.UrcsWanted())
+        self.post_message(self.UrcsWanted(self))
 
     def action_mask(self) -> None:
         self.mask = not self.mask

@@ -24,11 +24,14 @@ class ModuleActions(ConsoleBase):
         self.show_module()
 
     @on(ModulePane.ReadNow)
-    def _module_read(self) -> None:
+    def _module_read(self, message: ModulePane.ReadNow) -> None:
         if not self._module_connected("not read"):
             return
-        self.session.read_module()
-        self.notify("Reading the module (its lines are in the log with F7 → Polling).")
+        futures = self.session.read_module()
+        pane = message.pane
+        pane.set_reading(True)
+        # The reads finish in order: the last one done, all are.
+        self._when_done(futures[-1], lambda _result: pane.set_reading(False))
 
     @on(ModulePane.IntervalChosen)
     def _module_interval(self, message: ModulePane.IntervalChosen) -> None:
@@ -37,12 +40,12 @@ class ModuleActions(ConsoleBase):
         self.notify(f"Module pane: automatic reads {interval_label(message.seconds)}")
 
     @on(ModulePane.UrcsWanted)
-    def _module_urcs(self) -> None:
+    def _module_urcs(self, message: ModulePane.UrcsWanted) -> None:
         if not self._module_connected("URCs not turned on"):
             return
         for command in urc_writes():
             self.submit(command, on_done=self._user_result)
-        self.session.read_module()
+        self._module_read(ModulePane.ReadNow(message.pane))
         self.say("Module pane: URCs on (AT+CEREG=5, AT+CSCON=1, AT+QNBIOTEVENT=1,1)")
 
     def _module_connected(self, what: str) -> bool:

@@ -467,7 +467,8 @@ def module_sections(state: ModuleState, now: float, *, mask: bool = False) -> li
 
 def summary_rows(state: ModuleState) -> list[tuple[str, str]]:
     """The module as the report's header sums it up (the state at the end of the
-    capture or slice): registration, signal, power saving, for what was read."""
+    capture or slice): registration, signal, power saving, for what was read.
+    The labels are short: the header's column stays as wide as it was."""
     rows: list[tuple[str, str]] = []
     d = state.details
     reg = state.registration
@@ -488,7 +489,7 @@ def summary_rows(state: ModuleState) -> list[tuple[str, str]]:
             words.append(f"operator {d.operator.oper}")
         if d.attach is not None:
             words.append(d.attach.words)
-        rows.append(("Registration", "; ".join(words)))
+        rows.append(("Network", "; ".join(words)))
     r = radio(state)
     if r.rsrp is not None:
         parts = [f"RSRP {r.rsrp:g} dBm"]
@@ -528,7 +529,7 @@ def summary_rows(state: ModuleState) -> list[tuple[str, str]]:
         times = "once" if d.psm_entries == 1 else f"{d.psm_entries} times"
         power.append(f"entered PSM {times}")
     if power:
-        rows.append(("Power saving", "; ".join(power)))
+        rows.append(("PSM, eDRX", "; ".join(power)))
     return rows
 
 

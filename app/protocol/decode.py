@@ -205,7 +205,14 @@ class Cycle:
 
     @property
     def text(self) -> str:
-        return self.problem if self.seconds is None else duration_text(self.seconds)
+        """The manual's figure (``81.92 s``), and about how long for long cycles
+        (``1310.72 s (about 22 min)``)."""
+        if self.seconds is None:
+            return self.problem
+        exact = f"{self.seconds:.2f}".rstrip("0").rstrip(".") + " s"
+        if self.seconds >= 600:
+            exact += f" (about {duration_text(round(self.seconds / 60) * 60)})"
+        return exact
 
 
 def decode_edrx(bits: str | None, act_type: int = ACT_NB_S1) -> Cycle:
