@@ -16,6 +16,7 @@ from app.capture.export import report_string
 from app.capture.recorder import CaptureRecorder
 from app.capture.report import ReportOptions
 from app.console.app import QitermApp
+from app.console.palette import console_commands
 from app.demo.peers import Peers
 from app.link.results import CommandFinished, CommandResult, Outcome, Role, Rx, Tx, TxKind
 from app.model.details import SAMPLE_MERGE_S
@@ -28,7 +29,7 @@ from app.session.target import Target
 from app.sim import registry
 from app.viewer.app import CaptureLog, ViewerApp
 from tests.consolekit import make_app, ready, screen_text, until
-from widgets.module import ModulePane
+from widgets.module import IntervalDialog, ModulePane
 
 
 @pytest.fixture
@@ -128,11 +129,21 @@ async def test_the_pane_follows_the_signal(console: tuple[QitermApp, str]) -> No
         assert history[1] == "▂"  # -118 dBm: near the bottom of -130 to -60
 
 
-async def test_mask_hides_the_identifiers(console: tuple[QitermApp, str]) -> None:
+async def test_palette_interval_and_mask(console: tuple[QitermApp, str]) -> None:
     app, _ = console
     async with app.run_test(size=(200, 50)) as pilot:
         await ready(pilot)
-        pane = await open_pane(pilot, app)
+        assert "Module pane" in [cmd.title for cmd in console_commands(app)]
+        await app.run_action("module_pane")  # the palette's entry
+        await until(pilot, lambda: isinstance(app.focused, ModulePane))
+        pane = app.query_one(ModulePane)
+        assert "no automatic reads (i sets them)" in screen_text(app)
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, IntervalDialog))
+        await pilot.press("down", "enter")  # from "off" to every 10 s
+        await until(pilot, lambda: app.session.module_interval == 10.0)
+        await until(pilot, lambda: "read every 10 s (i)" in screen_text(app))
+        await until(pilot, lambda: isinstance(app.focused, ModulePane))
         await pilot.press("r")
         await until(
             pilot, lambda: app.state.details.iccid is not None and not app.session.link.busy

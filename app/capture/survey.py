@@ -39,6 +39,7 @@ from app.link.results import (
     Outcome,
     Rx,
 )
+from app.model.details import about_the_module
 from app.model.module_view import summary_rows
 from app.model.render import escape_invisible
 from app.protocol import events as ev
@@ -504,7 +505,7 @@ class Surveyor:
                     self.masker.scan(entry.text)
         if isinstance(seq, int) and not s.slice.past(seq, t):
             for step in steps:
-                if step.event is not None:
+                if step.event is not None and about_the_module(step.event):
                     self.state.apply(step.event)
         for step in steps:
             if isinstance(step.event, ModuleIdentity) and not s.identity:

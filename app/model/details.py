@@ -293,6 +293,15 @@ class ModuleDetails:
         self.power_events.append(Source("RDY", self._wall, "module rebooted"))
 
 
+def about_the_module(item: LinkEvent) -> bool:
+    """``item`` can change what the Module pane says about the network, the cell or
+    power saving (a line it reads, or a reboot): what a summary needs to see, where
+    feeding every event would cost (a report over a large capture)."""
+    if isinstance(item, Rx):
+        return type(item.event) in _KEYS
+    return isinstance(item, ModuleRebooted)
+
+
 def _revision(text: str) -> str:
     """``Revision: BC660KGLAAR01A05`` -> ``BC660KGLAAR01A05``."""
     return text.split(":", 1)[1].strip() if ":" in text else text.strip()
@@ -356,4 +365,4 @@ _EVENT_WORDS = {
 }
 
 
-__all__ = ["POWER_EVENTS", "RSRP_HISTORY", "ModuleDetails", "Source"]
+__all__ = ["POWER_EVENTS", "RSRP_HISTORY", "ModuleDetails", "Source", "about_the_module"]
