@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from app.capture.export import report_string
 from app.capture.recorder import CaptureRecorder
@@ -28,7 +29,8 @@ from app.session.session import Session
 from app.session.target import Target
 from app.sim import registry
 from app.viewer.app import CaptureLog, ViewerApp
-from tests.consolekit import make_app, ready, screen_text, until
+from tests.conftest import sim_url
+from tests.consolekit import command, make_app, ready, screen_text, until
 from widgets.module import IntervalDialog, ModulePane
 
 
@@ -44,6 +46,11 @@ async def console(peers: Peers) -> AsyncIterator[tuple[QitermApp, str]]:
 def row(app: QitermApp, title: str, label: str) -> str:
     section = next(s for s in module_sections(app.state, time.time()) if s.title == title)
     return next((r.value for r in section.rows if r.label == label), "")
+
+
+def glance_text(pane: ModulePane) -> str:
+    """The pane's first line as drawn now."""
+    return str(pane.query_one("#module-glance", Static).content)
 
 
 async def open_pane(pilot: object, app: QitermApp) -> ModulePane:
@@ -294,3 +301,36 @@ def test_the_report_sums_the_module_up_and_folds_its_reads(tmp_path: Path) -> No
     # --all keeps them in the transcript, which otherwise folds them.
     assert "→ AT+QENG=0" not in text
     assert "→ AT+QENG=0" in report_string(path, "text", ReportOptions(keep_all=True))
+
+
+async def test_the_countdown_to_the_next_periodic_tau_runs_in_psm(peers: Peers) -> None:
+    """PSM requested (T3412 1 h, T3324 8 s), granted (+CEREG n=5), entered (the
+    simulator's psm_after: 5 s after the request): the pane counts down to the
+    periodic TAU by itself, second by second, with no line from the module."""
+    name, url = sim_url(peers, psm_after="5")
+    app = QitermApp.for_url(url, 115200, poll_interval=0)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await ready(pilot)
+            pane = await open_pane(pilot, app)
+            details = app.state.details
+            await pilot.press("u")
+            await until(pilot, lambda: details.psm_events_on is True and not pane.reading)
+            await command(pilot, 'AT+CPSMS=1,,,"00100001","00000100"')
+            await until(pilot, lambda: not app.session.link.busy)
+            pane.focus()
+            await pilot.press("r")  # +CEREG: 5,... now carries the timers granted
+            await until(pilot, lambda: app.state.psm_timers == ("00000100", "00100001"))
+            assert row(app, "Power saving", "PSM granted") == "yes"
+            assert row(app, "Power saving", "Active time") == "T3324 8 s (00000100)"
+            await until(pilot, lambda: app.state.psm is True, timeout=15)
+            assert [e.event for e in details.power_events] == ["entered PSM"]
+            await until(pilot, lambda: "reachable: in 59 min" in screen_text(app))
+            first = glance_text(pane)
+            # No line from the module since: the pane's own clock moves the countdown.
+            lines = len(app.journal.entries)
+            await until(pilot, lambda: glance_text(pane) != first, message=lambda: first)
+            assert glance_text(pane).startswith(first.split(" in 59 min")[0] + " in 59 min")
+            assert len(app.journal.entries) == lines
+    finally:
+        registry.destroy(name)
