@@ -251,7 +251,7 @@ def test_radio_words_prefer_the_exact_reading() -> None:
     assert radio["RSRP"] == "-72 dBm" and radio["SINR"] == "14 dB" and radio["RSRQ"] == "-8 dB"
     assert radio["Quality"] == "medium (RSRQ -8 dB is between -11 and -7)"
     assert radio["EARFCN"] == "3688 (offset -0.5)"
-    assert radio["TX power"] == "none (not sending)"
+    assert radio["TX power"] == "none (not sending: -128)"
     assert radio["CESQ"] == "rsrp 61, rsrq 25 (indexes, §4.2)"
 
 

@@ -281,7 +281,7 @@ def _registration(state: ModuleState) -> Section:
         sec.add("Packet attach", f"not read: {d.failures['attach']}", d.source("attach"), WARN)
     op = d.operator
     if op is not None:
-        mode = decode.COPS_MODE_WORDS.get(op.mode or 0, f"mode {op.mode}")
+        mode = _word(decode.COPS_MODE_WORDS, op.mode, "mode")
         name = f"{op.oper} ({mode} selection)" if op.oper else f"none selected ({mode})"
         sec.add("Operator", name, d.source("operator"), "" if op.oper else WARN)
     for cid, ctx in sorted(d.contexts.items()):
@@ -342,11 +342,16 @@ def _radio(state: ModuleState) -> Section:
         if cell.pci is not None:
             sec.add("Physical cell ID", str(cell.pci), src)
         if cell.band is not None:
-            mode = decode.OPERATION_MODE_WORDS.get(cell.operation_mode or 0, "")
+            mode = _word(decode.OPERATION_MODE_WORDS, cell.operation_mode, "operation mode")
             sec.add("Band", f"B{cell.band}" + (f", {mode}" if mode else ""), src)
         sec.add("Coverage level", decode.ecl_words(cell.ecl), src)
         power = decode.tx_power_dbm(cell.tx_power)
-        sec.add("TX power", f"{power} dBm" if power is not None else "none (not sending)", src)
+        if power is not None:
+            sec.add("TX power", f"{power} dBm", src)
+        elif cell.tx_power is None:
+            sec.add("TX power", "not given", src)
+        else:  # §4.8: 128 (-128) is invalid: nothing is being sent
+            sec.add("TX power", f"none (not sending: {cell.tx_power})", src)
         if d.neighbours:
             near = ", ".join(
                 f"PCI {n.pci} {n.rsrp} dBm" for n in d.neighbours[:3] if n.pci is not None
@@ -384,7 +389,7 @@ def _power(state: ModuleState, now: float) -> Section:
         if setting.mode == 1:
             words = f"yes: T3412 {_timer(setting.t3412)}, T3324 {_timer(setting.t3324)}"
         else:
-            words = decode.PSM_MODE_WORDS.get(setting.mode or 0, f"mode {setting.mode}")
+            words = _word(decode.PSM_MODE_WORDS, setting.mode, "mode")
         sec.add("PSM requested", words, d.source("cpsms"))
     t3324, t3412 = _granted(state)
     granted_src = d.source("psm_timers")
@@ -419,6 +424,13 @@ def _power(state: ModuleState, now: float) -> Section:
         sec.add("Event", event.event, event)
     sec.add("URCs", _urcs(d), None, DIM)
     return sec
+
+
+def _word(words: dict[int, str], value: int | None, name: str) -> str:
+    """``value`` in words; a value the manual does not list is named, not guessed."""
+    if value is None:
+        return f"{name} not given"
+    return words.get(value, f"{name} {value}")
 
 
 def _timer(timer: decode.Timer) -> str:
