@@ -36,7 +36,7 @@ from widgets.log import EventLog, LogPane
 from widgets.sockets import COLUMNS, SocketTable, fit_columns
 
 SIZES = [(80, 24), (100, 30), (120, 36), (200, 50)]
-TABS = ["tab-send", "tab-ping", "tab-ntp", "tab-dns", "tab-history"]
+TABS = ["tab-send", "tab-ping", "tab-ntp", "tab-dns", "tab-history", "tab-module"]
 
 
 @pytest.fixture
@@ -109,7 +109,11 @@ async def test_every_control_of_every_tab_is_on_screen_or_one_key_away(
             await until(pilot, lambda tab=tab: tabs.active == tab)  # type: ignore[attr-defined]
             pane = app.query_one(f"#{tab}")
             controls = [w for w in pane.query("Button, Input, Checkbox, Select") if shown(w)]
-            if tab != "tab-history":
+            if tab == "tab-module":  # no controls: the pane itself, focused, keys r i u m
+                module = app.query_one("#module")
+                await until(pilot, lambda module=module: app.focused is module)
+                await until(pilot, lambda module=module: on_screen(app, module))
+            elif tab != "tab-history":
                 assert controls, tab
             for control in controls:
                 control.focus()  # what Tab would do: the pane scrolls to it

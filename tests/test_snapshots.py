@@ -24,6 +24,7 @@ from widgets.dialogs.line import LineDialog
 from widgets.dialogs.note import NoteDialog
 from widgets.dialogs.open_socket import OpenSocketDialog
 from widgets.log import EventLog
+from widgets.module import ModulePane
 
 
 @pytest.fixture(autouse=True)
@@ -244,3 +245,33 @@ def test_macro_bar(snap_compare: Any) -> None:
         assert snap_compare(app, terminal_size=(140, 40), run_before=settled)
     finally:
         registry.destroy("snapshot")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=lambda size: f"{size[0]}x{size[1]}")
+def test_module_pane(snap_compare: Any, snap_app: QitermApp, size: tuple[int, int]) -> None:
+    """The Module tab (Ctrl+N six times) after r read the module: the one line that
+    sums it up first, then registration with each value's command and time."""
+
+    async def module(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        app = pilot.app
+        assert isinstance(app, QitermApp)
+        await pilot.press(*["ctrl+n"] * 6)
+        await until(pilot, lambda: isinstance(app.focused, ModulePane))
+        await pilot.press("r")
+        details = app.state.details
+        await until(
+            pilot,
+            lambda: (
+                details.iccid is not None
+                and details.edrx is not None
+                and not app.session.link.busy
+                and not app.query_one(ModulePane).reading
+            ),
+        )
+        log_ = app.query_one(EventLog)
+        await until(pilot, lambda: log_.virtual_size.height == len(app.journal.view))
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.2)
+
+    assert snap_compare(snap_app, terminal_size=size, run_before=module)

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from app import __version__
 from app.capture.report import Fold, Heading, Line, Report, transcript
-from app.capture.survey import FOLDED_TAGS
+from app.capture.survey import FOLDED_TAGS, SOMETIMES_TAGS
 from app.capture.timeline import Life, fmt_bytes, fmt_offset, fmt_seconds
 from app.capture.timeline_draw import legend_lines, timeline_rows
 from app.model.render import (
@@ -71,7 +71,7 @@ def commands_text(report: Report) -> str:
     if by:
         parts[0] += f" ({by})"
     for tag, name in CONSOLE_TAGS.items():
-        if counts.get(tag) or tag != "sync":  # a re-sync is only said when there was one
+        if counts.get(tag) or tag not in SOMETIMES_TAGS:  # e.g. a re-sync: only when there was one
             parts.append(f"{counts.get(tag, 0):,} {name}")
     return ", ".join(parts)
 
@@ -87,6 +87,7 @@ def facts(report: Report) -> list[tuple[str, str]]:
         rows.append(("IMEI", s.imei))
     if s.module_ip:
         rows.append(("Module IP", safe(s.module_ip)))
+    rows.extend((label, safe(words)) for label, words in s.module)
     baud = h.get("baud")
     rows.append(("Port", f"{safe(h.get('url') or '?')}" + (f" at {baud} baud" if baud else "")))
     rows.append(("Started", _started(report)))

@@ -28,7 +28,7 @@ from app.capture import format as fmt
 from app.capture.format import Record
 from app.capture.mask import Masker
 from app.capture.reader import iter_numbered
-from app.capture.replay import Replayer, clean_text
+from app.capture.replay import Replayer, clean_text, initial_state
 from app.capture.timeline import GAP_S, Timeline, TimelineBuilder
 from app.link.results import (
     CommandFinished,
@@ -39,6 +39,8 @@ from app.link.results import (
     Outcome,
     Rx,
 )
+from app.model.details import about_the_module
+from app.model.module_view import summary_rows
 from app.model.render import escape_invisible
 from app.protocol import events as ev
 from app.protocol.codes import describe
@@ -48,7 +50,14 @@ TABLE_ROWS = 1_000
 #: Tags whose lines the report folds unless ``--all``: what each is called.
 #: The console's own commands (its polling, start-up reading and re-synchronisation),
 #: folded in a report unless --all.
-FOLDED_TAGS = {"poll": "polling", "init": "start-up queries", "sync": "re-synchronisation"}
+FOLDED_TAGS = {
+    "poll": "polling",
+    "init": "start-up queries",
+    "sync": "re-synchronisation",
+    "module": "Module pane reads",
+}
+#: Folded tags the header names only when the capture has some.
+SOMETIMES_TAGS = frozenset({"sync", "module"})
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -380,6 +389,9 @@ class Summary:
     module_ip: str = ""
     imei: str = ""
     timeline: Timeline = field(default_factory=Timeline)
+    #: The Module pane's summary at the end of the capture (or slice): rows of
+    #: (label, words) for registration, signal and power saving, as read.
+    module: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -472,6 +484,8 @@ class Surveyor:
         self.keep_all = keep_all
         self.masker = masker
         self.replayer = Replayer()
+        #: The module as the console saw it, up to the end of the slice.
+        self.state = initial_state(header)
         self.timeline = TimelineBuilder(origin, gap_s)
         if piece.whole:  # the whole capture: from its header on
             self.summary.first_t = 0.0
@@ -489,6 +503,10 @@ class Surveyor:
                     self.masker.learn_event(step.event)
                 for entry in step.entries:
                     self.masker.scan(entry.text)
+        if isinstance(seq, int) and not s.slice.past(seq, t):
+            for step in steps:
+                if step.event is not None and about_the_module(step.event):
+                    self.state.apply(step.event)
         for step in steps:
             if isinstance(step.event, ModuleIdentity) and not s.identity:
                 s.identity, s.revision = step.event.identity, step.event.revision
@@ -578,6 +596,7 @@ class Surveyor:
 
     def finish(self) -> Summary:
         self.summary.timeline = self.timeline.finish()
+        self.summary.module = summary_rows(self.state)
         return self.summary
 
 

@@ -34,6 +34,7 @@ from app.config.files import create_unique
 from app.config.profile import profile_path
 from app.console.bindings import MacroKeys
 from app.console.hangup import exit_on_terminate, watch_hangup
+from app.console.module_actions import ModuleActions
 from app.console.palette import console_commands
 from app.console.panes import PaneActions
 from app.console.screenshot import screen_exports
@@ -57,6 +58,7 @@ from widgets.dialogs.welcome import WelcomeScreen
 from widgets.footer import KeyFooter
 from widgets.log import EventLog, LogPane
 from widgets.macrobar import MacroBar
+from widgets.module import ModulePane
 from widgets.requests import CommandRequest
 from widgets.send.composer import SendComposer
 from widgets.send.history import SendHistory
@@ -83,7 +85,7 @@ class SessionBatch(Message):
     """Something happened in the session: the app folds what is waiting in."""
 
 
-class QitermApp(SocketActions, PaneActions):
+class QitermApp(SocketActions, PaneActions, ModuleActions):
     CSS = shipped.stylesheet()
     TITLE = "qiterm"
     COMMANDS = App.COMMANDS | {AtCommandsProvider}
@@ -107,7 +109,7 @@ class QitermApp(SocketActions, PaneActions):
             "Tabs",
             priority=True,
             tooltip="the tabs: the shown one's first field; again: the next tab "
-            "(Send, Ping, NTP, DNS, History)",
+            "(Send, Ping, NTP, DNS, History, Module)",
         ),
         Binding(
             "ctrl+r",
@@ -221,9 +223,11 @@ class QitermApp(SocketActions, PaneActions):
         recent: RecentPorts | None = None,
         welcome: bool = False,
         port_lister: Callable[[list[str]], list[PortChoice]] | None = None,
+        module_interval: float = 0.0,
     ) -> QitermApp:
         """A console on ``url`` as it is given (no demo peers are started; pass
-        ``demo`` when ``url`` is already wired to running ones)."""
+        ``demo`` when ``url`` is already wired to running ones). The Module pane
+        reads the module only when asked unless ``module_interval`` says."""
         variables = simulator_variables(demo, module_ip(url)) if demo is not None else {}
         target = Target(url, url, demo, variables)
         session = Session(
@@ -237,6 +241,7 @@ class QitermApp(SocketActions, PaneActions):
             peers=peers,
             recent=recent,
             remember=False,  # a port chosen by the caller, not picked by a person
+            module_interval=module_interval,
         )
         return cls(session, welcome=welcome, port_lister=port_lister)
 
@@ -261,6 +266,8 @@ class QitermApp(SocketActions, PaneActions):
                     yield Deferred(self._forms[2])
                 with TabPane("History", id="tab-history"):
                     yield Deferred(SendHistory(id="history"))
+                with TabPane("Module", id="tab-module"):
+                    yield Deferred(ModulePane(id="module"))
             with Vertical(id="right"):
                 yield LogPane(EventLog(self.journal, id="log"))
         yield MacroBar(id="macrobar")
@@ -354,6 +361,8 @@ class QitermApp(SocketActions, PaneActions):
             self._counters_dirty = False
         elif Changed.COUNTERS in changed:
             self._counters_dirty = True  # redrawn by _tick, at most 4 times a second
+        if Changed.STATUS in changed or Changed.MODULE in changed:
+            self.show_module()
         if Changed.STATUS in changed or update.script:
             self._show_status()
             self.query_one(CommandLine).send_hex = self.state.send_hex

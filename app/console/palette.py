@@ -19,6 +19,11 @@ def console_commands(app: QitermApp) -> Iterator[SystemCommand]:
     yield SystemCommand(
         "Polling interval", "How often AT+QISTATE? refreshes the table", app.action_poll_interval
     )
+    yield SystemCommand(
+        "Module pane",
+        "Registration, signal, cell and power saving (Ctrl+N to its tab; r reads)",
+        app.action_module_pane,
+    )
     yield SystemCommand("Filter the log", "By kind and socket (F7)", app.action_filter)
     yield SystemCommand(
         "Socket timeline",

@@ -24,6 +24,7 @@ FIRST_FIELD = {
     "tab-ntp": "#ntp-server",
     "tab-dns": "#dns-name",
     "tab-history": "#history",
+    "tab-module": "#module",
 }
 TAB_ORDER = tuple(FIRST_FIELD)
 
@@ -35,6 +36,7 @@ FIELD_NAMES = {
     "sockets": "the socket table",
     "search": "the log search",
     "history": "the history of sends",
+    "module": "the Module pane",
 }
 
 #: Keys that no binding lists but that always work.
@@ -102,6 +104,15 @@ class PaneActions(ConsoleBase):
             tabs.query_one("ContentTabs").focus()
             tabs.active = target
         self.call_after_refresh(self._focus_field, target)
+
+    def action_module_pane(self) -> None:
+        """The Module tab with its pane focused (the palette's "Module pane")."""
+        tabs = self.query_one(TabbedContent)
+        self._tab_on_its_way = "tab-module"
+        if tabs.active != "tab-module":
+            tabs.query_one("ContentTabs").focus()
+            tabs.active = "tab-module"
+        self.call_after_refresh(self._focus_field, "tab-module")
 
     def _focus_field(self, tab: str) -> None:
         if self._tab_on_its_way != tab:

@@ -53,6 +53,7 @@ from app.link.results import (
     Role,
     TxKind,
 )
+from app.protocol import cellular as cell
 from app.protocol import events as ev
 from app.protocol.catalog import Completion, Deferred
 from app.protocol.commands import CTRL_Z, ESC, AtCommand
@@ -156,6 +157,18 @@ _RESPONSE_NAME: dict[type[ev.Event], str] = {
     ev.QNbiotEvent: "+QNBIOTEVENT",
     ev.QsclkStatus: "+QSCLK",
     ev.QCfgValue: "+QCFG",
+    cell.SerialNumber: "+CGSN",
+    cell.IccidReport: "+QCCID",
+    cell.AttachState: "+CGATT",
+    cell.OperatorStatus: "+COPS",
+    cell.PdpContextDef: "+CGDCONT",
+    cell.FunctionalityLevel: "+CFUN",
+    cell.QengServingCell: "+QENG",
+    cell.QengNeighbourCell: "+QENG",
+    cell.QengPlmnState: "+QENG",
+    cell.PsmSetting: "+CPSMS",
+    cell.EdrxSetting: "+CEDRXS",
+    cell.EdrxDynamic: "+CEDRXRDP",
 }
 
 _DEFERRED_KIND: dict[type[ev.Event], Deferred] = {

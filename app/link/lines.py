@@ -4,6 +4,7 @@ the engine)."""
 
 from __future__ import annotations
 
+from app.protocol import cellular as cell
 from app.protocol import events as ev
 from app.protocol.commands import AtCommand
 from app.protocol.syntax import AtSyntaxError, Form, parse_command_line, split_command_line
@@ -35,7 +36,8 @@ def urc_shaped(event: ev.Event) -> bool:
     """A line whose shape is the URC's even when the command in flight has its name."""
     if isinstance(event, ev.CeregStatus | ev.CsconStatus | ev.QNbiotEvent):
         return event.unsolicited
-    return False
+    # +CEDRXP is only ever a URC (AT Commands Manual V1.4 §9.1, <mode>=2).
+    return isinstance(event, cell.EdrxDynamic) and event.unsolicited
 
 
 def command_names(command: AtCommand) -> frozenset[str]:

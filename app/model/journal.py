@@ -36,6 +36,9 @@ from app.protocol.codes import describe
 from app.protocol.text import escape_bytes
 
 DEFAULT_MAXLEN = 20_000
+#: The console's own repeated reads: the QISTATE polling and the Module pane's
+#: automatic reads. The log hides them unless asked (Filter.show_poll).
+POLL_TAGS = frozenset({"poll", "module"})
 
 
 class Category(Enum):
@@ -160,7 +163,7 @@ def entries_for(item: LinkEvent, recv_hex: bool = False) -> list[LogEntry]:
         result = item.result
         if result.outcome is Outcome.OK and result.ok:
             return []
-        if result.tag == "poll" and result.outcome is Outcome.NOT_SENT:
+        if result.tag in POLL_TAGS and result.outcome is Outcome.NOT_SENT:
             return []
         cid = result.command.values.get("connectID")
         return [
@@ -266,13 +269,13 @@ class Filter:
     hidden: set[Category] = field(default_factory=set)
     #: Only entries of this socket (and those tied to no socket are hidden too).
     connect_id: int | None = None
-    #: Show the console's own QISTATE polling traffic.
+    #: Show the console's own polling traffic (QISTATE and the Module pane's reads).
     show_poll: bool = False
 
     def passes(self, entry: LogEntry) -> bool:
         if entry.category in self.hidden:
             return False
-        if entry.tag == "poll" and not self.show_poll:
+        if entry.tag in POLL_TAGS and not self.show_poll:
             return False
         return self.connect_id is None or entry.connect_id == self.connect_id
 

@@ -33,7 +33,7 @@ from rich.style import Style
 from rich.text import Text
 
 from app.config.highlight import HighlightRule, apply
-from app.model.journal import Category, LogEntry
+from app.model.journal import POLL_TAGS, Category, LogEntry
 
 #: Payloads of recv URCs and data-mode writes: as text, as hex, or both side by side.
 PAYLOAD_MODES = ("text", "hex", "both")
@@ -177,7 +177,7 @@ def render_entry(
     text.append_text(message)
     if entry.meaning:
         text.append(f"  ({escape_invisible(entry.meaning)})", style=get("meaning", _NO_STYLE))
-    if entry.tag == "poll":
+    if entry.tag in POLL_TAGS:
         text.stylize(get("poll", _NO_STYLE))
     if width is not None:
         text.truncate(width, pad=match)

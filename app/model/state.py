@@ -31,6 +31,7 @@ from app.link.results import (
     Tx,
     TxKind,
 )
+from app.model.details import ModuleDetails
 from app.protocol import events as ev
 from app.protocol.commands import AtCommand, classify
 from app.protocol.events import SocketState
@@ -44,6 +45,10 @@ class Changed(Enum):
     COUNTERS = "counters"  # only byte counts moved (a flood: redraw them lazily)
     STATUS = "status"
     DATA_MODE = "data_mode"
+    #: Something only the Module pane shows changed (ModuleState.details). The pane
+    #: shows the header's radio too, so it redraws on STATUS as well; MODULE is
+    #: said only when STATUS is not.
+    MODULE = "module"
 
 
 @dataclass
@@ -136,10 +141,20 @@ class ModuleState:
     reboots: int = 0
     #: What is wrong with the capture now ("" while every record is written).
     capture_problem: str = ""
+    #: The rest of what the Module pane shows, each value with its source.
+    details: ModuleDetails = field(default_factory=ModuleDetails)
 
     # ------------------------------------------------------------------ API
 
     def apply(self, item: LinkEvent) -> set[Changed]:
+        # The details see the state as it was before ``item`` (to tell changes).
+        module = self.details.apply(item, self)
+        changed = self._apply(item)
+        if module and Changed.STATUS not in changed:
+            changed.add(Changed.MODULE)
+        return changed
+
+    def _apply(self, item: LinkEvent) -> set[Changed]:
         if isinstance(item, Rx):
             return self._rx(item.event)
         if isinstance(item, Tx):

@@ -628,3 +628,64 @@ def cmee(n: int) -> AtCommand:
 
 def qrst() -> AtCommand:
     return build("+QRST", "qrst", 1)
+
+
+# The module's own state (AT Commands Manual V1.4): what the Module pane reads.
+def cgmm() -> AtCommand:
+    return build("+CGMM", "cgmm")  # §2.3
+
+
+def cimi() -> AtCommand:
+    return build("+CIMI", "cimi")  # §8.4
+
+
+def qccid() -> AtCommand:
+    return build("+QCCID", "qccid")  # §8.11
+
+
+def cesq() -> AtCommand:
+    return build("+CESQ", "cesq")  # §4.2
+
+
+def cgatt_read() -> AtCommand:
+    return build("+CGATT", "cgatt.read")  # §4.3
+
+
+def cscon_read() -> AtCommand:
+    return build("+CSCON", "cscon.read")  # §4.6
+
+
+def cscon(n: int) -> AtCommand:
+    return build("+CSCON", "cscon.write", n)  # §4.6
+
+
+def qeng(mode: int = 0) -> AtCommand:
+    return build("+QENG", "qeng.write", mode)  # §4.8
+
+
+def cgdcont_read() -> AtCommand:
+    return build("+CGDCONT", "cgdcont.read")  # §5.4
+
+
+def cops_read() -> AtCommand:
+    return build("+COPS", "cops.read")  # §7.2
+
+
+def cedrxs_read() -> AtCommand:
+    return build("+CEDRXS", "cedrxs.read")  # §9.1
+
+
+def cedrxrdp() -> AtCommand:
+    return build("+CEDRXRDP", "cedrxrdp")  # §9.2
+
+
+def cpsms_read() -> AtCommand:
+    return build("+CPSMS", "cpsms.read")  # §9.4
+
+
+def qnbiotevent_read() -> AtCommand:
+    return build("+QNBIOTEVENT", "qnbiotevent.read")  # §9.8
+
+
+def qnbiotevent(enable: bool) -> AtCommand:
+    return build("+QNBIOTEVENT", "qnbiotevent.write", 1 if enable else 0, 1)  # §9.8, PSM

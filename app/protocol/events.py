@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from app.protocol import decode
 from app.protocol.codes import describe
 from app.protocol.text import escape_bytes, hex_decode
 
@@ -215,9 +216,7 @@ class CsqReport(Event):
 
 def csq_dbm(rssi: int | None) -> int | None:
     """The dBm figure of a ``+CSQ`` <rssi> (§4.7); None for 99 or out of range."""
-    if rssi is None or not 0 <= rssi <= 31:
-        return None
-    return -113 + 2 * rssi
+    return decode.csq_rssi_dbm(rssi)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,16 +237,12 @@ class CesqReport(Event):
     def rsrp_dbm(self) -> int | None:
         """<rsrp> 0-97 as dBm: 0 is below -140, n is -141+n (lower bound), 97 is
         -44 or more; 255 (not known) is None."""
-        if self.rsrp is None or not 0 <= self.rsrp <= 97:
-            return None
-        return -140 if self.rsrp == 0 else -141 + self.rsrp
+        return decode.cesq_rsrp_dbm(self.rsrp)
 
     @property
     def rsrq_db(self) -> float | None:
         """<rsrq> 0-34 as dB (lower bound, steps of 0.5): 0 is below -19.5."""
-        if self.rsrq is None or not 0 <= self.rsrq <= 34:
-            return None
-        return -19.5 if self.rsrq == 0 else -20.0 + self.rsrq / 2
+        return decode.cesq_rsrq_db(self.rsrq)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from app.protocol import events as ev
 from app.protocol.framing import RECV_MARKER, Frame, FrameKind
+from app.protocol.parse_cellular import HANDLERS as CELLULAR_HANDLERS
 from app.protocol.syntax import Arg, AtSyntaxError, parse_int, split_fields
 from app.protocol.text import decode_field
 
@@ -593,4 +594,5 @@ _HANDLERS: dict[str, Handler] = {
     "+CSQ": _csq,
     "+CGPADDR": _cgpaddr,
     "+CCLK": _cclk,
+    **CELLULAR_HANDLERS,
 }

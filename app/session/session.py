@@ -35,6 +35,8 @@ from app.model.journal import Category, Journal, LogEntry, entries_for
 from app.model.state import Changed, ModuleState
 from app.protocol import commands as c
 from app.protocol import events as ev
+from app.session import module_reads
+from app.session.module_reads import ModuleReads
 from app.session.target import Target, check_device, resolve, rewire
 
 if TYPE_CHECKING:
@@ -129,6 +131,7 @@ class Session:
         peers: bool = True,
         recent: RecentPorts | None = None,
         remember: bool = True,
+        module_interval: float | None = None,
     ) -> None:
         loaded = profile or LoadedProfile(Profile())
         self.target = target
@@ -149,6 +152,12 @@ class Session:
         #: 0 starts with the polling paused; resuming then polls at the default period.
         self.poll_interval = interval if interval > 0 else DEFAULT_POLL
         self.polling = interval > 0
+        #: The Module pane's automatic reads (app/session/module_reads.py); None
+        #: means the default: on for the built-in simulator, off on a real port.
+        self._module_chosen = module_interval is not None
+        self.module_reads = ModuleReads(
+            module_interval if module_interval is not None else self._module_default(target)
+        )
         #: "script 3/7" while a script or macro plays.
         self.script_progress = ""
         self.link = worker or self._new_worker(target.url, baudrate)
@@ -225,8 +234,14 @@ class Session:
                 recv_hex = False
                 update.switched = True
                 update.changed |= {Changed.SOCKETS, Changed.STATUS, Changed.DATA_MODE}
+                if not self._module_chosen:
+                    self.module_reads.set_interval(self._module_default(item.target))
+                self.module_reads.connected()
             else:
+                was_connected = self.state.connected
                 update.changed |= self.state.apply(item)
+                if self.state.connected and not was_connected:
+                    self.module_reads.connected()  # in step again: read the module
                 for entry in entries_for(item, recv_hex):
                     if self.capture is not None:
                         entry.capture_seq = self.capture.seq_of(item)
@@ -327,11 +342,19 @@ class Session:
     # -- polling ----------------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> bool:
-        """The polling policy, called a few times a second by the view: AT+QISTATE?
-        when polling is on, the period has passed and the line is idle (never in
-        data mode). True when a poll went out."""
+        """The polling policy, called a few times a second by the view, only while
+        the line is idle (never in data mode): the Module pane's reads when they
+        are due (at connect, then every :attr:`module_interval`), else AT+QISTATE?
+        when polling is on and its period has passed. True when something went out."""
         now = time.monotonic() if now is None else now
-        if not self.polling or now - self._last_poll < self.poll_interval or not self.idle:
+        if not self.idle:
+            return False
+        reads = self.module_reads.take(now)
+        if reads:
+            for command in reads:
+                self.link.submit(command, tag=module_reads.TAG)
+            return True
+        if not self.polling or now - self._last_poll < self.poll_interval:
             return False
         self._last_poll = now
         self.link.submit(c.qistate_read(), tag="poll")
@@ -345,6 +368,29 @@ class Session:
             else:
                 self.poll_interval = interval
         self.polling = on
+
+    # -- the Module pane's reads ----------------------------------------------------------
+
+    @staticmethod
+    def _module_default(target: Target) -> float:
+        return module_reads.SIM_INTERVAL if target.builtin else 0.0
+
+    @property
+    def module_interval(self) -> float:
+        """Seconds between the Module pane's automatic reads (0: off)."""
+        return self.module_reads.interval
+
+    def set_module_interval(self, seconds: float) -> None:
+        """Read the module every ``seconds`` (0: only when asked), from now on."""
+        self._module_chosen = True
+        self.module_reads.set_interval(seconds)
+
+    def read_module(self, *, identity: bool = True) -> list[Future[CommandResult]]:
+        """Read the module now (the pane's refresh): its state, and its identity."""
+        commands = module_reads.status_reads()
+        if identity:
+            commands += module_reads.identity_reads()
+        return [self.link.submit(command, tag=module_reads.TAG) for command in commands]
 
     @property
     def polling_label(self) -> str:

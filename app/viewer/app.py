@@ -20,6 +20,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
@@ -34,9 +35,13 @@ from app.model.journal import Category, Filter, Journal, LogEntry
 from app.model.state import ModuleState
 from widgets.dialogs.filter import FilterDialog
 from widgets.log import EventLog, LogPane
+from widgets.module import ModulePane
 from widgets.sockets import SocketTable
 from widgets.status import CEREG_SHORT
 from widgets.timeline import TimelineScreen
+
+#: The search field's placeholder.
+SEARCH_HINT = "search the capture (regex); Enter: next match, Shift+Enter/↑: previous"
 
 # -- what the header shows --------------------------------------------------------
 
@@ -177,6 +182,13 @@ class ViewerApp(App[None]):
     TITLE = "qiterm view"
     CSS = """
     #sockets { height: auto; max-height: 7; border-bottom: hkey $panel-lighten-2; }
+    #body { height: 1fr; }
+    #body > LogPane { width: 1fr; }
+    #module {
+        display: none; width: 45%; min-width: 44; max-width: 96; height: 1fr;
+        border-left: vkey $panel-lighten-2;
+    }
+    #module.-shown { display: block; }
     """
     BINDINGS = [
         Binding("q", "quit", "Quit"),
@@ -185,6 +197,7 @@ class ViewerApp(App[None]):
         Binding("n", "next_note(1)", "Next note"),
         Binding("N", "next_note(-1)", "Prev note"),
         Binding("T", "timeline", "Timeline"),
+        Binding("M", "module", "Module", tooltip="the Module pane at the selected line"),
     ]
 
     class Loaded(Message):
@@ -212,10 +225,9 @@ class ViewerApp(App[None]):
         yield SocketTable(id="sockets")
         log_ = CaptureLog(self.journal, id="log")
         log_.origin = self.source.started_wall  # relative timestamps: since the capture began
-        yield LogPane(
-            log_,
-            placeholder="search the capture (regex); Enter: next match, Shift+Enter/↑: previous",
-        )
+        with Horizontal(id="body"):
+            yield LogPane(log_, placeholder=SEARCH_HINT)
+            yield ModulePane(live=False, id="module")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -273,7 +285,14 @@ class ViewerApp(App[None]):
         self._show_header()
 
     def _show_header(self) -> None:
-        self.query_one(CaptureHeader).show(self.source, self.state, self.selected_entry())
+        entry = self.selected_entry()
+        self.query_one(CaptureHeader).show(self.source, self.state, entry)
+        pane = self.query_one(ModulePane)
+        if pane.has_class("-shown"):
+            at = entry.wall if entry is not None else self.source.started_wall
+            offset = max(0.0, at - self.source.started_wall)
+            note = f"the module at the selected line (+{offset:.3f} s)" if entry else ""
+            pane.show(self.state, at=at, note=note)
 
     def _reselect(self, entry: LogEntry | None) -> None:
         """After the view changed: select ``entry``, or the first line after it."""
@@ -301,6 +320,12 @@ class ViewerApp(App[None]):
             self._reselect(keep)
 
         self.push_screen(FilterDialog(self.journal.filter), apply)
+
+    def action_module(self) -> None:
+        """Show or hide the Module pane: the module as it was at the selected line."""
+        pane = self.query_one(ModulePane)
+        pane.toggle_class("-shown")
+        self._show_header()
 
     def action_timeline(self) -> None:
         """The socket timeline of the whole capture (its own screen)."""

@@ -47,7 +47,9 @@ class FilterDialog(ModalScreen[Filter | None]):
             for i, (name, cats) in enumerate(GROUPS.items()):
                 shown = not any(c in self.current.hidden for c in cats)
                 yield Checkbox(name, value=shown, id=f"g{i}")
-            yield Checkbox("QISTATE polling", value=self.current.show_poll, id="poll")
+            yield Checkbox(
+                "Polling (QISTATE, Module pane reads)", value=self.current.show_poll, id="poll"
+            )
             yield Select(
                 [("all sockets", -1)] + [(f"socket {i} only", i) for i in range(5)],
                 value=-1 if self.current.connect_id is None else self.current.connect_id,
