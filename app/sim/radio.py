@@ -149,7 +149,7 @@ class Cell:
     tz_quarters: int = 0  # §12.2 <tz>
     dst: int = 0
     #: Network-provided timers (CEREG n=4/5): T3412 when the UE asks for no PSM.
-    network_tau: str = "00101010"  # 10 minutes x 10 = 100 minutes
+    network_tau: str = "00101010"  # unit 001 (1 hour) x 10 = 10 hours, as a real A05 capture shows
     edrx_ptw: str = "0011"  # 10.24 s paging time window
 
 
