@@ -35,6 +35,11 @@ Rules (ARCHITECTURE.md "Data flow", spec §2.1.2, §2.3):
   to sleep, is written once more, and a :class:`CommandRetried` says so. A query
   is also written again when only URCs or blank lines came back; a command that
   changes state never is once any byte came back, and data-mode commands never are.
+* Raw bytes (``!raw``, ``!hex``, ``+++``, :func:`Engine.raw_written`) are not a
+  command: they go out only while no command holds the line, and whatever the
+  module says after them is delivered as unsolicited. Bytes that did not end with
+  a line ending stay in the module's line buffer: the next command line is then
+  the tail of that line, and an ERROR for it says so.
 """
 
 from __future__ import annotations
@@ -108,6 +113,9 @@ class Pending:
     answered_any: bool = False
     #: Already written a second time after a sleeping module lost it.
     retried: bool = False
+    #: Raw bytes without a line ending went out just before this command: the
+    #: module reads them as the start of this command's line.
+    after_raw: bytes = b""
 
 
 # --- outputs -------------------------------------------------------------------
@@ -191,6 +199,11 @@ class Engine:
     #: A command written again after a sleep got no answer either: the module is
     #: not merely asleep, so no more retries until it says something.
     unresponsive: bool = False
+    #: Raw bytes written since the last line ending (the module holds them as the
+    #: start of its next command line).
+    unterminated: bytearray = field(default_factory=bytearray)
+    #: Raw bytes written with echo on whose echo has not come back yet.
+    raw_echo: bytearray = field(default_factory=bytearray)
     _next_id: int = 1
 
     # -- queries ---------------------------------------------------------------
@@ -229,7 +242,39 @@ class Engine:
         self.last_io = now
         if p.command.deferred is not None:
             self.waiters.append(p)
+        if self.unterminated:
+            p.after_raw = bytes(self.unterminated)
+            self.unterminated.clear()
+        self.raw_echo.clear()
         return [Write(self.wire(p.command), TxKind.COMMAND, p.id)]
+
+    def raw_written(self, data: bytes, now: float) -> None:
+        """Raw bytes went out while no command held the line (they are not one)."""
+        if self.busy:
+            raise RuntimeError("raw bytes go out only while the line is free")
+        self.last_io = now
+        ends = max(data.rfind(b"\r"), data.rfind(b"\n"))
+        if ends >= 0:
+            self.unterminated.clear()
+        self.unterminated += data[ends + 1 :]
+        del self.unterminated[:-64]  # bounded: the last 64 bytes are enough to say it
+        if self.echo:
+            self.raw_echo += data
+
+    def _take_raw_echo(self, event: ev.Event) -> bool:
+        """True when ``event`` is the module echoing raw bytes written with echo on
+        (compared byte for byte, as a data-mode payload's echo is)."""
+        raw, due = event.raw, self.raw_echo
+        if not raw:
+            return False
+        if due.startswith(raw):
+            del due[: len(raw)]
+            return True
+        if raw.startswith(due) and raw[len(due) :].strip(b"\r\n") == b"":
+            due.clear()
+            return True
+        due.clear()  # the module said something else: its echo is not coming as sent
+        return False
 
     def wire(self, command: AtCommand) -> bytes:
         """The command line and the line ending. A command that enters data mode
@@ -290,6 +335,9 @@ class Engine:
             if (p.echo_due or p.after_prompt) and self._take_echo(p, event):
                 out.append(Deliver(event, Role.ECHO, p.id))
                 return out
+        elif self.raw_echo and self._take_raw_echo(event):
+            out.append(Deliver(event, Role.ECHO, None))
+            return out
         self._learn(event)
         if isinstance(event, ev.Prompt):
             self._on_prompt(event, now, out)
@@ -397,7 +445,7 @@ class Engine:
             out.append(Deliver(event, Role.URC, None))
             return
         p.answered = p.answered_any = True
-        if not p.echoed and not p.prompted:
+        if not p.echoed and not p.prompted and not p.after_raw:
             self.echo = False  # answered without its echo: echo is off (ATE0)
         out.append(Deliver(event, Role.FINAL, p.id))
         was_data_mode = self.data_mode
@@ -411,6 +459,12 @@ class Engine:
             detail = ""
             if was_data_mode and p.phase is Phase.DATA_MODE:
                 detail = "the module left data mode"
+            elif p.after_raw:
+                held = p.after_raw.decode("utf-8", "backslashreplace")
+                detail = (
+                    f"raw bytes sent before it without a line ending ({held!r}) "
+                    "were the start of this line for the module"
+                )
             self._finish(p, Outcome.ERROR, now, out, detail)
             return
         # OK

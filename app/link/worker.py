@@ -39,7 +39,13 @@ from typing import Any, Protocol
 import serial
 
 from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Phase, Write
-from app.link.port import PortFactory, PortSettings, open_failure, open_port
+from app.link.port import (
+    PortFactory,
+    PortSettings,
+    apply_settings,
+    open_failure,
+    open_port,
+)
 from app.link.results import (
     CommandFinished,
     CommandResult,
@@ -49,6 +55,7 @@ from app.link.results import (
     LinkStatus,
     ModuleIdentity,
     Outcome,
+    RawResult,
     Role,
     Rx,
     Tx,
@@ -72,6 +79,13 @@ BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
 READ_WAIT_S = 0.05
 #: The most read at once from a port with a file descriptor.
 READ_CHUNK = 65536
+#: After raw bytes, nothing else goes out until the line has been quiet this long
+#: (or the guard time asked for, when longer), so an answer to them is never taken
+#: for the next command's; at most RAW_SETTLE_MAX_S is spent waiting.
+RAW_QUIET_S = 0.3
+RAW_SETTLE_MAX_S = 3.0
+#: What each line ending is called (profile, header, capture).
+ENDING_NAMES = {b"\r": "CR", b"\r\n": "CRLF", b"\n": "LF"}
 #: Events waiting for subscribers beyond which recv payload lines are no longer
 #: queued for them (the capture still records every one): a UI that falls behind a
 #: flood costs bounded memory, and says how much it skipped (DisplayDropped).
@@ -82,6 +96,15 @@ class Recorder(Protocol):
     """Receives every link event in order, on the worker thread."""
 
     def record(self, item: LinkEvent) -> None: ...
+
+
+class _Raw:
+    """Raw bytes queued behind the commands (not a command)."""
+
+    def __init__(self, data: bytes, tag: str, guard: float) -> None:
+        self.data = data
+        self.tag = tag
+        self.guard = guard
 
 
 class _Control:
@@ -110,6 +133,7 @@ class SerialWorker:
         line_ending: bytes = b"\r",
         echo: bool | None = None,
         sync: SyncPolicy | None = None,
+        settings: PortSettings | None = None,
     ) -> None:
         self.url = url
         self.recorder = recorder
@@ -138,16 +162,18 @@ class SerialWorker:
 
         self.engine = Engine(line_ending=line_ending)
         self.state = LinkState.CONNECTING
-        #: How the port opens; DTR, RTS and the baud rate set at run time are kept
-        #: here, so a reconnect opens the port as the person left it.
-        self.settings = PortSettings(baudrate)
-        self.status = LinkStatus(LinkState.CONNECTING, url, baudrate)
+        #: How the port opens; DTR, RTS, the baud rate, framing and flow control
+        #: set at run time are kept here, so a reconnect opens the port as the
+        #: person left it.
+        self.settings = replace(settings or PortSettings(), baudrate=baudrate)
+        self._attempt = 0
+        self.status = self._status(LinkState.CONNECTING)
         self.identity: ModuleIdentity | None = None
 
         self._framer = Framer()
         self._port: Any = None
         self._lock = threading.Lock()
-        self._queue: deque[tuple[Pending, Future[CommandResult]]] = deque()
+        self._queue: deque[tuple[Pending | _Raw, Future[Any]]] = deque()
         self._controls: deque[_Control] = deque()
         self._futures: dict[int, Future[CommandResult]] = {}
         self._tags: dict[int, str] = {}
@@ -160,7 +186,6 @@ class SerialWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._stopped = threading.Event()
-        self._attempt = 0
         self._last_rx = time.monotonic()
         #: Command ids, unique for the worker's life (reconnects included): taken
         #: under ``_lock``, as any thread may submit.
@@ -264,6 +289,24 @@ class SerialWorker:
         self._poke()
         return future
 
+    def send_raw(self, data: bytes, *, tag: str = "user", guard: float = 0.0) -> Future[RawResult]:
+        """Queue raw bytes (not a command): written once the line is free and, with
+        ``guard``, after that many seconds of silence; nothing else goes out until
+        the module has been quiet for a while after them (``guard`` at least).
+        The future says whether they were written."""
+        future: Future[RawResult] = Future()
+        if not data:
+            future.set_result(RawResult(data, False, "nothing to send", tag))
+            return future
+        if self._stop.is_set() or not self._accepting():
+            why = "the link is closed" if self._stop.is_set() else self._down_reason()
+            future.set_result(RawResult(data, False, why, tag))
+            return future
+        with self._lock:
+            self._queue.append((_Raw(data, tag, guard), future))
+        self._poke()
+        return future
+
     def data_mode_send(self, payload: bytes, terminator: bytes = CTRL_Z) -> Future[Any]:
         """Type ``payload`` at the '>' prompt, then Ctrl-Z (or ``b""`` for fixed length)."""
         return self._control("input", payload, terminator)
@@ -283,6 +326,17 @@ class SerialWorker:
 
     def set_baudrate(self, baudrate: int) -> Future[Any]:
         return self._control("baud", baudrate)
+
+    def set_serial(self, settings: PortSettings) -> Future[Any]:
+        """Data bits, parity, stop bits and flow control (and the baud rate) as in
+        ``settings``; kept for every reopen. DTR, RTS and the timeout stay as they are."""
+        return self._control("serial", settings)
+
+    def set_line_ending(self, ending: bytes) -> Future[Any]:
+        """What ends each command line from now on (CR, CR LF or LF)."""
+        if ending not in ENDING_NAMES:
+            raise ValueError(f"line ending: expected CR, CRLF or LF, got {ending!r}")
+        return self._control("ending", ending)
 
     def retry(self) -> None:
         """Try to open the port now (after an open error that is not retried by
@@ -415,13 +469,29 @@ class SerialWorker:
         change: str = "",
     ) -> None:
         self.state = state
-        s = self.settings
-        self.status = LinkStatus(
-            state, self.url, s.baudrate, message, retry_at, self._attempt, s.dtr, s.rts, change
-        )
+        self.status = self._status(state, message, retry_at, change)
         self._emit(self.status)
         self._kick_dispatch()
         self._notify_changed()
+
+    def _status(
+        self, state: LinkState, message: str = "", retry_at: float | None = None, change: str = ""
+    ) -> LinkStatus:
+        s = self.settings
+        return LinkStatus(
+            state,
+            self.url,
+            s.baudrate,
+            message,
+            retry_at,
+            self._attempt,
+            s.dtr,
+            s.rts,
+            change,
+            framing=s.framing,
+            flow=s.flow,
+            line_ending=ENDING_NAMES.get(self.line_ending, "CR"),
+        )
 
     def _kick_dispatch(self) -> None:
         with self._outbox_cv:
@@ -601,8 +671,12 @@ class SerialWorker:
         if not self.engine.busy:
             with self._lock:
                 item = self._queue.popleft() if self._queue else None
+            if item is not None and isinstance(item[0], _Raw):
+                self._raw(item[0], item[1])
+                return
             if item is not None:
                 pending, future = item
+                assert isinstance(pending, Pending)
                 self._futures[pending.id] = future
                 self._tags[pending.id] = pending.tag
                 self._handle(self.engine.start(pending, time.monotonic()))
@@ -612,6 +686,30 @@ class SerialWorker:
             self._was_busy = busy
             if not busy:
                 self._notify_changed()
+
+    def _raw(self, raw: _Raw, future: Future[Any]) -> None:
+        """Write raw bytes on a free line: after ``guard`` seconds of silence, then
+        hold the line until the module has been quiet for a while, so whatever it
+        answers is taken as unsolicited, never as the next command's answer."""
+        if raw.guard > 0:
+            start = time.monotonic()
+            while not self._stop.is_set():
+                last = max(self._last_rx, self.engine.last_io or 0.0)
+                now = time.monotonic()
+                if now - last >= raw.guard or now - start >= RAW_SETTLE_MAX_S + raw.guard:
+                    break
+                self._pump()
+        try:
+            self._write(raw.data, TxKind.RAW, None, tag=raw.tag)
+        except BaseException:
+            if not future.done():
+                future.set_result(RawResult(raw.data, False, "the write failed", raw.tag))
+            raise
+        self.engine.raw_written(raw.data, time.monotonic())
+        future.set_result(RawResult(raw.data, True, tag=raw.tag))
+        quiet = max(raw.guard, RAW_QUIET_S)
+        self.drain(quiet, RAW_SETTLE_MAX_S + raw.guard)
+        self._notify_changed()
 
     def _pump(self, *, controls: bool = True) -> bool:
         """Line control asked for, one read (framed, parsed, recorded, fed to the
@@ -687,8 +785,11 @@ class SerialWorker:
         if isinstance(event, ev.Rdy):
             self._need_sync = True
 
-    def _write(self, data: bytes, what: TxKind, command_id: int | None) -> None:
-        tag = None if command_id is None else self._tags.get(command_id)
+    def _write(
+        self, data: bytes, what: TxKind, command_id: int | None, *, tag: str | None = None
+    ) -> None:
+        if tag is None and command_id is not None:
+            tag = self._tags.get(command_id)
         self._emit(Tx(data, what, command_id, time.monotonic(), time.time(), tag))
         self._port.write(data)
 
@@ -745,6 +846,28 @@ class SerialWorker:
             port.baudrate = rate = int(ctl.args[0])
             self.settings = replace(self.settings, baudrate=rate)
             self._line_changed(f"baud rate now {rate}", change="baud")
+        elif ctl.name == "serial":
+            wanted: PortSettings = ctl.args[0]
+            new = replace(
+                self.settings,
+                baudrate=wanted.baudrate,
+                bytesize=wanted.bytesize,
+                parity=wanted.parity,
+                stopbits=wanted.stopbits,
+                rtscts=wanted.rtscts,
+                xonxoff=wanted.xonxoff,
+            )
+            if new.baudrate != port.baudrate:
+                port.baudrate = new.baudrate
+            apply_settings(port, new)
+            self.settings = new
+            flow = new.flow or "no flow control"
+            text = f"serial settings now {new.baudrate} {new.framing}, {flow}"
+            self._line_changed(text, change="serial")
+        elif ctl.name == "ending":
+            self.line_ending = self.engine.line_ending = ctl.args[0]
+            name = ENDING_NAMES[self.line_ending]
+            self._line_changed(f"line ending now {name}", change="line_ending")
         return None
 
     def _line_changed(self, message: str, *, change: str) -> None:
@@ -757,6 +880,10 @@ class SerialWorker:
             queued, self._queue = list(self._queue), deque()
             controls, self._controls = list(self._controls), deque()
         for pending, future in queued:
+            if isinstance(pending, _Raw):
+                if not future.done():
+                    future.set_result(RawResult(pending.data, False, why, pending.tag))
+                continue
             result = self._not_sent(pending, why)
             self._emit(CommandFinished(result))
             if not future.done():
