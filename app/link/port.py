@@ -125,14 +125,39 @@ def _stopbits(value: float) -> float | int:
 
 
 def apply_settings(port: Any, settings: PortSettings) -> None:
-    """Set the framing and flow control of an open port (pyserial applies each
-    at once: a tty's termios, an RFC 2217 server's options; socket:// and the
-    simulator take them and have no wire to change)."""
-    port.bytesize = settings.bytesize
-    port.parity = settings.parity
-    port.stopbits = _stopbits(settings.stopbits)
-    port.rtscts = settings.rtscts
-    port.xonxoff = settings.xonxoff
+    """Set the framing and flow control of an open port, all at once.
+
+    pyserial applies each attribute with a ``tcsetattr`` of its own, and POSIX lets
+    ``tcsetattr`` fail when none of the changes asked for could be made: a driver
+    that keeps part of them (a Linux pty always reads CS8 and no parity) then
+    refuses a change of data bits alone. So the new values are set together and
+    the port reconfigured once, as an open does (an RFC 2217 server gets them as
+    its options; socket:// and the simulator take them and have no wire to
+    change). ValueError, the port left as it was, when it refuses them all."""
+    wanted: dict[str, Any] = {
+        "bytesize": settings.bytesize,
+        "parity": settings.parity,
+        "stopbits": _stopbits(settings.stopbits),
+        "rtscts": settings.rtscts,
+        "xonxoff": settings.xonxoff,
+    }
+    reconfigure = getattr(port, "_reconfigure_port", None)
+    if not callable(reconfigure) or not all(hasattr(port, f"_{name}") for name in wanted):
+        for name, value in wanted.items():  # not a pyserial port: one by one
+            setattr(port, name, value)
+        return
+    old = {name: getattr(port, f"_{name}") for name in wanted}
+    for name, value in wanted.items():
+        setattr(port, f"_{name}", value)
+    try:
+        if getattr(port, "is_open", True):
+            reconfigure()
+    except Exception as exc:
+        for name, value in old.items():
+            setattr(port, f"_{name}", value)
+        raise ValueError(
+            f"the port refused {settings.framing} {settings.flow or 'without flow control'}: {exc}"
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
