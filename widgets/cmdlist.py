@@ -146,17 +146,20 @@ class CommandList(VerticalScroll, can_focus=False):
             self.post_message(self.Edited(lines))
 
     def action_move(self, step: int) -> None:
+        """↑/↓: the row above or below (from a row's field or its button)."""
         focused = self.app.focused
         rows = self.rows
-        inputs = [r.query_one(Input) for r in rows]
-        if focused not in inputs:
-            if inputs:
-                inputs[0].focus()
+        if not rows:
             return
-        index = inputs.index(focused) + step
-        if 0 <= index < len(inputs):
-            inputs[index].focus()
-            self.scroll_to_widget(inputs[index])
+        current = next(
+            (i for i, row in enumerate(rows) if focused is not None and row in focused.ancestors),
+            None,
+        )
+        index = 0 if current is None else current + step
+        if 0 <= index < len(rows):
+            field = rows[index].query_one(Input)
+            field.focus()
+            self.scroll_to_widget(field)
 
 
 __all__ = ["HELP", "CommandList", "CommandRow"]

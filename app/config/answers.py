@@ -144,6 +144,7 @@ def check_script(script: str) -> str | None:
 _NAME_TEXT = "a non-empty one-line string"
 
 AnswerName = Annotated[str, expect(_NAME_TEXT, _name)]
+#: Checked by compiling it: the value kept is the compiled :class:`UserPattern`.
 Pattern = Annotated[str, expect("a regular expression (RE2)", _pattern)]
 Text = Annotated[str, expect("a string")]
 Holdoff = Annotated[
@@ -215,10 +216,11 @@ def parse_answers(raw: Sequence[Any], where: str = "answer") -> tuple[list[Answe
         if name.casefold() in names:
             problems.append(f"{at}.name: another answer is named {name!r} already{suffix}")
         names.add(name.casefold())
+        pattern = checked.values["match"]  # compiled by the check (_pattern)
         rules.append(
             AnswerRule(
                 name,
-                compile_pattern(table.match),
+                pattern,
                 line=table.line,
                 script=table.script,
                 holdoff=table.holdoff,
