@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label
 
 #: What the pane says under its rows.
-HELP = "Enter or ▶ sends a row · edit in place (saved to the profile) · the last row adds one"
+HELP = "Enter or ▶ sends a row · type over a row to change it (saved to the profile)"
 
 
 class CommandRow(Horizontal):
@@ -43,7 +43,7 @@ class CommandRow(Horizontal):
         yield Label(f"{self.index + 1:>2}", classes="number")
         yield Input(
             self.line,
-            placeholder="add a line: AT..., A/, +++, !raw TEXT, !hex DIGITS",
+            placeholder="add: AT..., A/, +++, !raw TEXT, !hex 41 54 0D",
             id=f"cmd-{self.index}",
             compact=True,
         )
@@ -56,8 +56,8 @@ class CommandList(VerticalScroll, can_focus=False):
     """Rows of saved lines; sends and edits go to the app as messages."""
 
     DEFAULT_CSS = """
-    CommandList { height: 1fr; }
-    CommandList > .help { color: $text-muted; height: auto; padding: 0 1; }
+    CommandList { height: auto; }
+    CommandList > .help { color: $text-muted; width: 1fr; height: auto; padding: 0 1; }
     """
 
     BINDINGS = [
