@@ -231,7 +231,9 @@ async def test_the_palette_changes_the_settings_the_header_shows_them_the_captur
         await ready(pilot)
         assert "@115200 8N1" in status_text(app.state).plain
         await app.run_action("serial_settings")
-        await until(pilot, lambda: isinstance(app.screen, SerialDialog) and app.screen.query("#apply"))
+        await until(
+            pilot, lambda: isinstance(app.screen, SerialDialog) and app.screen.query("#apply")
+        )
         dialog = app.screen
         assert isinstance(dialog, SerialDialog)
         dialog.query_one("#baud").value = "74880"  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from app.config.highlight import HighlightRule
-from app.model.journal import Category, Journal, LogEntry
+from app.model.journal import Journal, LogEntry
 from app.model.render import STYLE_NAMES, LineView, line_width, render_entry
 
 #: How often a growing log applies its new size (and follows the newest line).
@@ -362,40 +362,16 @@ class EventLog(ScrollView, can_focus=True):
 
     def action_copy(self) -> None:
         """c: the selected line (or range, or the newest line) as shown, to the clipboard."""
-        view = self.journal.view
-        lines = self.selected_range()
-        if not lines:
-            self.notify("The log is empty: nothing to copy.")
-            return
-        text = "\n".join(self.render_text(view[i], previous=None).plain for i in lines) + "\n"
-        count = len(lines)
-        self._copy(text, f"{count} log line{'s' if count != 1 else ''}")
+        from widgets.clipboard import copy_lines
+
+        copy_lines(self)
 
     def action_copy_payload(self) -> None:
         """p: the payload of the selected recv URC (or of data sent), as text when
         it is UTF-8, else as hex digits."""
-        index = self.selected_index()
-        entry = self.journal.view[index] if index is not None else None
-        if entry is None or entry.payload is None or entry.category is Category.COMMAND:
-            self.notify("Select a recv URC (or a payload sent) to copy its payload.")
-            return
-        data = entry.payload
-        try:
-            text, form = data.decode("utf-8"), "text"
-        except UnicodeDecodeError:
-            text, form = data.hex(" ").upper(), "hex"
-        self._copy(text, f"a {len(data)}-byte payload as {form}")
+        from widgets.clipboard import copy_payload
 
-    def _copy(self, text: str, what: str) -> None:
-        from widgets.clipboard import copy_text
-
-        if self.copy_folder is None:
-            self.app.copy_to_clipboard(text)
-            path, said = None, "copied (OSC 52, if the terminal allows it)"
-        else:
-            path, said = copy_text(self.app, text, self.copy_folder)
-        self.notify(f"{what}: {said}", timeout=6)
-        self.post_message(self.Copied(what, path, said))
+        copy_payload(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear":

@@ -50,7 +50,7 @@ from app.session.target import Choice, Target, TargetError, check_device, module
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.cmdlist import CommandList
 from widgets.deferred import Deferred
-from widgets.dialogs.choice import BaudDialog, PollDialog
+from widgets.dialogs.choice import PollDialog
 from widgets.dialogs.filter import FilterDialog
 from widgets.dialogs.macro_editor import MacroEditor
 from widgets.dialogs.note import NoteDialog
@@ -525,24 +525,6 @@ class QitermApp(SocketActions, PaneActions, TerminalActions):
 
     def action_marker(self) -> None:
         self.session.marker()
-
-    # -------------------------------------------------------- line control
-
-    def action_toggle_dtr(self) -> None:
-        self.session.set_dtr(not self.state.dtr)
-
-    def action_toggle_rts(self) -> None:
-        self.session.set_rts(not self.state.rts)
-
-    def action_send_break(self) -> None:
-        self.session.send_break(0.25)
-
-    def action_change_baud(self) -> None:
-        def chosen(rate: int | None) -> None:
-            if rate is not None and rate != self.state.baudrate:
-                self.session.set_baudrate(rate)
-
-        self.push_screen(BaudDialog(self.state.baudrate), chosen)
 
     # ---------------------------------------------------------- screenshots
 

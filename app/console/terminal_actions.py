@@ -1,7 +1,8 @@
-"""What people coming from tio, picocom, Docklight and QCOM reach for: serial
-settings beyond the baud rate, the line ending and local echo while running,
-clearing and copying the log, cyclic macros, automatic answers and the command
-list. The work is the session's; these are the console's ends of it."""
+"""What people coming from tio, picocom, Docklight and QCOM reach for: line
+control (DTR, RTS, a break, the baud rate), serial settings beyond it, the line
+ending and local echo while running, clearing and copying the log, cyclic
+macros, automatic answers and the command list. The work is the session's;
+these are the console's ends of it."""
 
 from __future__ import annotations
 
@@ -16,12 +17,31 @@ from app.link.port import PortSettings
 from app.session.cycles import CycleChanged
 from widgets.cmdlist import CommandList
 from widgets.dialogs.answers import AnswersDialog
+from widgets.dialogs.choice import BaudDialog
 from widgets.dialogs.serial import SerialDialog
 from widgets.log import EventLog
 from widgets.macrobar import MacroBar
 
 
 class TerminalActions(ConsoleBase):
+    # -- line control: DTR, RTS, a break, the baud rate -----------------------------------
+
+    def action_toggle_dtr(self) -> None:
+        self.session.set_dtr(not self.state.dtr)
+
+    def action_toggle_rts(self) -> None:
+        self.session.set_rts(not self.state.rts)
+
+    def action_send_break(self) -> None:
+        self.session.send_break(0.25)
+
+    def action_change_baud(self) -> None:
+        def chosen(rate: int | None) -> None:
+            if rate is not None and rate != self.state.baudrate:
+                self.session.set_baudrate(rate)
+
+        self.push_screen(BaudDialog(self.state.baudrate), chosen)
+
     # -- serial settings, line ending, local echo ---------------------------------------
 
     def action_serial_settings(self) -> None:

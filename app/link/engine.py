@@ -47,7 +47,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from app.link.lines import command_names, read_only, urc_shaped
+from app.link.lines import (
+    DEFERRED_KIND,
+    RESPONSE_NAME,
+    command_names,
+    read_only,
+    take_echo,
+    urc_shaped,
+)
 from app.link.results import (
     CommandResult,
     CommandRetried,
@@ -59,7 +66,7 @@ from app.link.results import (
     TxKind,
 )
 from app.protocol import events as ev
-from app.protocol.catalog import Completion, Deferred
+from app.protocol.catalog import Completion
 from app.protocol.commands import CTRL_Z, ESC, AtCommand
 from app.protocol.events import DEFERRED_TYPES, FINAL_TYPES, UNSOLICITED_TYPES
 from app.protocol.syntax import Form
@@ -147,35 +154,6 @@ class Notice:
 
 Output = Write | Deliver | Done | Notice
 
-# Response events and the command whose answer they are.
-_RESPONSE_NAME: dict[type[ev.Event], str] = {
-    ev.QiStateRow: "+QISTATE",
-    ev.QiCfgDataFormat: "+QICFG",
-    ev.QiCfgShowRA: "+QICFG",
-    ev.QiDnsCfg: "+QIDNSCFG",
-    ev.QiSendCounts: "+QISEND",
-    ev.CsqReport: "+CSQ",
-    ev.PdpAddress: "+CGPADDR",
-    ev.ClockTime: "+CCLK",
-    ev.CeregStatus: "+CEREG",
-    ev.CpinStatus: "+CPIN",
-    ev.CesqReport: "+CESQ",
-    ev.CsconStatus: "+CSCON",
-    ev.QNbiotEvent: "+QNBIOTEVENT",
-    ev.QsclkStatus: "+QSCLK",
-    ev.QCfgValue: "+QCFG",
-}
-
-_DEFERRED_KIND: dict[type[ev.Event], Deferred] = {
-    ev.QiOpenResult: Deferred.QIOPEN,
-    ev.QPingReply: Deferred.QPING,
-    ev.QPingSummary: Deferred.QPING,
-    ev.QPingResult: Deferred.QPING,
-    ev.QNtpResult: Deferred.QNTP,
-    ev.QiDnsGipHeader: Deferred.QIDNSGIP,
-    ev.QiDnsGipAddress: Deferred.QIDNSGIP,
-}
-
 
 @dataclass
 class Engine:
@@ -262,18 +240,11 @@ class Engine:
             self.raw_echo += data
 
     def _take_raw_echo(self, event: ev.Event) -> bool:
-        """True when ``event`` is the module echoing raw bytes written with echo on
-        (compared byte for byte, as a data-mode payload's echo is)."""
-        raw, due = event.raw, self.raw_echo
-        if not raw:
-            return False
-        if due.startswith(raw):
-            del due[: len(raw)]
+        """True when ``event`` is the module echoing raw bytes written with echo on;
+        anything else means their echo is not coming as sent."""
+        if take_echo(self.raw_echo, event.raw):
             return True
-        if raw.startswith(due) and raw[len(due) :].strip(b"\r\n") == b"":
-            due.clear()
-            return True
-        due.clear()  # the module said something else: its echo is not coming as sent
+        self.raw_echo.clear()
         return False
 
     def wire(self, command: AtCommand) -> bytes:
@@ -494,7 +465,7 @@ class Engine:
         p.deadline = now + spec.timeout
 
     def _on_deferred(self, event: ev.Event, now: float, out: list[Output]) -> None:
-        kind = _DEFERRED_KIND[type(event)]
+        kind = DEFERRED_KIND[type(event)]
         waiter = None
         for w in self.waiters:
             spec = w.command.deferred
@@ -548,7 +519,7 @@ class Engine:
             )
         elif isinstance(event, ev.QiCfgShowRA):
             self._set_formats(self.send_hex, self.recv_hex, bool(event.showra_mode), out)
-        name = _RESPONSE_NAME.get(type(event))
+        name = RESPONSE_NAME.get(type(event))
         if isinstance(event, ev.InfoResponse | ev.TestResponse):
             name = event.name
         solicited = (
@@ -572,27 +543,15 @@ class Engine:
             p.echo_due += payload
 
     def _take_echo(self, p: Pending, event: ev.Event) -> bool:
-        """True when ``event`` is (the rest of) the echo of the payload written.
-
-        Compared byte for byte on the frame's raw bytes: a frame wholly inside the
-        bytes still due is echo; so is one where they end, when what follows in the
-        frame is only its terminator (the module's CR LF before its result), or a
-        Ctrl-Z echoed back. Anything else is the module speaking."""
+        """True when ``event`` is (the rest of) the echo of the payload written
+        (:func:`app.link.lines.take_echo`); the frame after '>' may start with the
+        prompt's space (the framer keeps it with this frame)."""
         raw = event.raw
         if p.after_prompt:
             p.after_prompt = False
             if raw[:1] == b" " and p.echo_due[:1] != b" ":
-                raw = raw[1:]  # the space of "> " (the framer keeps it with this frame)
-        due = p.echo_due
-        if not due or not raw:
-            return False
-        if due.startswith(raw):
-            del due[: len(raw)]
-            return True
-        if raw.startswith(due) and raw[len(due) :].lstrip(b"\x1a").strip(b"\r\n") == b"":
-            due.clear()
-            return True
-        return False
+                raw = raw[1:]
+        return take_echo(p.echo_due, raw)
 
     def _learn(self, event: ev.Event) -> None:
         """What the module says about its sleep settings (§9.10, §11.1.5)."""

@@ -38,25 +38,25 @@ from typing import Any, Protocol
 
 import serial
 
-from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Phase, Write
-from app.link.port import (
-    PortFactory,
-    PortSettings,
-    apply_settings,
-    open_failure,
-    open_port,
+from app.link.control import (
+    ENDING_NAMES,
+    ControlRequest,
+    RawRequest,
+    carry_out,
+    write_raw,
 )
+from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Phase, Write
+from app.link.outbox import MAX_OUTBOX, Outbox, Subscriber
+from app.link.port import PortFactory, PortSettings, open_failure, open_port
 from app.link.results import (
     CommandFinished,
     CommandResult,
-    DisplayDropped,
     LinkEvent,
     LinkState,
     LinkStatus,
     ModuleIdentity,
     Outcome,
     RawResult,
-    Role,
     Rx,
     Tx,
     TxKind,
@@ -70,8 +70,6 @@ from app.protocol.parse import parse_frame
 
 log = logging.getLogger(__name__)
 
-Subscriber = Callable[[list[LinkEvent]], None]
-
 DEFAULT_BAUDRATE = 115200
 #: Reconnect delays in seconds; the last one repeats.
 BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
@@ -79,41 +77,12 @@ BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
 READ_WAIT_S = 0.05
 #: The most read at once from a port with a file descriptor.
 READ_CHUNK = 65536
-#: After raw bytes, nothing else goes out until the line has been quiet this long
-#: (or the guard time asked for, when longer), so an answer to them is never taken
-#: for the next command's; at most RAW_SETTLE_MAX_S is spent waiting.
-RAW_QUIET_S = 0.3
-RAW_SETTLE_MAX_S = 3.0
-#: What each line ending is called (profile, header, capture).
-ENDING_NAMES = {b"\r": "CR", b"\r\n": "CRLF", b"\n": "LF"}
-#: Events waiting for subscribers beyond which recv payload lines are no longer
-#: queued for them (the capture still records every one): a UI that falls behind a
-#: flood costs bounded memory, and says how much it skipped (DisplayDropped).
-MAX_OUTBOX = 20_000
 
 
 class Recorder(Protocol):
     """Receives every link event in order, on the worker thread."""
 
     def record(self, item: LinkEvent) -> None: ...
-
-
-class _Raw:
-    """Raw bytes queued behind the commands (not a command)."""
-
-    def __init__(self, data: bytes, tag: str, guard: float) -> None:
-        self.data = data
-        self.tag = tag
-        self.guard = guard
-
-
-class _Control:
-    """A request the worker carries out on its own thread."""
-
-    def __init__(self, name: str, *args: Any) -> None:
-        self.name = name
-        self.args = args
-        self.future: Future[Any] = Future()
 
 
 class SerialWorker:
@@ -173,16 +142,11 @@ class SerialWorker:
         self._framer = Framer()
         self._port: Any = None
         self._lock = threading.Lock()
-        self._queue: deque[tuple[Pending | _Raw, Future[Any]]] = deque()
-        self._controls: deque[_Control] = deque()
+        self._queue: deque[tuple[Pending | RawRequest, Future[Any]]] = deque()
+        self._controls: deque[ControlRequest] = deque()
         self._futures: dict[int, Future[CommandResult]] = {}
         self._tags: dict[int, str] = {}
-        self._subscribers: list[Subscriber] = []
-        self._outbox: list[LinkEvent] = []
-        self.max_outbox = MAX_OUTBOX
-        self._dropped = 0
-        self._dropped_bytes: dict[int, int] = {}
-        self._outbox_cv = threading.Condition()
+        self._box = Outbox(batch_interval, MAX_OUTBOX)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._stopped = threading.Event()
@@ -204,7 +168,7 @@ class SerialWorker:
             os.set_blocking(self._wake_w, False)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._dispatcher = threading.Thread(
-            target=self._dispatch_loop, name=f"{name}-dispatch", daemon=True
+            target=self._box.run, args=(self._stopped,), name=f"{name}-dispatch", daemon=True
         )
 
     # ------------------------------------------------------------------ API
@@ -220,15 +184,20 @@ class SerialWorker:
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(batch)`` with lists of link events (from the dispatcher thread)."""
-        with self._outbox_cv:
-            self._subscribers.append(callback)
+        return self._box.subscribe(callback)
 
-        def unsubscribe() -> None:
-            with self._outbox_cv:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
+    @property
+    def max_outbox(self) -> int:
+        """Events waiting for subscribers beyond which display-only lines are skipped."""
+        return self._box.max_items
 
-        return unsubscribe
+    @max_outbox.setter
+    def max_outbox(self, value: int) -> None:
+        self._box.max_items = value
+
+    @property
+    def _outbox(self) -> list[LinkEvent]:
+        return self._box.items
 
     @property
     def baudrate(self) -> int:
@@ -303,7 +272,7 @@ class SerialWorker:
             future.set_result(RawResult(data, False, why, tag))
             return future
         with self._lock:
-            self._queue.append((_Raw(data, tag, guard), future))
+            self._queue.append((RawRequest(data, tag, guard), future))
         self._poke()
         return future
 
@@ -352,8 +321,7 @@ class SerialWorker:
         self._poke()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        with self._outbox_cv:
-            self._outbox_cv.notify_all()
+        self._box.kick()
         if self._dispatcher.is_alive():
             self._dispatcher.join(timeout)
 
@@ -405,7 +373,7 @@ class SerialWorker:
         return result
 
     def _control(self, name: str, *args: Any) -> Future[Any]:
-        ctl = _Control(name, *args)
+        ctl = ControlRequest(name, *args)
         if self._stop.is_set() or self._port is None:
             ctl.future.set_exception(RuntimeError("the link is not connected"))
             return ctl.future
@@ -433,32 +401,14 @@ class SerialWorker:
             except Exception as exc:
                 log.exception("capture failed; recording stops")
                 self.recorder = None
-                self._publish(
-                    replace(self.status, message=f"capture stopped: {exc}", change="capture")
+                self._box.publish(
+                    replace(self.status, message=f"capture stopped: {exc}", change="capture"),
+                    self.engine.recv_hex,
                 )
-        self._publish(item)
+        self._box.publish(item, self.engine.recv_hex)
 
-    def _publish(self, item: LinkEvent) -> None:
-        with self._outbox_cv:
-            if len(self._outbox) >= self.max_outbox and self._droppable(item):
-                self._dropped += 1
-                if isinstance(item, Rx) and isinstance(item.event, ev.QiUrcRecv):
-                    cid = item.event.connect_id
-                    size = len(item.event.payload(self.engine.recv_hex))
-                    self._dropped_bytes[cid] = self._dropped_bytes.get(cid, 0) + size
-                return
-            self._outbox.append(item)
-
-    @staticmethod
-    def _droppable(item: LinkEvent) -> bool:
-        """Lines a display can skip without getting the module's state wrong."""
-        if isinstance(item, Tx):
-            return item.what is TxKind.PAYLOAD
-        if isinstance(item, Rx):
-            return isinstance(
-                item.event, ev.QiUrcRecv | ev.BlankLines | ev.OverlongLine | ev.TextLine
-            ) and item.role in (Role.URC, Role.NOISE)
-        return False
+    def _kick_dispatch(self) -> None:
+        self._box.kick()
 
     def _set_status(
         self,
@@ -492,30 +442,6 @@ class SerialWorker:
             flow=s.flow,
             line_ending=ENDING_NAMES.get(self.line_ending, "CR"),
         )
-
-    def _kick_dispatch(self) -> None:
-        with self._outbox_cv:
-            self._outbox_cv.notify_all()
-
-    def _dispatch_loop(self) -> None:
-        while True:
-            with self._outbox_cv:
-                while not self._outbox and not self._stopped.is_set():
-                    self._outbox_cv.wait(0.2)
-                if not self._outbox and self._stopped.is_set():
-                    return
-                batch, self._outbox = self._outbox, []
-                if self._dropped:
-                    batch.append(DisplayDropped(self._dropped, self._dropped_bytes))
-                    self._dropped, self._dropped_bytes = 0, {}
-                subscribers = list(self._subscribers)
-            for sub in subscribers:
-                try:
-                    sub(batch)
-                except Exception:
-                    log.exception("subscriber failed")
-            # Coalesce: at most one batch per interval under load.
-            time.sleep(self.batch_interval)
 
     # -- the worker thread ------------------------------------------------------
 
@@ -671,8 +597,8 @@ class SerialWorker:
         if not self.engine.busy:
             with self._lock:
                 item = self._queue.popleft() if self._queue else None
-            if item is not None and isinstance(item[0], _Raw):
-                self._raw(item[0], item[1])
+            if item is not None and isinstance(item[0], RawRequest):
+                write_raw(self, item[0], item[1])
                 return
             if item is not None:
                 pending, future = item
@@ -686,30 +612,6 @@ class SerialWorker:
             self._was_busy = busy
             if not busy:
                 self._notify_changed()
-
-    def _raw(self, raw: _Raw, future: Future[Any]) -> None:
-        """Write raw bytes on a free line: after ``guard`` seconds of silence, then
-        hold the line until the module has been quiet for a while, so whatever it
-        answers is taken as unsolicited, never as the next command's answer."""
-        if raw.guard > 0:
-            start = time.monotonic()
-            while not self._stop.is_set():
-                last = max(self._last_rx, self.engine.last_io or 0.0)
-                now = time.monotonic()
-                if now - last >= raw.guard or now - start >= RAW_SETTLE_MAX_S + raw.guard:
-                    break
-                self._pump()
-        try:
-            self._write(raw.data, TxKind.RAW, None, tag=raw.tag)
-        except BaseException:
-            if not future.done():
-                future.set_result(RawResult(raw.data, False, "the write failed", raw.tag))
-            raise
-        self.engine.raw_written(raw.data, time.monotonic())
-        future.set_result(RawResult(raw.data, True, tag=raw.tag))
-        quiet = max(raw.guard, RAW_QUIET_S)
-        self.drain(quiet, RAW_SETTLE_MAX_S + raw.guard)
-        self._notify_changed()
 
     def _pump(self, *, controls: bool = True) -> bool:
         """Line control asked for, one read (framed, parsed, recorded, fed to the
@@ -811,7 +713,7 @@ class SerialWorker:
             if ctl is None:
                 return
             try:
-                value = self._do_control(ctl)
+                value = carry_out(self, ctl)
             except (serial.SerialException, OSError) as exc:
                 ctl.future.set_exception(exc)
                 raise
@@ -819,56 +721,6 @@ class SerialWorker:
                 ctl.future.set_exception(exc)
             else:
                 ctl.future.set_result(value)
-
-    def _do_control(self, ctl: _Control) -> Any:
-        now = time.monotonic()
-        port = self._port
-        if ctl.name == "input":
-            payload, terminator = ctl.args
-            self._handle(self.engine.data_input(payload, terminator, now))
-        elif ctl.name == "cancel":
-            if not self.engine.data_mode:
-                raise RuntimeError("not in data mode")
-            self._handle(self.engine.cancel_data_mode(now))
-        elif ctl.name == "dtr":
-            port.dtr = on = bool(ctl.args[0])
-            self.settings = replace(self.settings, dtr=on)
-            self._line_changed(f"DTR {'on' if on else 'off'}", change="dtr")
-        elif ctl.name == "rts":
-            port.rts = on = bool(ctl.args[0])
-            self.settings = replace(self.settings, rts=on)
-            self._line_changed(f"RTS {'on' if on else 'off'}", change="rts")
-        elif ctl.name == "break":
-            port.send_break(ctl.args[0])
-            ms = round(ctl.args[0] * 1000)
-            self._line_changed(f"Break sent ({ms} ms)", change="break")
-        elif ctl.name == "baud":
-            port.baudrate = rate = int(ctl.args[0])
-            self.settings = replace(self.settings, baudrate=rate)
-            self._line_changed(f"baud rate now {rate}", change="baud")
-        elif ctl.name == "serial":
-            wanted: PortSettings = ctl.args[0]
-            new = replace(
-                self.settings,
-                baudrate=wanted.baudrate,
-                bytesize=wanted.bytesize,
-                parity=wanted.parity,
-                stopbits=wanted.stopbits,
-                rtscts=wanted.rtscts,
-                xonxoff=wanted.xonxoff,
-            )
-            if new.baudrate != port.baudrate:
-                port.baudrate = new.baudrate
-            apply_settings(port, new)
-            self.settings = new
-            flow = new.flow or "no flow control"
-            text = f"serial settings now {new.baudrate} {new.framing}, {flow}"
-            self._line_changed(text, change="serial")
-        elif ctl.name == "ending":
-            self.line_ending = self.engine.line_ending = ctl.args[0]
-            name = ENDING_NAMES[self.line_ending]
-            self._line_changed(f"line ending now {name}", change="line_ending")
-        return None
 
     def _line_changed(self, message: str, *, change: str) -> None:
         """A person changed the line (DTR, RTS, a break, the baud rate); the link
@@ -880,7 +732,7 @@ class SerialWorker:
             queued, self._queue = list(self._queue), deque()
             controls, self._controls = list(self._controls), deque()
         for pending, future in queued:
-            if isinstance(pending, _Raw):
+            if isinstance(pending, RawRequest):
                 if not future.done():
                     future.set_result(RawResult(pending.data, False, why, pending.tag))
                 continue
