@@ -69,8 +69,13 @@ async def open_socket(pilot, service: str, host: str, remote: int | None, local:
     await click(pilot, "#open")
     await until(pilot, lambda: not isinstance(app.screen, OpenSocketDialog))
     assert isinstance(cid, int)
-    await until(pilot, lambda: app.state.sockets.get(cid) is not None)
-    assert app.state.sockets[cid].state == SocketState.CONNECTED
+    # The row comes with AT+QIOPEN; its state with +QIOPEN:, maybe in a later batch.
+    await until(
+        pilot,
+        lambda: app.state.sockets.get(cid) is not None
+        and app.state.sockets[cid].state == SocketState.CONNECTED,
+        message=lambda: repr(app.state.sockets.get(cid)),
+    )
     return cid
 
 
