@@ -62,6 +62,41 @@ def main() -> None:
     help="Baud rate (default: the profile's, else 115200).",
 )
 @click.option(
+    "--databits",
+    type=click.Choice(["5", "6", "7", "8"]),
+    default=None,
+    help="Data bits (default: the profile's, else 8).",
+)
+@click.option(
+    "--parity",
+    type=click.Choice(["N", "E", "O", "M", "S"], case_sensitive=False),
+    default=None,
+    help="Parity: N none, E even, O odd, M mark, S space (default: the profile's, else N).",
+)
+@click.option(
+    "--stopbits",
+    type=click.Choice(["1", "1.5", "2"]),
+    default=None,
+    help="Stop bits (default: the profile's, else 1).",
+)
+@click.option(
+    "--rtscts/--no-rtscts", default=None, help="RTS/CTS hardware flow control (default off)."
+)
+@click.option(
+    "--xonxoff/--no-xonxoff", default=None, help="XON/XOFF software flow control (default off)."
+)
+@click.option(
+    "--line-ending",
+    type=click.Choice(["CR", "CRLF", "LF"], case_sensitive=False),
+    default=None,
+    help="What ends each command line (default: the profile's, else CR as the spec says).",
+)
+@click.option(
+    "--local-echo/--no-local-echo",
+    default=None,
+    help="The log shows what qiterm sends (default), or only what comes back.",
+)
+@click.option(
     "--log",
     "log_path",
     default=None,
@@ -70,7 +105,22 @@ def main() -> None:
     "timestamped file in the profile's log folder or the user log directory.",
 )
 @click.option(
-    "--force", is_flag=True, help="Replace the --log file if it exists (never done otherwise)."
+    "--text-log",
+    "text_log",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Also write the session as plain text to this new file as it runs, in the text "
+    "export's format (polling folded).",
+)
+@click.option(
+    "--text-log-all",
+    is_flag=True,
+    help="Keep the polling and start-up queries in the --text-log file.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the --log (and --text-log) file if it exists (never done otherwise).",
 )
 @click.option(
     "--profile",
@@ -97,7 +147,16 @@ def main() -> None:
 def console(
     port: str | None,
     baud: int | None,
+    databits: str | None,
+    parity: str | None,
+    stopbits: str | None,
+    rtscts: bool | None,
+    xonxoff: bool | None,
+    line_ending: str | None,
+    local_echo: bool | None,
     log_path: str | None,
+    text_log: str | None,
+    text_log_all: bool,
     profile: str | None,
     force: bool,
     pick: bool,
@@ -105,8 +164,19 @@ def console(
     welcome: bool | None,
 ) -> None:
     """Open the console (the default)."""
-    from app.console.launch import run_console
+    from app.console.launch import SerialOptions, run_console
 
+    serial = SerialOptions(
+        databits=int(databits) if databits else None,
+        parity=parity.upper() if parity else None,
+        stopbits=float(stopbits) if stopbits else None,
+        rtscts=rtscts,
+        xonxoff=xonxoff,
+        line_ending=line_ending.upper() if line_ending else None,
+        local_echo=local_echo,
+    )
+    if text_log_all and not text_log:
+        raise click.UsageError("--text-log-all goes with --text-log PATH")
     sys.exit(
         run_console(
             port=port,
@@ -117,6 +187,9 @@ def console(
             profile=profile,
             pick=pick,
             force=force,
+            serial=serial,
+            text_log=text_log,
+            text_log_all=text_log_all,
         )
     )
 

@@ -114,3 +114,26 @@ def sim_pty(peers: Peers) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+@pytest.fixture
+def sim_tcp() -> Iterator[str]:
+    """``qiterm sim --tcp 127.0.0.1:0`` in a child process; yields its socket:// URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "sim", "--tcp", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("socket://"), f"qiterm sim --tcp printed {url!r}"
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

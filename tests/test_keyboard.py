@@ -168,7 +168,7 @@ async def test_each_pane_has_a_key_shown_in_the_footer(
         assert focused_id(app) == "at-input"
         # Ctrl+N from inside the tabs walks them, and comes back to Send.
         await pilot.press("ctrl+n")
-        for field in ("ping-host", "ntp-server", "dns-name", "history", "module", "data"):
+        for field in ("ping-host", "ntp-server", "dns-name", "history", "cmd-0", "module", "data"):
             await pilot.press("ctrl+n")
             await until(pilot, lambda field=field: focused_id(app) == field)
 

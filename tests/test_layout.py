@@ -36,7 +36,15 @@ from widgets.log import EventLog, LogPane
 from widgets.sockets import COLUMNS, SocketTable, fit_columns
 
 SIZES = [(80, 24), (100, 30), (120, 36), (200, 50)]
-TABS = ["tab-send", "tab-ping", "tab-ntp", "tab-dns", "tab-history", "tab-module"]
+TABS = [
+    "tab-send",
+    "tab-ping",
+    "tab-ntp",
+    "tab-dns",
+    "tab-history",
+    "tab-commands",
+    "tab-module",
+]
 
 
 @pytest.fixture

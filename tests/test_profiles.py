@@ -220,16 +220,28 @@ def test_sample_profile_loads_completely() -> None:
     assert len(p.highlights) == 1
     assert p.highlights[0].pattern.search('+CEREG: 5,"1A2B"')
     assert p.highlights[0].style == Style.parse("bold magenta")
+    assert p.macros[1].every == 5.0 and p.macros[1].cyclic
+    assert p.port_settings.framing == "8N1" and p.port_settings.flow == "" and p.local_echo
+    assert p.commands == ["ATI", "AT+CSQ", "!hex 41 54 0D"]
+    assert [(a.name, a.holdoff, a.limit) for a in p.answers] == [("close after peer", 2.0, 5)]
     assert loaded.given == {
         "port",
         "baud",
+        "data_bits",
+        "parity",
+        "stop_bits",
+        "rtscts",
+        "xonxoff",
         "line_ending",
         "echo",
+        "local_echo",
         "poll_interval",
         "log_folder",
+        "commands",
         "favourites",
         "macro",
         "highlight",
+        "answer",
     }
 
 

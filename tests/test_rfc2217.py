@@ -184,3 +184,31 @@ def test_the_console_link_opens_rfc2217_and_the_baud_rate_goes_through(
         assert 9600 in bridge.baudrates and bridge.port.baudrate == 9600
     finally:
         worker.close()
+
+
+def test_raw_bytes_and_serial_settings_go_through_rfc2217(bridge: Rfc2217Bridge) -> None:
+    """The framing and flow control reach the server as RFC 2217 options, and raw
+    bytes go through as any: what answers them is unsolicited."""
+    from app.link.port import PortSettings
+    from app.link.results import Role, Rx, Tx, TxKind
+
+    seen: list[object] = []
+    worker = SerialWorker(bridge.url, backoff=(0.2,))
+    worker.subscribe(seen.extend)
+    worker.start()
+    try:
+        assert worker.wait_connected(15), worker.status.message
+        assert worker.wait_idle(10)
+        worker.set_serial(PortSettings(9600, stopbits=2.0, xonxoff=True)).result(5)
+        assert worker.status.serial_text == "9600 8N2 XON/XOFF"
+        assert worker.send_raw(b"AT+CGMR\r").result(10).sent
+        assert worker.submit(c.at()).result(5).ok
+        assert worker.wait_idle(5)
+    finally:
+        worker.close()
+    assert bridge.port.baudrate == 9600 and bridge.port.stopbits == 2 and bridge.port.xonxoff
+    raw = [e for e in seen if isinstance(e, Tx) and e.what is TxKind.RAW]
+    assert [e.data for e in raw] == [b"AT+CGMR\r"]
+    after = seen[seen.index(raw[0]) :]
+    revision = [e for e in after if isinstance(e, Rx) and b"Revision" in e.event.raw]
+    assert revision and revision[0].role is Role.URC

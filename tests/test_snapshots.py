@@ -135,7 +135,7 @@ def test_note_dialog(snap_compare: Any, snap_app: QitermApp) -> None:
 #: The sizes the console is laid out for (README: 80x24 and up).
 SIZES = [(80, 24), (100, 30), (120, 36), (200, 50)]
 #: Ctrl+N presses from the command line that show each tab (its first field focused).
-TABS = {"send": 1, "ping": 2, "ntp": 3, "dns": 4, "history": 5}
+TABS = {"send": 1, "ping": 2, "ntp": 3, "dns": 4, "history": 5, "commands": 6}
 
 
 @pytest.mark.parametrize("tab", list(TABS))

@@ -1,6 +1,8 @@
-"""The AT command line: Enter sends any raw line, Up/Down walk the history,
+"""The AT command line: Enter sends the line, Up/Down walk the history,
 completion and a parameter hint come from the catalog; in data mode it takes the
-payload (Ctrl+Z sends, Esc cancels)."""
+payload (Ctrl+Z sends, Esc cancels). ``A/``, ``+++``, ``!raw TEXT`` and ``!hex
+DIGITS`` go too (:mod:`app.protocol.typed`); a raw line is marked as one while
+it is typed (the hint says RAW, the field's border changes)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from textual.widgets import Input, Label
 
 from app.protocol import catalog
 from app.protocol.commands import check_line
+from app.protocol.payload import PayloadError
 from app.protocol.syntax import AtSyntaxError, parse_command_line
+from app.protocol.typed import Kind, is_raw_text, parse_typed
 
 
 def _prefixes() -> list[str]:
@@ -40,6 +44,9 @@ def hint_for(line: str, *, send_hex: bool | None = None) -> Text:
             "Type an AT command · Tab completes · ↑↓ history · Ctrl+P lists all · F1 keys",
             "dim",
         )
+    special = _typed_hint(text)
+    if special is not None:
+        return special
     try:
         parsed = parse_command_line(text)
     except AtSyntaxError as exc:
@@ -64,6 +71,41 @@ def hint_for(line: str, *, send_hex: bool | None = None) -> Text:
     out = Text(syntax)
     out.append(f"  ·  §{spec.chapter} {spec.title}", "dim")
     return out
+
+
+def _typed_hint(text: str) -> Text | None:
+    """The hint for ``A/``, ``+++``, ``!raw`` and ``!hex`` (None for other lines)."""
+    if text[:1] == "!" and not is_raw_text(text):
+        if "!raw".startswith(text.lower()) or "!hex".startswith(text.lower()):
+            return Text(
+                "!raw TEXT (escapes \\r \\n \\xNN) or !hex DIGITS: bytes past the AT checks",
+                "yellow",
+            )
+        return None
+    try:
+        typed = parse_typed(text)
+    except PayloadError as exc:
+        return Text(f"✗ RAW: {exc}", "bold red")
+    if typed.kind is Kind.REPEAT:
+        return Text("A/: the last command line you sent, again", "yellow")
+    if typed.kind is Kind.ESCAPE:
+        return Text(
+            "RAW +++: no line ending, 1 s of silence before and after; not an AT command",
+            "bold yellow",
+        )
+    if typed.kind is Kind.RAW:
+        return Text(
+            f"RAW: {len(typed.data)} byte(s) and the line ending, past the AT checks; "
+            "what answers is unsolicited",
+            "bold yellow",
+        )
+    if typed.kind is Kind.HEX:
+        return Text(
+            f"RAW HEX: exactly {len(typed.data)} byte(s), nothing added; "
+            "what answers is unsolicited",
+            "bold yellow",
+        )
+    return None
 
 
 #: The hint while the module waits for a data-mode payload (§2.3.4).
@@ -131,6 +173,7 @@ class CommandLine(Vertical):
     CommandLine > Label { height: 1; width: 1fr; padding: 0 1; }
     CommandLine > #hint { max-height: 3; }
     CommandLine.-datamode AtInput { border: tall $error; }
+    CommandLine.-raw AtInput { border: tall $warning; }
     """
 
     class Submitted(Message):
@@ -168,6 +211,7 @@ class CommandLine(Vertical):
     @on(Input.Changed, "#at-input")
     def _changed(self, event: Input.Changed) -> None:
         if not self.data_mode:
+            self.set_class(is_raw_text(event.value), "-raw")
             self.show_hint(hint_for(event.value, send_hex=self.send_hex))
 
     def show_hint(self, text: Text) -> None:

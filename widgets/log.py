@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.style import Style
@@ -81,8 +82,39 @@ class EventLog(ScrollView, can_focus=True):
         Binding("home", "scroll_home", "Top", show=False),
         Binding("up", "move(-1)", "Line up", show=False),
         Binding("down", "move(1)", "Line down", show=False),
+        Binding(
+            "shift+up", "extend(-1)", "Range up", show=False, tooltip="select a range of lines"
+        ),
+        Binding(
+            "shift+down", "extend(1)", "Range down", show=False, tooltip="select a range of lines"
+        ),
         Binding("enter", "show_line", "Whole line"),
+        Binding(
+            "c", "copy", "Copy", show=False, tooltip="copy the selected line(s) to the clipboard"
+        ),
+        Binding(
+            "p",
+            "copy_payload",
+            "Copy payload",
+            show=False,
+            tooltip="copy the payload of the selected recv URC (or data sent)",
+        ),
+        Binding(
+            "x", "clear", "Clear", show=False, tooltip="clear the log view (the capture keeps all)"
+        ),
     ]
+
+    class Copied(Message):
+        """Text went to the clipboard (``path``: the fallback file, if written)."""
+
+        def __init__(self, what: str, path: Path | None, said: str) -> None:
+            super().__init__()
+            self.what = what
+            self.path = path
+            self.said = said
+
+    class ClearAsked(Message):
+        """A person asked to clear the view (the owner clears its journal)."""
 
     class Selected(Message):
         """A line was selected or found (``index`` in the journal's view)."""
@@ -107,6 +139,12 @@ class EventLog(ScrollView, can_focus=True):
         self._width = 0
         self._growth_pending = False
         self.match_index: int | None = None
+        #: The other end of a range of selected lines (Shift+↑↓), or None.
+        self.anchor_index: int | None = None
+        #: Where copies are also written (None: copying only through OSC 52).
+        self.copy_folder: Path | None = None
+        #: The owner clears the journal when asked (:class:`ClearAsked`).
+        self.clearable = False
         #: The session's start: relative timestamps count from here.
         self.origin = time.time()
 
@@ -124,6 +162,8 @@ class EventLog(ScrollView, can_focus=True):
         if dropped:
             if self.match_index is not None:
                 self.match_index = max(0, self.match_index - dropped)
+            if self.anchor_index is not None:
+                self.anchor_index = max(0, self.anchor_index - dropped)
             if not self.following:
                 self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
         if not self.is_mounted:
@@ -163,6 +203,7 @@ class EventLog(ScrollView, can_focus=True):
     def reset(self) -> None:
         """The filter changed: the whole view is new."""
         self.match_index = None
+        self.anchor_index = None
         self._redraw()
         if self.following:
             self._follow_end()
@@ -273,6 +314,9 @@ class EventLog(ScrollView, can_focus=True):
         view = self.journal.view
         if not view:
             return
+        if self.anchor_index is not None:
+            self.anchor_index = None
+            self._cache.clear()
         current = self.match_index
         if current is None:
             bottom = int(self.scroll_y) + max(1, self.scrollable_content_region.height) - 1
@@ -282,6 +326,61 @@ class EventLog(ScrollView, can_focus=True):
             self.action_follow()
             return
         self.select(current + delta)
+
+    def action_extend(self, delta: int) -> None:
+        """Shift+↑/↓: select a range, from the line selected first to this one."""
+        view = self.journal.view
+        if not view:
+            return
+        current = self.match_index if self.match_index is not None else len(view) - 1
+        anchor = current if self.anchor_index is None else self.anchor_index
+        self.select(current + (delta if self.match_index is not None else 0))
+        self.anchor_index = min(anchor, len(view) - 1)
+        self._cache.clear()
+        self.refresh()
+
+    def selected_range(self) -> range:
+        """The selected lines (a range of indexes in the view): the range, else
+        the selected line, else the newest one; empty for an empty log."""
+        index = self.selected_index()
+        if index is None:
+            return range(0)
+        if self.anchor_index is None:
+            return range(index, index + 1)
+        low, high = sorted((index, min(self.anchor_index, len(self.journal.view) - 1)))
+        return range(low, high + 1)
+
+    def _in_selection(self, index: int) -> bool:
+        if index == self.match_index:
+            return True
+        if self.anchor_index is None or self.match_index is None:
+            return False
+        low, high = sorted((self.match_index, self.anchor_index))
+        return low <= index <= high
+
+    # -- copy and clear ----------------------------------------------------------------
+
+    def action_copy(self) -> None:
+        """c: the selected line (or range, or the newest line) as shown, to the clipboard."""
+        from widgets.clipboard import copy_lines
+
+        copy_lines(self)
+
+    def action_copy_payload(self) -> None:
+        """p: the payload of the selected recv URC (or of data sent), as text when
+        it is UTF-8, else as hex digits."""
+        from widgets.clipboard import copy_payload
+
+        copy_payload(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear":
+            return self.clearable
+        return True
+
+    def action_clear(self) -> None:
+        """x: ask the owner to clear the view (the capture keeps everything)."""
+        self.post_message(self.ClearAsked())
 
     def selected_index(self) -> int | None:
         """The selected line, else the newest one (None for an empty log)."""
@@ -357,7 +456,7 @@ class EventLog(ScrollView, can_focus=True):
         if index >= len(view):
             return Strip.blank(width, style)
         entry = view[index]
-        match = index == self.match_index
+        match = self._in_selection(index)
         previous = view[index - 1].wall if index > 0 and self.view.stamps == "delta" else None
         # Render only what can be seen: a 1 KiB payload line is cut to the window.
         reach = scroll_x + width

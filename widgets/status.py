@@ -58,7 +58,27 @@ def _signal(state: ModuleState) -> str:
     return f"RSRP {'<' if below else ''}{rsrp} dBm"
 
 
-def status_text(state: ModuleState, *, polling: str = "", port_label: str | None = None) -> Text:
+def serial_text(state: ModuleState, *, local_echo: bool = True) -> str:
+    """The port's settings, compactly: ``115200 8N1``, then what is not the usual
+    (``RTS/CTS``, ``XON/XOFF``, a line ending other than CR, local echo off)."""
+    link = state.link
+    if link is None:
+        return str(state.baudrate) if state.baudrate else ""
+    parts = [link.serial_text]
+    if link.line_ending != "CR":
+        parts.append(link.line_ending)
+    if not local_echo:
+        parts.append("no local echo")
+    return " ".join(parts)
+
+
+def status_text(
+    state: ModuleState,
+    *,
+    polling: str = "",
+    port_label: str | None = None,
+    local_echo: bool = True,
+) -> Text:
     """The header's content; a pure function of the state (tested without a UI).
     What matters most comes first, so a narrow terminal cuts the least of it: the
     link, then the radio (registration, signal, RRC, PSM), then the port."""
@@ -90,8 +110,9 @@ def status_text(state: ModuleState, *, polling: str = "", port_label: str | None
         text.append("● closed", style="bold red")
     text.append_text(radio_text(state))
     text.append(f"  {port_label or state.url or '-'}")
-    if state.baudrate:
-        text.append(f" @{state.baudrate}", style="dim")
+    serial = serial_text(state, local_echo=local_echo)
+    if serial:
+        text.append(f" @{serial}", style="dim")
     known = state.ip is not None or state.cereg is not None or state.identity is not None
     if known and not state.connected:
         # What follows was read before the link went down or out of step.
@@ -123,5 +144,13 @@ class StatusBar(Static):
     }
     """
 
-    def show(self, state: ModuleState, polling: str = "", port_label: str | None = None) -> None:
-        self.update(status_text(state, polling=polling, port_label=port_label), layout=False)
+    def show(
+        self,
+        state: ModuleState,
+        polling: str = "",
+        port_label: str | None = None,
+        *,
+        local_echo: bool = True,
+    ) -> None:
+        text = status_text(state, polling=polling, port_label=port_label, local_echo=local_echo)
+        self.update(text, layout=False)

@@ -9,9 +9,13 @@ type     fields
 ======== ==========================================================================
 header   format ("qiterm-capture"), version (1), qiterm, url, baud, started (ISO UTC)
 rx       kind, role, cmd, d|x, [flags], [tag]  bytes received, one record per frame
-tx       what, cmd, d|x, [tag]            bytes written ([tag]: who asked: user, poll...)
-link     state, message, url, baud, dtr, rts, [change]   LinkStatus (change: "dtr",
-                                          "rts", "break", "baud" on a link that stays up)
+tx       what, cmd, d|x, [tag]            bytes written ([tag]: who asked: user, poll...;
+                                          what "raw": bytes sent past the AT checks)
+link     state, message, url, baud, dtr, rts, framing, flow, ending, [change]
+                                          LinkStatus (framing "8N1", flow "RTS/CTS"...,
+                                          ending "CR"; change: "dtr", "rts", "break",
+                                          "baud", "serial", "line_ending" on a link that
+                                          stays up)
 datamode active, cmd, line, input         DataModeChanged (input: waits for typed data)
 dataformat send_hex, recv_hex, show_ra    DataFormatChanged
 reboot                                    ModuleRebooted
@@ -20,7 +24,13 @@ identity identity, revision               ModuleIdentity
 note     text, [ref]                      an annotation (ref: seq it is about)
 marker   n, [text]                        a numbered marker (1, 2, 3... per file)
 screenshot path                           a saved screenshot
+event    what, text                       qiterm's own event: an automatic answer fired,
+                                          a cyclic send started or stopped, a view setting
+                                          (local echo) changed
 ======== ==========================================================================
+
+Version 1 readers skip fields they do not know, so the link record's framing,
+flow and ending fields and the event record came without a new version.
 
 Bytes are stored as ``"d"`` (the text, when they decode as UTF-8) or ``"x"``
 (lowercase hex otherwise), so the exact bytes always come back.
@@ -60,6 +70,7 @@ IDENTITY = "identity"
 NOTE = "note"
 MARKER = "marker"
 SCREENSHOT = "screenshot"
+EVENT = "event"
 
 RECORD_TYPES = frozenset(
     {
@@ -75,6 +86,7 @@ RECORD_TYPES = frozenset(
         NOTE,
         MARKER,
         SCREENSHOT,
+        EVENT,
     }
 )
 
@@ -172,6 +184,9 @@ def event_fields(item: LinkEvent) -> tuple[str, float | None, float | None, Reco
             "baud": item.baudrate,
             "dtr": item.dtr,
             "rts": item.rts,
+            "framing": item.framing,
+            "flow": item.flow,
+            "ending": item.line_ending,
         }
         if item.change:
             fields["change"] = item.change

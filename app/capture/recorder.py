@@ -112,6 +112,8 @@ class CaptureRecorder:
         except BaseException:
             self._file.close()
             raise
+        #: The header record as written (readers that follow the capture live).
+        self.header: Record = {"seq": 0, "type": fmt.HEADER, "t": fmt.to_us(wall), **header}
 
     # ------------------------------------------------------------------ API
 
@@ -192,6 +194,12 @@ class CaptureRecorder:
     def screenshot(self, path: str | os.PathLike[str]) -> int:
         """Note a saved screenshot file; returns the record's seq."""
         return self._write(fmt.SCREENSHOT, {"path": os.fspath(path)})
+
+    def event(self, what: str, text: str) -> int:
+        """One of qiterm's own events (an automatic answer fired, a cyclic send
+        started or stopped, local echo switched): ``what`` names the kind, ``text``
+        says it for a person. Returns the record's seq (-1 when not written)."""
+        return self._write(fmt.EVENT, {"what": what, "text": text}, quiet_if_closed=True)
 
     def add_listener(self, callback: Listener) -> Callable[[], None]:
         """Call ``callback(record)`` after each record is written (on the writing

@@ -14,7 +14,7 @@ the live console feeds:
   the ``rx`` records carrying the same command id, so the socket rules of
   ModuleState (QISTATE answers, SEND OK counts, CLOSE OK) see what they saw
   live. The recorded message is kept as it was.
-* ``note``, ``marker``, ``screenshot`` -> journal entries only (no event).
+* ``note``, ``marker``, ``screenshot``, ``event`` -> journal entries only (no event).
 
 Pure: no I/O, no Textual. A record this module does not know, or one with odd
 fields, is skipped or read with defaults; it never raises.
@@ -187,6 +187,16 @@ class Replayer:
             self._walls.popitem(last=False)
         if rtype in (fmt.NOTE, fmt.MARKER, fmt.SCREENSHOT):
             return [Step(seq, rtype, None, [self._annotation(record, rtype, seq, previous)])]
+        if rtype == fmt.EVENT:
+            text = clean_text(_str(record.get("text"))) or _str(record.get("what"))
+            return [
+                Step(
+                    seq,
+                    rtype,
+                    None,
+                    [LogEntry(self._wall, "app", Category.APP, text, capture_seq=seq)],
+                )
+            ]
         if rtype == fmt.RX:
             events: list[LinkEvent] = list(self._rx(record))
         else:
@@ -268,6 +278,9 @@ class Replayer:
                 dtr=record.get("dtr", True) is not False,
                 rts=record.get("rts", True) is not False,
                 change=_str(record.get("change")),
+                framing=_str(record.get("framing")) or "8N1",
+                flow=_str(record.get("flow")),
+                line_ending=_str(record.get("ending")) or "CR",
             )
         if rtype == fmt.DATAMODE:
             return DataModeChanged(

@@ -207,6 +207,13 @@ class _Transcript:
             out.append(self.held)
         self.held = line
 
+    def release(self, out: list[Item]) -> None:
+        """A live reader went quiet: the line held back goes out now (its group
+        stays open; it can no longer carry the elapsed time)."""
+        if self.held is not None:
+            out.append(self.held)
+            self.held = None
+
     def close_group(self, out: list[Item]) -> None:
         """End the open group (no result came for it, or a heading comes)."""
         if self.held is not None:
@@ -301,6 +308,11 @@ class _Transcript:
         return found if found is not None else Section(f"s{seq}", 2, "", 0.0, seq)
 
 
+#: The transcript's state machine, for a reader fed one record at a time (the
+#: live text log): ``push(record, steps, out)``, ``release(out)``, ``close_group(out)``.
+Transcript = _Transcript
+
+
 def transcript(report: Report) -> Iterator[Item]:
     """The transcript's items, in capture order (the second pass)."""
     state = _Transcript(report)
@@ -348,6 +360,7 @@ __all__ = [
     "Report",
     "ReportError",
     "ReportOptions",
+    "Transcript",
     "describe_error",
     "prepare",
     "transcript",

@@ -306,16 +306,22 @@ def write_text(report: Report, write: Write, *, width: int = 100) -> None:
     put("==========")
     put()
     for item in transcript(report):
-        if isinstance(item, Line):
-            put(line_text(report, item))
-        elif isinstance(item, Fold):
-            put("  " + item.text)
-        elif isinstance(item, Heading):
-            put()
-            text = line_text(report, item.line)
-            put(text)
-            if item.section.level == 1:
-                put("  " + "═" * max(10, len(text) - 2))
+        for line in item_lines(report, item):
+            put(line)
+
+
+def item_lines(report: Report, item: Line | Fold | Heading) -> list[str]:
+    """A transcript item as the text report's lines (a heading has a blank line
+    before it, and a marker a rule under it)."""
+    if isinstance(item, Line):
+        return [line_text(report, item)]
+    if isinstance(item, Fold):
+        return ["  " + item.text]
+    text = line_text(report, item.line)
+    lines = ["", text]
+    if item.section.level == 1:
+        lines.append("  " + "═" * max(10, len(text) - 2))
+    return lines
 
 
 # -- Markdown -------------------------------------------------------------------------------
@@ -432,6 +438,7 @@ __all__ = [
     "VIEW",
     "error_rows",
     "facts",
+    "item_lines",
     "legend_rows",
     "line_text",
     "md",

@@ -14,6 +14,12 @@ A macro does exactly one of three things:
     A scenario script (see :mod:`app.scenario.script`): several steps, ``expect``
     waits, ``sleep``, notes and markers.
 
+Any kind can repeat (a cyclic send): ``every = <seconds>`` runs it again that
+long after each start, until stopped or ``times = <n>`` runs are done;
+``times`` alone runs it that many times back to back. The session drives the
+repetition (:mod:`app.session.cycles`); the macro bar shows it running, and the
+macro's key (or Ctrl+B for all) stops it.
+
 Every kind becomes a :class:`~app.scenario.Script` (:func:`macro_script`) so
 the console runs them all with :func:`app.scenario.run`: one engine, one way to
 report steps, cancel, and wait for URCs. ``${NAME}`` variables work in every
@@ -33,7 +39,7 @@ import ipaddress
 import string
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -110,6 +116,10 @@ class Macro:
     at: str | None = None
     send: SendAction | None = None
     script: str | None = None
+    #: Repeat: seconds from one start to the next (a cyclic send), and/or how many
+    #: runs in all (None: until stopped, when ``every`` is given).
+    every: float | None = None
+    times: int | None = None
 
     def __post_init__(self) -> None:
         given = [kind for kind in ACTIONS if getattr(self, kind) is not None]
@@ -118,6 +128,24 @@ class Macro:
                 f"macro {self.name!r}: give exactly one of at, send or script, not "
                 + (" and ".join(given) if given else "none")
             )
+
+    @property
+    def cyclic(self) -> bool:
+        """Runs more than once (``every`` given, or ``times`` above 1)."""
+        return self.every is not None or (self.times is not None and self.times > 1)
+
+    def repeat_text(self) -> str:
+        """``every 5 s, 10 times`` / ``every 2 s until stopped`` / ``3 times``."""
+        if not self.cyclic:
+            return ""
+        parts = []
+        if self.every is not None:
+            parts.append(f"every {self.every:g} s")
+        if self.times is not None:
+            parts.append(f"{self.times} time{'s' if self.times != 1 else ''}")
+        else:
+            parts.append("until stopped")
+        return ", ".join(parts) if self.times is not None else " ".join(parts)
 
     @property
     def kind(self) -> MacroKind:
@@ -129,6 +157,10 @@ class Macro:
 
     def summary(self) -> str:
         """One line saying what the macro does (for the palette and the key list)."""
+        repeat = self.repeat_text()
+        return f"{self._action_summary()} ({repeat})" if repeat else self._action_summary()
+
+    def _action_summary(self) -> str:
         if self.at is not None:
             return self.at
         if self.send is not None:
@@ -153,6 +185,10 @@ class Macro:
             table["send"] = self.send.to_dict()
         if self.script is not None:
             table["script"] = self.script
+        if self.every is not None:
+            table["every"] = self.every
+        if self.times is not None:
+            table["times"] = self.times
         return table
 
 
@@ -492,6 +528,12 @@ SendData = Annotated[
     str, expect("a non-empty string (composer text or hex:<digits>)", min_length=1)
 ]
 UdpRemote = Annotated[str, expect('"<ip>:<port>" (a UDP SERVICE remote)', _udp_remote)]
+#: A cyclic send: no faster than this (the half-duplex link needs room for answers).
+MIN_EVERY = 0.1
+Every = Annotated[
+    float, expect(f"a number of seconds, {MIN_EVERY:g} to 86400", ge=MIN_EVERY, le=86400)
+]
+Times = Annotated[int, expect("a whole number of runs, 1 to 1000000", ge=1, le=1_000_000)]
 
 
 class SendTable(msgspec.Struct, kw_only=True):
@@ -511,6 +553,8 @@ class MacroTable(msgspec.Struct, kw_only=True):
     at: Text | None = None
     send: Annotated[SendTable, expect(_SEND)] | None = None
     script: Text | None = None
+    every: Every | None = None
+    times: Times | None = None
 
 
 #: The keys a ``[[macro]]`` table may hold; exactly one of ACTIONS.
@@ -554,7 +598,7 @@ def parse_macros(raw: Sequence[Any], where: str = "macro") -> tuple[list[Macro],
                     f"{at}.key: {macro.key} is taken by macro {taken[key]!r}; "
                     f"macro {macro.name!r} is in the palette only"
                 )
-                macro = Macro(macro.name, None, macro.at, macro.send, macro.script)
+                macro = replace(macro, key=None)
             else:
                 taken[key] = macro.name
         macros.append(macro)
@@ -574,6 +618,8 @@ def _parse_macro(entry: dict[str, Any], at: str) -> tuple[Macro | None, list[str
             problems.append(str(problem))
         elif problem.field == "key":
             problems.append(f"{problem}; no key binding{suffix}")
+        elif problem.field in ("every", "times"):
+            problems.append(f"{problem}; the macro runs once{suffix}")
         elif len(given) == 1:  # a bad action (with two or none, that is the problem)
             problems.append(f"{problem}; macro left out{suffix}")
     if len(given) != 1:
@@ -592,6 +638,8 @@ def _parse_macro(entry: dict[str, Any], at: str) -> tuple[Macro | None, list[str
         at=table.at,
         send=SendAction(send.connect_id, send.data, send.to) if send is not None else None,
         script=table.script,
+        every=table.every,
+        times=table.times,
     )
     content = [(f, t) for f, t in _problems(macro, None) if f != "key"]
     if content:

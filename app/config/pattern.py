@@ -49,6 +49,15 @@ class UserPattern:
     def search(self, text: str) -> bool:
         return self._compiled.search(text) is not None
 
+    def groups(self, text: str) -> tuple[str | None, ...] | None:
+        """The groups of the first match in ``text`` (empty for a pattern without
+        groups), or None when nothing matches."""
+        found = self._compiled.search(text)
+        if found is None:
+            return None
+        groups: tuple[str | None, ...] = found.groups()
+        return groups
+
 
 def compile_pattern(pattern: str, *, ignore_case: bool = False) -> UserPattern:
     """Compile ``pattern`` with RE2; ValueError with the reason when it is not one

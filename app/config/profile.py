@@ -7,9 +7,16 @@ r"""Device profiles: one TOML file per device, so a bench setup is one flag away
 ==================  =========================================================
 ``port``            serial device or URL: ``"/dev/ttyUSB0"``, ``"COM3"``,
                     ``"sim://"``, ``"socket://host:7000"``, ``"rfc2217://..."``
-``baud``            a positive integer (default 115200)
+``baud``            a positive integer (default 115200), any rate the port takes
+``data_bits``       5, 6, 7 or 8 (default 8)
+``parity``          ``"N"`` (default), ``"E"``, ``"O"``, ``"M"`` or ``"S"``
+``stop_bits``       1 (default), 1.5 or 2
+``rtscts``          ``true``: RTS/CTS hardware flow control (default false)
+``xonxoff``         ``true``: XON/XOFF software flow control (default false)
 ``line_ending``     ``"CR"`` (the spec, §2.1.2; default), ``"CRLF"`` or ``"LF"``
 ``echo``            ``true``: ATE1 at connect (default), ``false``: ATE0
+``local_echo``      ``true`` (default): the log shows what qiterm sends; ``false``:
+                    only what comes back, as a terminal without local echo
 ``poll_interval``   AT+QISTATE? polling in seconds: 0 pauses it, else 0.5-3600
                     (default 2.0)
 ``log_folder``      where captures and screenshots go (``~`` is expanded)
@@ -19,6 +26,9 @@ r"""Device profiles: one TOML file per device, so a bench setup is one flag away
                     ``script`` (:mod:`app.config.macros`)
 ``[[highlight]]``   ``pattern`` (regex) and ``style`` (rich style)
                     (:mod:`app.config.highlight`)
+``commands``        the command list: an array of lines (AT commands, ``!raw``...)
+``[[answer]]``      automatic answers: ``name``, ``match`` (regex) and ``line`` or
+                    ``script``, ``holdoff``, ``limit`` (:mod:`app.config.answers`)
 ==================  =========================================================
 
 Loading never raises for bad content: :func:`load_profile` returns the
@@ -54,10 +64,12 @@ from tomlkit.items import AoT, Comment, String, Table, Trivia, Whitespace
 from app.config.highlight import HighlightRule, parse_rules
 from app.config.paths import profiles_dir
 from app.config.schema import Check, Invalid, check_table, expect
+from app.link.port import PARITIES, PortSettings
 from app.protocol import catalog
 from app.protocol.catalog import ParamError
 
 if TYPE_CHECKING:
+    from app.config.answers import AnswerRule
     from app.config.macros import Macro
 
 #: What each line ending puts after a command line.
@@ -108,6 +120,30 @@ def _check_folder(value: str) -> str:
     return value
 
 
+_PARITY_WORDS = {"NONE": "N", "EVEN": "E", "ODD": "O", "MARK": "M", "SPACE": "S"}
+
+
+def parity_letter(value: str) -> str:
+    """``"e"``, ``"even"`` -> ``"E"``; Invalid for anything else."""
+    text = value.strip().upper()
+    text = _PARITY_WORDS.get(text, text)
+    if text not in PARITIES:
+        raise Invalid(_PARITY)
+    return text
+
+
+def _check_stop_bits(value: float) -> float:
+    if value not in (1, 1.5, 2):
+        raise Invalid(_STOP_BITS)
+    return float(value)
+
+
+def _check_line(value: str) -> str:
+    if not value.strip() or not value.isprintable():
+        raise Invalid(_LINE)
+    return value.strip()
+
+
 def _check_param(param: catalog.Param, expected: str) -> Check:
     """A check against the command catalog: what the module itself would take."""
 
@@ -125,11 +161,21 @@ _PORT = 'a serial device or URL such as "/dev/ttyUSB0", "COM3", "sim://" or "soc
 _POLL = f"a number of seconds: 0 (paused) or {MIN_POLL:g} to {MAX_POLL:g}"
 _FOLDER = 'a folder path such as "~/captures"'
 _HOST = "a domain name or IP address"
+_PARITY = '"N", "E", "O", "M" or "S" (none, even, odd, mark, space)'
+_STOP_BITS = "1, 1.5 or 2"
+_LINE = 'a one-line command such as "AT+CSQ" or "!hex 41 54 0D"'
 
 Port = Annotated[str, expect(_PORT, _check_port, pattern=r"\S")]
 Baud = Annotated[int, expect("a positive integer such as 9600 or 115200", gt=0)]
 LineEnding = Annotated[str, expect('"CR", "CRLF" or "LF"', str.upper, pattern="^(?i:CR|CRLF|LF)$")]
 Echo = Annotated[bool, expect("true or false")]
+DataBits = Annotated[int, expect("5, 6, 7 or 8", ge=5, le=8)]
+Parity = Annotated[str, expect(_PARITY, parity_letter)]
+StopBits = Annotated[float, expect(_STOP_BITS, _check_stop_bits)]
+Flag = Annotated[bool, expect("true or false")]
+CommandLine = Annotated[str, expect(_LINE, _check_line)]
+Commands = Annotated[list[CommandLine], expect("an array of command lines")]
+Answers = Annotated[list[Any], expect("an array of tables ([[answer]] sections)")]
 PollInterval = Annotated[float, expect(_POLL, _check_poll, ge=0, le=MAX_POLL)]
 Folder = Annotated[str, expect(_FOLDER, _check_folder, pattern=r"\S")]
 Host = Annotated[str, expect(_HOST, _check_param(catalog.HOST, _HOST))]
@@ -158,8 +204,14 @@ class ProfileTable(msgspec.Struct, kw_only=True):
 
     port: Port | None = None
     baud: Baud = DEFAULT_BAUD
+    data_bits: DataBits = 8
+    parity: Parity = "N"
+    stop_bits: StopBits = 1.0
+    rtscts: Flag = False
+    xonxoff: Flag = False
     line_ending: LineEnding = "CR"
     echo: Echo = True
+    local_echo: Flag = True
     poll_interval: PollInterval = DEFAULT_POLL
     log_folder: Folder | None = None
     favourites: Annotated[FavouritesTable, expect("a table ([favourites])")] = msgspec.field(
@@ -167,6 +219,8 @@ class ProfileTable(msgspec.Struct, kw_only=True):
     )
     macro: Macros = []
     highlight: Highlights = []
+    commands: Commands = []
+    answer: Answers = []
 
 
 PROFILE_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(ProfileTable))
@@ -222,10 +276,18 @@ class Profile:
     #: Serial device or URL; None: the command line's (or the simulator).
     port: str | None = None
     baud: int = DEFAULT_BAUD
+    #: Character framing and flow control (the port is opened so, every time).
+    data_bits: int = 8
+    parity: str = "N"
+    stop_bits: float = 1.0
+    rtscts: bool = False
+    xonxoff: bool = False
     #: ``"CR"``, ``"CRLF"`` or ``"LF"`` (upper case).
     line_ending: str = "CR"
     #: ATE1 (True) or ATE0 (False) at connect.
     echo: bool = True
+    #: The log shows what qiterm sends (False: only what comes back).
+    local_echo: bool = True
     #: AT+QISTATE? polling period in seconds; 0 pauses it.
     poll_interval: float = DEFAULT_POLL
     #: As written in the file (``~`` not expanded): see :attr:`log_path`.
@@ -233,10 +295,25 @@ class Profile:
     favourites: Favourites = field(default_factory=Favourites)
     macros: list[Macro] = field(default_factory=list)
     highlights: list[HighlightRule] = field(default_factory=list)
+    #: The command list (a pane of saved lines, each sent with its own key).
+    commands: list[str] = field(default_factory=list)
+    answers: list[AnswerRule] = field(default_factory=list)
 
     @property
     def line_terminator(self) -> bytes:
         return LINE_ENDINGS[self.line_ending]
+
+    @property
+    def port_settings(self) -> PortSettings:
+        """How the port opens: baud rate, framing and flow control."""
+        return PortSettings(
+            self.baud,
+            bytesize=self.data_bits,
+            parity=self.parity,
+            stopbits=self.stop_bits,
+            rtscts=self.rtscts,
+            xonxoff=self.xonxoff,
+        )
 
     @property
     def log_path(self) -> Path | None:
@@ -248,8 +325,16 @@ class Profile:
         if self.port is not None:
             doc["port"] = self.port
         doc["baud"] = self.baud
+        if self.port_settings != PortSettings(self.baud):
+            doc["data_bits"] = self.data_bits
+            doc["parity"] = self.parity
+            doc["stop_bits"] = self.stop_bits
+            doc["rtscts"] = self.rtscts
+            doc["xonxoff"] = self.xonxoff
         doc["line_ending"] = self.line_ending
         doc["echo"] = self.echo
+        if not self.local_echo:
+            doc["local_echo"] = False
         doc["poll_interval"] = self.poll_interval
         if self.log_folder is not None:
             doc["log_folder"] = self.log_folder
@@ -260,6 +345,10 @@ class Profile:
             doc["macro"] = [m.to_dict() for m in self.macros]
         if self.highlights:
             doc["highlight"] = [r.to_dict() for r in self.highlights]
+        if self.commands:
+            doc["commands"] = list(self.commands)
+        if self.answers:
+            doc["answer"] = [a.to_dict() for a in self.answers]
         return doc
 
 
@@ -360,8 +449,15 @@ def _read(doc: dict[str, Any], where: str) -> LoadedProfile:
     profile = Profile(
         port=file.port,
         baud=file.baud,
+        data_bits=file.data_bits,
+        parity=file.parity,
+        stop_bits=file.stop_bits,
+        rtscts=file.rtscts,
+        xonxoff=file.xonxoff,
         line_ending=file.line_ending,
         echo=file.echo,
+        local_echo=file.local_echo,
+        commands=list(file.commands),
         poll_interval=file.poll_interval,
         log_folder=file.log_folder,
         favourites=Favourites(
@@ -378,6 +474,11 @@ def _read(doc: dict[str, Any], where: str) -> LoadedProfile:
         problems += [f"{where}: {p}" for p in found]
     if file.highlight:
         profile.highlights, found = parse_rules(file.highlight)
+        problems += [f"{where}: {p}" for p in found]
+    if file.answer:
+        from app.config.answers import parse_answers
+
+        profile.answers, found = parse_answers(file.answer)
         problems += [f"{where}: {p}" for p in found]
     return LoadedProfile(profile, problems, None, frozenset(checked.values))
 

@@ -39,6 +39,7 @@ from app.console.palette import console_commands
 from app.console.panes import PaneActions
 from app.console.screenshot import screen_exports
 from app.console.socket_actions import SocketActions
+from app.console.terminal_actions import TerminalActions
 from app.demo.wiring import simulator_variables
 from app.link.results import LinkState
 from app.link.worker import SerialWorker
@@ -48,8 +49,9 @@ from app.protocol import events as ev
 from app.session.session import Session, SessionError, SessionEvent
 from app.session.target import Choice, Target, TargetError, check_device, module_ip
 from widgets.cmdline import AtCommandsProvider, CommandLine
+from widgets.cmdlist import CommandList
 from widgets.deferred import Deferred
-from widgets.dialogs.choice import BaudDialog, PollDialog
+from widgets.dialogs.choice import PollDialog
 from widgets.dialogs.filter import FilterDialog
 from widgets.dialogs.macro_editor import MacroEditor
 from widgets.dialogs.note import NoteDialog
@@ -85,7 +87,7 @@ class SessionBatch(Message):
     """Something happened in the session: the app folds what is waiting in."""
 
 
-class QitermApp(SocketActions, PaneActions, ModuleActions):
+class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
     CSS = shipped.stylesheet()
     TITLE = "qiterm"
     COMMANDS = App.COMMANDS | {AtCommandsProvider}
@@ -109,7 +111,7 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
             "Tabs",
             priority=True,
             tooltip="the tabs: the shown one's first field; again: the next tab "
-            "(Send, Ping, NTP, DNS, History, Module)",
+            "(Send, Ping, NTP, DNS, History, Commands, Module)",
         ),
         Binding(
             "ctrl+r",
@@ -145,6 +147,14 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
         ),
         Binding("f9", "note", "Note", tooltip="add a note (about the selected log line)"),
         Binding("f10", "marker", "Marker", show=False, tooltip="drop a numbered marker"),
+        Binding(
+            "ctrl+b",
+            "stop_cycles",
+            "Stop repeats",
+            show=False,
+            priority=True,
+            tooltip="stop every repeating (cyclic) macro",
+        ),
         Binding(
             "f12",
             "save_screenshot",
@@ -266,6 +276,8 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
                     yield Deferred(self._forms[2])
                 with TabPane("History", id="tab-history"):
                     yield Deferred(SendHistory(id="history"))
+                with TabPane("Commands", id="tab-commands"):
+                    yield Deferred(CommandList(self.session.profile.commands, id="cmdlist"))
                 with TabPane("Module", id="tab-module"):
                     yield Deferred(ModulePane(id="module"))
             with Vertical(id="right"):
@@ -287,9 +299,14 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
             self.say(f"capturing to {self.capture.path}")
         for line in session.target.peers_info:
             self.say(f"demo peer: {line}")
-        self.query_one(EventLog).highlights = tuple(
+        event_log = self.query_one(EventLog)
+        event_log.highlights = tuple(
             (rule.pattern, rule.style) for rule in session.profile.highlights
         )
+        event_log.copy_folder = self.copy_folder()
+        event_log.clearable = True
+        if session.text_log is not None:
+            self.say(f"text log: {session.text_log.path}")
         self._apply_macros(session.macros)
         if session.profile_file is not None and not session.profile_problems:
             self.say(f"profile: {session.profile_file}")
@@ -311,6 +328,8 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
         await asyncio.to_thread(self.session.close)
         if self.capture is not None:
             self.capture.close()
+        if self.session.text_log is not None:
+            await asyncio.to_thread(self.session.text_log.close)
 
     # -- the one path from the session ------------------------------------------------
 
@@ -369,6 +388,8 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
             self.query_one(SendComposer).update_targets(self.state)
         if Changed.DATA_MODE in changed:
             self._data_mode_changed()
+        if update.cycles:
+            self.cycles_changed(update.cycles)
         if update.ended is not None and update.ended.passed:
             self.notify(f"script: {update.ended.summary}")
 
@@ -383,7 +404,7 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
             self.say(f"{line}: not sent, {why}", error=True)
             return
         self._data_source = "cmdline"
-        self.submit(line, on_done=self._user_result)
+        self.send_line(line)
 
     @on(CommandRequest)
     def _command_request(self, message: CommandRequest) -> None:
@@ -396,8 +417,14 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
 
     def _show_status(self) -> None:
         self.query_one(StatusBar).show(
-            self.state, self.session.polling_label, self.session.target.label
+            self.state,
+            self.session.polling_label,
+            self.session.target.label,
+            local_echo=self.session.local_echo,
         )
+
+    def show_status(self) -> None:
+        self._show_status()
 
     def _tick(self) -> None:
         try:
@@ -507,24 +534,6 @@ class QitermApp(SocketActions, PaneActions, ModuleActions):
 
     def action_marker(self) -> None:
         self.session.marker()
-
-    # -------------------------------------------------------- line control
-
-    def action_toggle_dtr(self) -> None:
-        self.session.set_dtr(not self.state.dtr)
-
-    def action_toggle_rts(self) -> None:
-        self.session.set_rts(not self.state.rts)
-
-    def action_send_break(self) -> None:
-        self.session.send_break(0.25)
-
-    def action_change_baud(self) -> None:
-        def chosen(rate: int | None) -> None:
-            if rate is not None and rate != self.state.baudrate:
-                self.session.set_baudrate(rate)
-
-        self.push_screen(BaudDialog(self.state.baudrate), chosen)
 
     # ---------------------------------------------------------- screenshots
 

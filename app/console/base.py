@@ -14,12 +14,13 @@ from typing import Any
 from textual.app import App
 
 from app.capture.recorder import CaptureRecorder
-from app.link.results import CommandResult, Outcome
+from app.link.results import CommandResult, Outcome, RawResult
 from app.model.journal import Journal
 from app.model.state import ModuleState
 from app.protocol import commands as c
+from app.protocol.payload import PayloadError
 from app.protocol.syntax import AtSyntaxError
-from app.session.session import Session
+from app.session.session import Session, SessionError
 
 
 class ConsoleBase(App[None]):
@@ -67,6 +68,25 @@ class ConsoleBase(App[None]):
         if on_done is not None:
             self._when_done(future, on_done)
         return future
+
+    def send_line(self, line: str, tag: str = "user") -> bool:
+        """Send a line as typed (an AT command, ``A/``, ``+++``, ``!raw``, ``!hex``);
+        what is wrong with it is said, and nothing is sent. True when it went to
+        the link."""
+        try:
+            future = self.session.send_line(line, tag=tag)
+        except (AtSyntaxError, PayloadError, SessionError) as exc:
+            self.say(f"{line}: not sent: {exc}", error=True)
+            return False
+        self._when_done(future, self._line_result)
+        return True
+
+    def _line_result(self, result: CommandResult | RawResult) -> None:
+        if isinstance(result, RawResult):
+            if not result.sent:
+                self.say(result.message, error=True)
+            return
+        self._user_result(result)
 
     def _when_done(self, future: Future[Any], on_done: Callable[[Any], None]) -> None:
         async def wait() -> None:

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.capture.recorder import CaptureRecorder, capture_open_error, default_capture_path
+from app.capture.textlog import TextLog
 from app.config.paths import welcome_marker
-from app.config.profile import DEFAULT_BAUD, DEFAULT_POLL, LoadedProfile, load_profile, profile_path
+from app.config.profile import (
+    DEFAULT_BAUD,
+    DEFAULT_POLL,
+    LINE_ENDINGS,
+    LoadedProfile,
+    Profile,
+    load_profile,
+    profile_path,
+)
 from app.console.app import QitermApp
+from app.link.port import PortSettings
 from app.session.session import Session
 from app.session.target import TargetError, resolve
 
@@ -44,6 +54,45 @@ def open_capture(
         )
     except OSError as exc:
         print(f"qiterm: {capture_open_error(path, exc)}", file=sys.stderr)
+        return None
+
+
+@dataclass(frozen=True)
+class SerialOptions:
+    """Serial settings given on the command line (None: the profile's, or the default)."""
+
+    databits: int | None = None
+    parity: str | None = None
+    stopbits: float | None = None
+    rtscts: bool | None = None
+    xonxoff: bool | None = None
+    line_ending: str | None = None
+    local_echo: bool | None = None
+
+    def settings(self, profile: Profile, baud: int) -> PortSettings:
+        """The profile's framing and flow control, with what was given here winning."""
+        base = profile.port_settings
+        return replace(
+            base,
+            baudrate=baud,
+            bytesize=base.bytesize if self.databits is None else self.databits,
+            parity=base.parity if self.parity is None else self.parity,
+            stopbits=base.stopbits if self.stopbits is None else self.stopbits,
+            rtscts=base.rtscts if self.rtscts is None else self.rtscts,
+            xonxoff=base.xonxoff if self.xonxoff is None else self.xonxoff,
+        )
+
+
+def open_text_log(
+    path: str, capture: CaptureRecorder, *, keep_all: bool, force: bool
+) -> TextLog | None:
+    """``--text-log PATH``: a new private file following the capture (None, and
+    the reason printed, when it cannot be created)."""
+    try:
+        return TextLog(path, capture, keep_all=keep_all, replace=force)
+    except OSError as exc:
+        why = capture_open_error(Path(path), exc).replace("the capture", "the text log")
+        print(f"qiterm: {why.replace('write the capture', 'write the text log')}", file=sys.stderr)
         return None
 
 
@@ -102,12 +151,16 @@ def prepare_console(
     profile: str | None = None,
     recent: RecentPorts | None = None,
     force: bool = False,
+    serial: SerialOptions | None = None,
+    text_log: str | None = None,
+    text_log_all: bool = False,
 ) -> Console | None:
     """Build the console as ``qiterm`` (and ``make run``) starts it; None when the
-    port can never open or the capture asked for cannot be written (the message
-    is printed).
+    port can never open or the capture (or text log) asked for cannot be written
+    (the message is printed).
 
-    A profile fills what the command line leaves out: ``-p`` and ``-b`` win."""
+    A profile fills what the command line leaves out: ``-p``, ``-b`` and the serial
+    options win."""
     loaded = choose_profile(profile)
     settings = loaded.profile if loaded is not None else None
     given = loaded.given if loaded is not None else frozenset()
@@ -115,6 +168,13 @@ def prepare_console(
         port = settings.port
     if baud is None:
         baud = settings.baud if settings is not None else DEFAULT_BAUD
+    options = serial or SerialOptions()
+    try:
+        port_settings = options.settings(settings or Profile(), baud)
+    except ValueError as exc:
+        print(f"qiterm: {exc}", file=sys.stderr)
+        return None
+    ending = LINE_ENDINGS[options.line_ending] if options.line_ending else None
     try:
         target = resolve(port, peers=peers)
     except TargetError as exc:
@@ -132,9 +192,17 @@ def prepare_console(
                 )
             folder = None
     capture = open_capture(log_path, target.url, baud, folder, force=force)
-    if capture is None and log_path:
+    if capture is None and (log_path or text_log):
         target.stop()
         return None  # asked for a file we cannot write: say so rather than run unrecorded
+    written: TextLog | None = None
+    if text_log and capture is not None:
+        written = open_text_log(text_log, capture, keep_all=text_log_all, force=force)
+        if written is None:
+            capture.close()
+            target.stop()
+            return None
+
     show_welcome = target.demo is not None and (first_start() if welcome is None else welcome)
     session = Session(
         target,
@@ -144,6 +212,10 @@ def prepare_console(
         poll_interval=settings.poll_interval if settings is not None else DEFAULT_POLL,
         peers=peers,
         recent=recent,
+        settings=port_settings,
+        line_ending=ending,
+        local_echo=options.local_echo,
+        text_log=written,
     )
     return Console(QitermApp(session, welcome=show_welcome))
 
@@ -167,6 +239,9 @@ def run_console(
     profile: str | None = None,
     pick: bool = False,
     force: bool = False,
+    serial: SerialOptions | None = None,
+    text_log: str | None = None,
+    text_log_all: bool = False,
 ) -> int:
     from app.config.recent import RecentPorts
 
@@ -186,6 +261,9 @@ def run_console(
         profile=profile,
         recent=recent,
         force=force,
+        serial=serial,
+        text_log=text_log,
+        text_log_all=text_log_all,
     )
     if console is None:
         return 2
@@ -197,4 +275,7 @@ def run_console(
         # The terminal may be gone (a hang-up ends the console): nowhere to say it then.
         with contextlib.suppress(OSError):
             print(f"qiterm: {console.capture.summary()}", file=sys.stderr)
+    if console.session.text_log is not None:
+        with contextlib.suppress(OSError):
+            print(f"qiterm: {console.session.text_log.summary()}", file=sys.stderr)
     return console.app.return_code or 0

@@ -69,6 +69,45 @@ def console_commands(app: QitermApp) -> Iterator[SystemCommand]:
     yield SystemCommand("Toggle RTS", "Request To Send line", app.action_toggle_rts)
     yield SystemCommand("Send a break", "Hold TX low for 250 ms", app.action_send_break)
     yield SystemCommand("Change the baud rate", "Without restarting", app.action_change_baud)
+    link = app.session.link.settings
+    yield SystemCommand(
+        "Serial settings",
+        f"Now {link.baudrate} {link.framing} {link.flow or 'no flow control'}: any baud rate, "
+        "data bits, parity, stop bits, RTS/CTS, XON/XOFF",
+        app.action_serial_settings,
+    )
+    yield SystemCommand(
+        f"Line ending: {app.session.line_ending} (next)",
+        "What ends each command line: CR, CRLF, LF in turn",
+        app.action_line_ending,
+    )
+    echo = "on" if app.session.local_echo else "off"
+    yield SystemCommand(
+        f"Local echo: {echo} (switch)",
+        "Show what is sent in the log, or only what comes back",
+        app.action_local_echo,
+    )
+    yield SystemCommand(
+        "Clear the log view", "The capture keeps everything (x in the log)", app.action_clear_log
+    )
+    yield SystemCommand(
+        "Copy the selected log line(s)",
+        "To the clipboard and a file (c in the log; Shift+↑↓ selects a range)",
+        app.action_copy_lines,
+    )
+    yield SystemCommand(
+        "Copy the payload", "Of the selected recv URC (p in the log)", app.action_copy_payload
+    )
+    answers = app.session.answers.rules
+    on = sum(rule.enabled for rule in answers)
+    yield SystemCommand(
+        "Automatic answers",
+        f"{on} of {len(answers)} on: see them, switch them on or off",
+        app.action_answers,
+    )
+    yield SystemCommand(
+        "Stop repeating macros", "Every cyclic macro (Ctrl+B)", app.action_stop_cycles
+    )
     yield SystemCommand(
         "Save a screenshot", "SVG and text into the log folder (F12)", app.action_save_screenshot
     )

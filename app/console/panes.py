@@ -24,6 +24,7 @@ FIRST_FIELD = {
     "tab-ntp": "#ntp-server",
     "tab-dns": "#dns-name",
     "tab-history": "#history",
+    "tab-commands": "#cmd-0",
     "tab-module": "#module",
 }
 TAB_ORDER = tuple(FIRST_FIELD)
@@ -36,6 +37,7 @@ FIELD_NAMES = {
     "sockets": "the socket table",
     "search": "the log search",
     "history": "the history of sends",
+    "cmdlist": "the command list",
     "module": "the Module pane",
 }
 
@@ -49,6 +51,8 @@ ALWAYS = [
 def _name(widget: Widget) -> str:
     if widget.id in FIELD_NAMES:
         return FIELD_NAMES[widget.id]
+    if widget.id and widget.id.startswith("cmd-"):
+        return f"the command list (row {int(widget.id.removeprefix('cmd-')) + 1})"
     kind = type(widget).__name__
     return f"the {kind} #{widget.id}" if widget.id else f"the {kind}"
 

@@ -35,6 +35,11 @@ Rules (ARCHITECTURE.md "Data flow", spec §2.1.2, §2.3):
   to sleep, is written once more, and a :class:`CommandRetried` says so. A query
   is also written again when only URCs or blank lines came back; a command that
   changes state never is once any byte came back, and data-mode commands never are.
+* Raw bytes (``!raw``, ``!hex``, ``+++``, :func:`Engine.raw_written`) are not a
+  command: they go out only while no command holds the line, and whatever the
+  module says after them is delivered as unsolicited. Bytes that did not end with
+  a line ending stay in the module's line buffer: the next command line is then
+  the tail of that line, and an ERROR for it says so.
 """
 
 from __future__ import annotations
@@ -42,7 +47,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from app.link.lines import command_names, read_only, urc_shaped
+from app.link.lines import (
+    DEFERRED_KIND,
+    RESPONSE_NAME,
+    command_names,
+    read_only,
+    take_echo,
+    urc_shaped,
+)
 from app.link.results import (
     CommandResult,
     CommandRetried,
@@ -53,9 +65,8 @@ from app.link.results import (
     Role,
     TxKind,
 )
-from app.protocol import cellular as cell
 from app.protocol import events as ev
-from app.protocol.catalog import Completion, Deferred
+from app.protocol.catalog import Completion
 from app.protocol.commands import CTRL_Z, ESC, AtCommand
 from app.protocol.events import DEFERRED_TYPES, FINAL_TYPES, UNSOLICITED_TYPES
 from app.protocol.syntax import Form
@@ -109,6 +120,9 @@ class Pending:
     answered_any: bool = False
     #: Already written a second time after a sleeping module lost it.
     retried: bool = False
+    #: Raw bytes without a line ending went out just before this command: the
+    #: module reads them as the start of this command's line.
+    after_raw: bytes = b""
 
 
 # --- outputs -------------------------------------------------------------------
@@ -140,47 +154,6 @@ class Notice:
 
 Output = Write | Deliver | Done | Notice
 
-# Response events and the command whose answer they are.
-_RESPONSE_NAME: dict[type[ev.Event], str] = {
-    ev.QiStateRow: "+QISTATE",
-    ev.QiCfgDataFormat: "+QICFG",
-    ev.QiCfgShowRA: "+QICFG",
-    ev.QiDnsCfg: "+QIDNSCFG",
-    ev.QiSendCounts: "+QISEND",
-    ev.CsqReport: "+CSQ",
-    ev.PdpAddress: "+CGPADDR",
-    ev.ClockTime: "+CCLK",
-    ev.CeregStatus: "+CEREG",
-    ev.CpinStatus: "+CPIN",
-    ev.CesqReport: "+CESQ",
-    ev.CsconStatus: "+CSCON",
-    ev.QNbiotEvent: "+QNBIOTEVENT",
-    ev.QsclkStatus: "+QSCLK",
-    ev.QCfgValue: "+QCFG",
-    cell.SerialNumber: "+CGSN",
-    cell.IccidReport: "+QCCID",
-    cell.AttachState: "+CGATT",
-    cell.OperatorStatus: "+COPS",
-    cell.PdpContextDef: "+CGDCONT",
-    cell.FunctionalityLevel: "+CFUN",
-    cell.QengServingCell: "+QENG",
-    cell.QengNeighbourCell: "+QENG",
-    cell.QengPlmnState: "+QENG",
-    cell.PsmSetting: "+CPSMS",
-    cell.EdrxSetting: "+CEDRXS",
-    cell.EdrxDynamic: "+CEDRXRDP",
-}
-
-_DEFERRED_KIND: dict[type[ev.Event], Deferred] = {
-    ev.QiOpenResult: Deferred.QIOPEN,
-    ev.QPingReply: Deferred.QPING,
-    ev.QPingSummary: Deferred.QPING,
-    ev.QPingResult: Deferred.QPING,
-    ev.QNtpResult: Deferred.QNTP,
-    ev.QiDnsGipHeader: Deferred.QIDNSGIP,
-    ev.QiDnsGipAddress: Deferred.QIDNSGIP,
-}
-
 
 @dataclass
 class Engine:
@@ -204,6 +177,11 @@ class Engine:
     #: A command written again after a sleep got no answer either: the module is
     #: not merely asleep, so no more retries until it says something.
     unresponsive: bool = False
+    #: Raw bytes written since the last line ending (the module holds them as the
+    #: start of its next command line).
+    unterminated: bytearray = field(default_factory=bytearray)
+    #: Raw bytes written with echo on whose echo has not come back yet.
+    raw_echo: bytearray = field(default_factory=bytearray)
     _next_id: int = 1
 
     # -- queries ---------------------------------------------------------------
@@ -242,7 +220,32 @@ class Engine:
         self.last_io = now
         if p.command.deferred is not None:
             self.waiters.append(p)
+        if self.unterminated:
+            p.after_raw = bytes(self.unterminated)
+            self.unterminated.clear()
+        self.raw_echo.clear()
         return [Write(self.wire(p.command), TxKind.COMMAND, p.id)]
+
+    def raw_written(self, data: bytes, now: float) -> None:
+        """Raw bytes went out while no command held the line (they are not one)."""
+        if self.busy:
+            raise RuntimeError("raw bytes go out only while the line is free")
+        self.last_io = now
+        ends = max(data.rfind(b"\r"), data.rfind(b"\n"))
+        if ends >= 0:
+            self.unterminated.clear()
+        self.unterminated += data[ends + 1 :]
+        del self.unterminated[:-64]  # bounded: the last 64 bytes are enough to say it
+        if self.echo:
+            self.raw_echo += data
+
+    def _take_raw_echo(self, event: ev.Event) -> bool:
+        """True when ``event`` is the module echoing raw bytes written with echo on;
+        anything else means their echo is not coming as sent."""
+        if take_echo(self.raw_echo, event.raw):
+            return True
+        self.raw_echo.clear()
+        return False
 
     def wire(self, command: AtCommand) -> bytes:
         """The command line and the line ending. A command that enters data mode
@@ -303,6 +306,9 @@ class Engine:
             if (p.echo_due or p.after_prompt) and self._take_echo(p, event):
                 out.append(Deliver(event, Role.ECHO, p.id))
                 return out
+        elif self.raw_echo and self._take_raw_echo(event):
+            out.append(Deliver(event, Role.ECHO, None))
+            return out
         self._learn(event)
         if isinstance(event, ev.Prompt):
             self._on_prompt(event, now, out)
@@ -410,7 +416,7 @@ class Engine:
             out.append(Deliver(event, Role.URC, None))
             return
         p.answered = p.answered_any = True
-        if not p.echoed and not p.prompted:
+        if not p.echoed and not p.prompted and not p.after_raw:
             self.echo = False  # answered without its echo: echo is off (ATE0)
         out.append(Deliver(event, Role.FINAL, p.id))
         was_data_mode = self.data_mode
@@ -424,6 +430,12 @@ class Engine:
             detail = ""
             if was_data_mode and p.phase is Phase.DATA_MODE:
                 detail = "the module left data mode"
+            elif p.after_raw:
+                held = p.after_raw.decode("utf-8", "backslashreplace")
+                detail = (
+                    f"raw bytes sent before it without a line ending ({held!r}) "
+                    "were the start of this line for the module"
+                )
             self._finish(p, Outcome.ERROR, now, out, detail)
             return
         # OK
@@ -453,7 +465,7 @@ class Engine:
         p.deadline = now + spec.timeout
 
     def _on_deferred(self, event: ev.Event, now: float, out: list[Output]) -> None:
-        kind = _DEFERRED_KIND[type(event)]
+        kind = DEFERRED_KIND[type(event)]
         waiter = None
         for w in self.waiters:
             spec = w.command.deferred
@@ -507,7 +519,7 @@ class Engine:
             )
         elif isinstance(event, ev.QiCfgShowRA):
             self._set_formats(self.send_hex, self.recv_hex, bool(event.showra_mode), out)
-        name = _RESPONSE_NAME.get(type(event))
+        name = RESPONSE_NAME.get(type(event))
         if isinstance(event, ev.InfoResponse | ev.TestResponse):
             name = event.name
         solicited = (
@@ -531,27 +543,15 @@ class Engine:
             p.echo_due += payload
 
     def _take_echo(self, p: Pending, event: ev.Event) -> bool:
-        """True when ``event`` is (the rest of) the echo of the payload written.
-
-        Compared byte for byte on the frame's raw bytes: a frame wholly inside the
-        bytes still due is echo; so is one where they end, when what follows in the
-        frame is only its terminator (the module's CR LF before its result), or a
-        Ctrl-Z echoed back. Anything else is the module speaking."""
+        """True when ``event`` is (the rest of) the echo of the payload written
+        (:func:`app.link.lines.take_echo`); the frame after '>' may start with the
+        prompt's space (the framer keeps it with this frame)."""
         raw = event.raw
         if p.after_prompt:
             p.after_prompt = False
             if raw[:1] == b" " and p.echo_due[:1] != b" ":
-                raw = raw[1:]  # the space of "> " (the framer keeps it with this frame)
-        due = p.echo_due
-        if not due or not raw:
-            return False
-        if due.startswith(raw):
-            del due[: len(raw)]
-            return True
-        if raw.startswith(due) and raw[len(due) :].lstrip(b"\x1a").strip(b"\r\n") == b"":
-            due.clear()
-            return True
-        return False
+                raw = raw[1:]
+        return take_echo(p.echo_due, raw)
 
     def _learn(self, event: ev.Event) -> None:
         """What the module says about its sleep settings (§9.10, §11.1.5)."""

@@ -25,6 +25,11 @@ from typing import Any
 
 import serial
 
+#: Parity letters as pyserial takes them: none, even, odd, mark, space.
+PARITIES = ("N", "E", "O", "M", "S")
+DATA_BITS = (5, 6, 7, 8)
+STOP_BITS = (1.0, 1.5, 2.0)
+
 
 @dataclass(frozen=True, slots=True)
 class PortSettings:
@@ -35,6 +40,37 @@ class PortSettings:
     timeout: float = 0.05
     dtr: bool = True
     rts: bool = True
+    #: Character framing: data bits (5-8), parity (N E O M S), stop bits (1, 1.5, 2).
+    bytesize: int = 8
+    parity: str = "N"
+    stopbits: float = 1.0
+    #: Flow control: hardware (RTS/CTS) and software (XON/XOFF).
+    rtscts: bool = False
+    xonxoff: bool = False
+
+    def __post_init__(self) -> None:
+        if self.bytesize not in DATA_BITS:
+            raise ValueError(f"data bits: expected 5, 6, 7 or 8, got {self.bytesize}")
+        if self.parity not in PARITIES:
+            raise ValueError(f"parity: expected one of N E O M S, got {self.parity!r}")
+        if self.stopbits not in STOP_BITS:
+            raise ValueError(f"stop bits: expected 1, 1.5 or 2, got {self.stopbits:g}")
+        if self.baudrate <= 0:
+            raise ValueError(f"baud rate: expected a positive integer, got {self.baudrate}")
+
+    @property
+    def framing(self) -> str:
+        """``8N1``, ``7E2``, ``8N1.5``: data bits, parity, stop bits."""
+        return f"{self.bytesize}{self.parity}{self.stopbits:g}"
+
+    @property
+    def flow(self) -> str:
+        """``RTS/CTS``, ``XON/XOFF``, both, or "" for none."""
+        return flow_label(self.rtscts, self.xonxoff)
+
+
+def flow_label(rtscts: bool, xonxoff: bool) -> str:
+    return " ".join(name for name, on in (("RTS/CTS", rtscts), ("XON/XOFF", xonxoff)) if on)
 
 
 PortFactory = Callable[[str, PortSettings], Any]
@@ -63,6 +99,11 @@ def open_port(url: str, settings: PortSettings) -> Any:
     refuses one); its writes go through a socket that has its own."""
     kwargs: dict[str, Any] = {
         "baudrate": settings.baudrate,
+        "bytesize": settings.bytesize,
+        "parity": settings.parity,
+        "stopbits": _stopbits(settings.stopbits),
+        "rtscts": settings.rtscts,
+        "xonxoff": settings.xonxoff,
         "timeout": settings.timeout,
         "do_not_open": True,
     }
@@ -72,9 +113,51 @@ def open_port(url: str, settings: PortSettings) -> Any:
         kwargs["exclusive"] = True
     port = serial.serial_for_url(url, **kwargs)
     port.dtr = settings.dtr
-    port.rts = settings.rts
+    if not settings.rtscts:  # with RTS/CTS the driver owns RTS
+        port.rts = settings.rts
     port.open()
     return port
+
+
+def _stopbits(value: float) -> float | int:
+    """pyserial's constants: 1, 1.5, 2 (1 and 2 as integers)."""
+    return int(value) if value.is_integer() else value
+
+
+def apply_settings(port: Any, settings: PortSettings) -> None:
+    """Set the framing and flow control of an open port, all at once.
+
+    pyserial applies each attribute with a ``tcsetattr`` of its own, and POSIX lets
+    ``tcsetattr`` fail when none of the changes asked for could be made: a driver
+    that keeps part of them (a Linux pty always reads CS8 and no parity) then
+    refuses a change of data bits alone. So the new values are set together and
+    the port reconfigured once, as an open does (an RFC 2217 server gets them as
+    its options; socket:// and the simulator take them and have no wire to
+    change). ValueError, the port left as it was, when it refuses them all."""
+    wanted: dict[str, Any] = {
+        "bytesize": settings.bytesize,
+        "parity": settings.parity,
+        "stopbits": _stopbits(settings.stopbits),
+        "rtscts": settings.rtscts,
+        "xonxoff": settings.xonxoff,
+    }
+    reconfigure = getattr(port, "_reconfigure_port", None)
+    if not callable(reconfigure) or not all(hasattr(port, f"_{name}") for name in wanted):
+        for name, value in wanted.items():  # not a pyserial port: one by one
+            setattr(port, name, value)
+        return
+    old = {name: getattr(port, f"_{name}") for name in wanted}
+    for name, value in wanted.items():
+        setattr(port, f"_{name}", value)
+    try:
+        if getattr(port, "is_open", True):
+            reconfigure()
+    except Exception as exc:
+        for name, value in old.items():
+            setattr(port, f"_{name}", value)
+        raise ValueError(
+            f"the port refused {settings.framing} {settings.flow or 'without flow control'}: {exc}"
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,9 @@ class TxKind(Enum):
     PAYLOAD = "payload"
     CTRL_Z = "ctrl_z"
     ESC = "esc"
+    #: Bytes a person sent past the AT checks (``!raw``, ``!hex``, ``+++``): not a
+    #: command; what the module answers after them is taken as unsolicited.
+    RAW = "raw"
 
 
 class LinkState(Enum):
@@ -150,9 +153,35 @@ class LinkStatus:
     attempt: int = 0
     dtr: bool = True
     rts: bool = True
-    #: What a person changed on a connected link ("dtr", "rts", "break", "baud"),
-    #: or "" when the state itself changed.
+    #: What a person changed on a connected link ("dtr", "rts", "break", "baud",
+    #: "serial", "line_ending"), or "" when the state itself changed.
     change: str = ""
+    #: Data bits, parity and stop bits (``8N1``), flow control (``RTS/CTS``,
+    #: ``XON/XOFF``, both, "" for none), and what ends a command line (CR, CRLF, LF).
+    framing: str = "8N1"
+    flow: str = ""
+    line_ending: str = "CR"
+
+    @property
+    def serial_text(self) -> str:
+        """The port's settings in a few characters: ``115200 8N1 RTS/CTS``."""
+        return " ".join(part for part in (str(self.baudrate), self.framing, self.flow) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class RawResult:
+    """What became of a raw send: written to the port (``sent``), or why not."""
+
+    data: bytes
+    sent: bool
+    detail: str = ""
+    tag: str = ""
+
+    @property
+    def message(self) -> str:
+        return f"{len(self.data)} raw byte(s) " + (
+            "sent" if self.sent else f"not sent: {self.detail}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,18 +38,25 @@ from typing import Any, Protocol
 
 import serial
 
+from app.link.control import (
+    ENDING_NAMES,
+    ControlRequest,
+    RawRequest,
+    carry_out,
+    write_raw,
+)
 from app.link.engine import Deliver, Done, Engine, Notice, Output, Pending, Phase, Write
+from app.link.outbox import MAX_OUTBOX, Outbox, Subscriber
 from app.link.port import PortFactory, PortSettings, open_failure, open_port
 from app.link.results import (
     CommandFinished,
     CommandResult,
-    DisplayDropped,
     LinkEvent,
     LinkState,
     LinkStatus,
     ModuleIdentity,
     Outcome,
-    Role,
+    RawResult,
     Rx,
     Tx,
     TxKind,
@@ -63,8 +70,6 @@ from app.protocol.parse import parse_frame
 
 log = logging.getLogger(__name__)
 
-Subscriber = Callable[[list[LinkEvent]], None]
-
 DEFAULT_BAUDRATE = 115200
 #: Reconnect delays in seconds; the last one repeats.
 BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
@@ -72,25 +77,12 @@ BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
 READ_WAIT_S = 0.05
 #: The most read at once from a port with a file descriptor.
 READ_CHUNK = 65536
-#: Events waiting for subscribers beyond which recv payload lines are no longer
-#: queued for them (the capture still records every one): a UI that falls behind a
-#: flood costs bounded memory, and says how much it skipped (DisplayDropped).
-MAX_OUTBOX = 20_000
 
 
 class Recorder(Protocol):
     """Receives every link event in order, on the worker thread."""
 
     def record(self, item: LinkEvent) -> None: ...
-
-
-class _Control:
-    """A request the worker carries out on its own thread."""
-
-    def __init__(self, name: str, *args: Any) -> None:
-        self.name = name
-        self.args = args
-        self.future: Future[Any] = Future()
 
 
 class SerialWorker:
@@ -110,6 +102,7 @@ class SerialWorker:
         line_ending: bytes = b"\r",
         echo: bool | None = None,
         sync: SyncPolicy | None = None,
+        settings: PortSettings | None = None,
     ) -> None:
         self.url = url
         self.recorder = recorder
@@ -138,29 +131,25 @@ class SerialWorker:
 
         self.engine = Engine(line_ending=line_ending)
         self.state = LinkState.CONNECTING
-        #: How the port opens; DTR, RTS and the baud rate set at run time are kept
-        #: here, so a reconnect opens the port as the person left it.
-        self.settings = PortSettings(baudrate)
-        self.status = LinkStatus(LinkState.CONNECTING, url, baudrate)
+        #: How the port opens; DTR, RTS, the baud rate, framing and flow control
+        #: set at run time are kept here, so a reconnect opens the port as the
+        #: person left it.
+        self.settings = replace(settings or PortSettings(), baudrate=baudrate)
+        self._attempt = 0
+        self.status = self._status(LinkState.CONNECTING)
         self.identity: ModuleIdentity | None = None
 
         self._framer = Framer()
         self._port: Any = None
         self._lock = threading.Lock()
-        self._queue: deque[tuple[Pending, Future[CommandResult]]] = deque()
-        self._controls: deque[_Control] = deque()
+        self._queue: deque[tuple[Pending | RawRequest, Future[Any]]] = deque()
+        self._controls: deque[ControlRequest] = deque()
         self._futures: dict[int, Future[CommandResult]] = {}
         self._tags: dict[int, str] = {}
-        self._subscribers: list[Subscriber] = []
-        self._outbox: list[LinkEvent] = []
-        self.max_outbox = MAX_OUTBOX
-        self._dropped = 0
-        self._dropped_bytes: dict[int, int] = {}
-        self._outbox_cv = threading.Condition()
+        self._box = Outbox(batch_interval, MAX_OUTBOX)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._stopped = threading.Event()
-        self._attempt = 0
         self._last_rx = time.monotonic()
         #: Command ids, unique for the worker's life (reconnects included): taken
         #: under ``_lock``, as any thread may submit.
@@ -179,7 +168,7 @@ class SerialWorker:
             os.set_blocking(self._wake_w, False)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._dispatcher = threading.Thread(
-            target=self._dispatch_loop, name=f"{name}-dispatch", daemon=True
+            target=self._box.run, args=(self._stopped,), name=f"{name}-dispatch", daemon=True
         )
 
     # ------------------------------------------------------------------ API
@@ -195,15 +184,20 @@ class SerialWorker:
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(batch)`` with lists of link events (from the dispatcher thread)."""
-        with self._outbox_cv:
-            self._subscribers.append(callback)
+        return self._box.subscribe(callback)
 
-        def unsubscribe() -> None:
-            with self._outbox_cv:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
+    @property
+    def max_outbox(self) -> int:
+        """Events waiting for subscribers beyond which display-only lines are skipped."""
+        return self._box.max_items
 
-        return unsubscribe
+    @max_outbox.setter
+    def max_outbox(self, value: int) -> None:
+        self._box.max_items = value
+
+    @property
+    def _outbox(self) -> list[LinkEvent]:
+        return self._box.items
 
     @property
     def baudrate(self) -> int:
@@ -264,6 +258,24 @@ class SerialWorker:
         self._poke()
         return future
 
+    def send_raw(self, data: bytes, *, tag: str = "user", guard: float = 0.0) -> Future[RawResult]:
+        """Queue raw bytes (not a command): written once the line is free and, with
+        ``guard``, after that many seconds of silence; nothing else goes out until
+        the module has been quiet for a while after them (``guard`` at least).
+        The future says whether they were written."""
+        future: Future[RawResult] = Future()
+        if not data:
+            future.set_result(RawResult(data, False, "nothing to send", tag))
+            return future
+        if self._stop.is_set() or not self._accepting():
+            why = "the link is closed" if self._stop.is_set() else self._down_reason()
+            future.set_result(RawResult(data, False, why, tag))
+            return future
+        with self._lock:
+            self._queue.append((RawRequest(data, tag, guard), future))
+        self._poke()
+        return future
+
     def data_mode_send(self, payload: bytes, terminator: bytes = CTRL_Z) -> Future[Any]:
         """Type ``payload`` at the '>' prompt, then Ctrl-Z (or ``b""`` for fixed length)."""
         return self._control("input", payload, terminator)
@@ -284,6 +296,17 @@ class SerialWorker:
     def set_baudrate(self, baudrate: int) -> Future[Any]:
         return self._control("baud", baudrate)
 
+    def set_serial(self, settings: PortSettings) -> Future[Any]:
+        """Data bits, parity, stop bits and flow control (and the baud rate) as in
+        ``settings``; kept for every reopen. DTR, RTS and the timeout stay as they are."""
+        return self._control("serial", settings)
+
+    def set_line_ending(self, ending: bytes) -> Future[Any]:
+        """What ends each command line from now on (CR, CR LF or LF)."""
+        if ending not in ENDING_NAMES:
+            raise ValueError(f"line ending: expected CR, CRLF or LF, got {ending!r}")
+        return self._control("ending", ending)
+
     def retry(self) -> None:
         """Try to open the port now (after an open error that is not retried by
         itself, or to skip the back-off)."""
@@ -298,8 +321,7 @@ class SerialWorker:
         self._poke()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        with self._outbox_cv:
-            self._outbox_cv.notify_all()
+        self._box.kick()
         if self._dispatcher.is_alive():
             self._dispatcher.join(timeout)
 
@@ -351,7 +373,7 @@ class SerialWorker:
         return result
 
     def _control(self, name: str, *args: Any) -> Future[Any]:
-        ctl = _Control(name, *args)
+        ctl = ControlRequest(name, *args)
         if self._stop.is_set() or self._port is None:
             ctl.future.set_exception(RuntimeError("the link is not connected"))
             return ctl.future
@@ -379,32 +401,14 @@ class SerialWorker:
             except Exception as exc:
                 log.exception("capture failed; recording stops")
                 self.recorder = None
-                self._publish(
-                    replace(self.status, message=f"capture stopped: {exc}", change="capture")
+                self._box.publish(
+                    replace(self.status, message=f"capture stopped: {exc}", change="capture"),
+                    self.engine.recv_hex,
                 )
-        self._publish(item)
+        self._box.publish(item, self.engine.recv_hex)
 
-    def _publish(self, item: LinkEvent) -> None:
-        with self._outbox_cv:
-            if len(self._outbox) >= self.max_outbox and self._droppable(item):
-                self._dropped += 1
-                if isinstance(item, Rx) and isinstance(item.event, ev.QiUrcRecv):
-                    cid = item.event.connect_id
-                    size = len(item.event.payload(self.engine.recv_hex))
-                    self._dropped_bytes[cid] = self._dropped_bytes.get(cid, 0) + size
-                return
-            self._outbox.append(item)
-
-    @staticmethod
-    def _droppable(item: LinkEvent) -> bool:
-        """Lines a display can skip without getting the module's state wrong."""
-        if isinstance(item, Tx):
-            return item.what is TxKind.PAYLOAD
-        if isinstance(item, Rx):
-            return isinstance(
-                item.event, ev.QiUrcRecv | ev.BlankLines | ev.OverlongLine | ev.TextLine
-            ) and item.role in (Role.URC, Role.NOISE)
-        return False
+    def _kick_dispatch(self) -> None:
+        self._box.kick()
 
     def _set_status(
         self,
@@ -415,37 +419,29 @@ class SerialWorker:
         change: str = "",
     ) -> None:
         self.state = state
-        s = self.settings
-        self.status = LinkStatus(
-            state, self.url, s.baudrate, message, retry_at, self._attempt, s.dtr, s.rts, change
-        )
+        self.status = self._status(state, message, retry_at, change)
         self._emit(self.status)
         self._kick_dispatch()
         self._notify_changed()
 
-    def _kick_dispatch(self) -> None:
-        with self._outbox_cv:
-            self._outbox_cv.notify_all()
-
-    def _dispatch_loop(self) -> None:
-        while True:
-            with self._outbox_cv:
-                while not self._outbox and not self._stopped.is_set():
-                    self._outbox_cv.wait(0.2)
-                if not self._outbox and self._stopped.is_set():
-                    return
-                batch, self._outbox = self._outbox, []
-                if self._dropped:
-                    batch.append(DisplayDropped(self._dropped, self._dropped_bytes))
-                    self._dropped, self._dropped_bytes = 0, {}
-                subscribers = list(self._subscribers)
-            for sub in subscribers:
-                try:
-                    sub(batch)
-                except Exception:
-                    log.exception("subscriber failed")
-            # Coalesce: at most one batch per interval under load.
-            time.sleep(self.batch_interval)
+    def _status(
+        self, state: LinkState, message: str = "", retry_at: float | None = None, change: str = ""
+    ) -> LinkStatus:
+        s = self.settings
+        return LinkStatus(
+            state,
+            self.url,
+            s.baudrate,
+            message,
+            retry_at,
+            self._attempt,
+            s.dtr,
+            s.rts,
+            change,
+            framing=s.framing,
+            flow=s.flow,
+            line_ending=ENDING_NAMES.get(self.line_ending, "CR"),
+        )
 
     # -- the worker thread ------------------------------------------------------
 
@@ -601,8 +597,12 @@ class SerialWorker:
         if not self.engine.busy:
             with self._lock:
                 item = self._queue.popleft() if self._queue else None
+            if item is not None and isinstance(item[0], RawRequest):
+                write_raw(self, item[0], item[1])
+                return
             if item is not None:
                 pending, future = item
+                assert isinstance(pending, Pending)
                 self._futures[pending.id] = future
                 self._tags[pending.id] = pending.tag
                 self._handle(self.engine.start(pending, time.monotonic()))
@@ -687,8 +687,11 @@ class SerialWorker:
         if isinstance(event, ev.Rdy):
             self._need_sync = True
 
-    def _write(self, data: bytes, what: TxKind, command_id: int | None) -> None:
-        tag = None if command_id is None else self._tags.get(command_id)
+    def _write(
+        self, data: bytes, what: TxKind, command_id: int | None, *, tag: str | None = None
+    ) -> None:
+        if tag is None and command_id is not None:
+            tag = self._tags.get(command_id)
         self._emit(Tx(data, what, command_id, time.monotonic(), time.time(), tag))
         self._port.write(data)
 
@@ -710,7 +713,7 @@ class SerialWorker:
             if ctl is None:
                 return
             try:
-                value = self._do_control(ctl)
+                value = carry_out(self, ctl)
             except (serial.SerialException, OSError) as exc:
                 ctl.future.set_exception(exc)
                 raise
@@ -718,34 +721,6 @@ class SerialWorker:
                 ctl.future.set_exception(exc)
             else:
                 ctl.future.set_result(value)
-
-    def _do_control(self, ctl: _Control) -> Any:
-        now = time.monotonic()
-        port = self._port
-        if ctl.name == "input":
-            payload, terminator = ctl.args
-            self._handle(self.engine.data_input(payload, terminator, now))
-        elif ctl.name == "cancel":
-            if not self.engine.data_mode:
-                raise RuntimeError("not in data mode")
-            self._handle(self.engine.cancel_data_mode(now))
-        elif ctl.name == "dtr":
-            port.dtr = on = bool(ctl.args[0])
-            self.settings = replace(self.settings, dtr=on)
-            self._line_changed(f"DTR {'on' if on else 'off'}", change="dtr")
-        elif ctl.name == "rts":
-            port.rts = on = bool(ctl.args[0])
-            self.settings = replace(self.settings, rts=on)
-            self._line_changed(f"RTS {'on' if on else 'off'}", change="rts")
-        elif ctl.name == "break":
-            port.send_break(ctl.args[0])
-            ms = round(ctl.args[0] * 1000)
-            self._line_changed(f"Break sent ({ms} ms)", change="break")
-        elif ctl.name == "baud":
-            port.baudrate = rate = int(ctl.args[0])
-            self.settings = replace(self.settings, baudrate=rate)
-            self._line_changed(f"baud rate now {rate}", change="baud")
-        return None
 
     def _line_changed(self, message: str, *, change: str) -> None:
         """A person changed the line (DTR, RTS, a break, the baud rate); the link
@@ -757,6 +732,10 @@ class SerialWorker:
             queued, self._queue = list(self._queue), deque()
             controls, self._controls = list(self._controls), deque()
         for pending, future in queued:
+            if isinstance(pending, RawRequest):
+                if not future.done():
+                    future.set_result(RawResult(pending.data, False, why, pending.tag))
+                continue
             result = self._not_sent(pending, why)
             self._emit(CommandFinished(result))
             if not future.done():

@@ -222,8 +222,33 @@ def _tx_entry(tx: Tx) -> LogEntry:
             payload=tx.data,
             raw=tx.data,
         )
+    if tx.what is TxKind.RAW:
+        # Past the AT checks: marked so, and its bytes (text or hex, as payloads are).
+        return LogEntry(
+            tx.wall,
+            "tx",
+            Category.COMMAND,
+            RAW_MARK + escape_bytes(tx.data),
+            tag=tx.tag,
+            meaning=_raw_meaning(tx.data),
+            payload=tx.data,
+            head=RAW_MARK,
+            raw=tx.data,
+        )
     label = "<Ctrl-Z>" if tx.what is TxKind.CTRL_Z else "<Esc>"
     return LogEntry(tx.wall, "tx", Category.PAYLOAD, label, tag=tx.tag, raw=tx.data)
+
+
+#: What starts the log line of raw bytes (sent past the AT checks).
+RAW_MARK = "[raw] "
+
+
+def _raw_meaning(data: bytes) -> str:
+    if data == b"+++":
+        return "escape sequence, with a guard time of silence before and after"
+    if not data.endswith((b"\r", b"\n")):
+        return "raw, no line ending: the module holds these bytes as the start of its next line"
+    return "raw: not checked as an AT command; what answers it is unsolicited"
 
 
 def _rx_entry(rx: Rx, recv_hex: bool) -> LogEntry | None:
@@ -271,9 +296,15 @@ class Filter:
     connect_id: int | None = None
     #: Show the console's own polling traffic (QISTATE and the Module pane's reads).
     show_poll: bool = False
+    #: Local echo: show what qiterm writes to the module (commands, payloads, raw
+    #: bytes). Off, the log shows what comes back only, as a terminal without local
+    #: echo does (the module's own echo, with ATE1, then shows what was sent).
+    local_echo: bool = True
 
     def passes(self, entry: LogEntry) -> bool:
         if entry.category in self.hidden:
+            return False
+        if entry.direction == "tx" and not self.local_echo:
             return False
         if entry.tag in POLL_TAGS and not self.show_poll:
             return False
@@ -312,6 +343,15 @@ class Journal:
             del self.view[:excess]
             self._dropped += excess
         return visible
+
+    def clear(self) -> int:
+        """Forget every entry (the view is emptied; a capture keeps its records).
+        Returns how many entries were dropped."""
+        count = len(self.entries)
+        self.entries.clear()
+        self.view = []
+        self._dropped = 0
+        return count
 
     def take_dropped(self) -> int:
         dropped, self._dropped = self._dropped, 0

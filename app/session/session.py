@@ -27,19 +27,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.capture.recorder import CaptureRecorder
-from app.config.profile import DEFAULT_POLL, LoadedProfile, Profile, profile_path, save_macros
+from app.config.profile import (
+    DEFAULT_POLL,
+    LINE_ENDINGS,
+    LoadedProfile,
+    Profile,
+    profile_path,
+    save_macros,
+)
+from app.link.port import PortSettings
 from app.link.ports import is_builtin_simulator
-from app.link.results import CommandResult, LinkEvent, LinkState, Rx
+from app.link.results import CommandResult, LinkEvent, LinkState, RawResult, Rx
 from app.link.worker import SerialWorker
 from app.model.journal import Category, Journal, LogEntry, entries_for
 from app.model.state import Changed, ModuleState
 from app.protocol import commands as c
 from app.protocol import events as ev
+from app.protocol.typed import ESCAPE_GUARD_S, Kind, parse_typed
 from app.session import module_reads
+from app.session.answers import Answers, AnswersChanged
+from app.session.cycles import CycleChanged, Cycles
 from app.session.module_reads import ModuleReads
 from app.session.target import Target, check_device, resolve, rewire
 
 if TYPE_CHECKING:
+    from app.capture.textlog import TextLog
     from app.config.macros import Macro
     from app.config.recent import RecentPorts
     from app.scenario import Report, Script, StepResult
@@ -92,7 +104,9 @@ class PortSwitched:
     baudrate: int
 
 
-SessionEvent = LinkEvent | Said | ScriptProgress | ScriptEnded | PortSwitched
+SessionEvent = (
+    LinkEvent | Said | ScriptProgress | ScriptEnded | PortSwitched | CycleChanged | AnswersChanged
+)
 Listener = Callable[[list[SessionEvent]], None]
 
 
@@ -112,6 +126,10 @@ class Update:
     ended: ScriptEnded | None = None
     #: The port changed: forms and welcome lines follow :attr:`Session.target`.
     switched: bool = False
+    #: Cyclic macros that started, ran once more or stopped, in order.
+    cycles: list[CycleChanged] = field(default_factory=list)
+    #: An automatic answer fired or was switched on or off.
+    answers: bool = False
 
 
 class Session:
@@ -132,6 +150,10 @@ class Session:
         recent: RecentPorts | None = None,
         remember: bool = True,
         module_interval: float | None = None,
+        settings: PortSettings | None = None,
+        line_ending: bytes | None = None,
+        local_echo: bool | None = None,
+        text_log: TextLog | None = None,
     ) -> None:
         loaded = profile or LoadedProfile(Profile())
         self.target = target
@@ -148,6 +170,18 @@ class Session:
         self.recent = recent
         self.state = ModuleState(url=target.url, baudrate=baudrate)
         self.journal = Journal(journal_size)
+        self.journal.filter.local_echo = (
+            self.profile.local_echo if local_echo is None else local_echo
+        )
+        #: Framing and flow control the port opens with (the baud rate is apart).
+        self.port_settings = settings or self.profile.port_settings
+        self._line_ending = line_ending or self.profile.line_terminator
+        #: The live text log following the capture (its owner closes it).
+        self.text_log = text_log
+        #: The last command line a person sent (``A/`` sends it again).
+        self.last_line: str | None = None
+        self.cycles = Cycles(self)
+        self.answers = Answers(self, self.profile.answers)
         interval = self.profile.poll_interval if poll_interval is None else poll_interval
         #: 0 starts with the polling paused; resuming then polls at the default period.
         self.poll_interval = interval if interval > 0 else DEFAULT_POLL
@@ -179,7 +213,7 @@ class Session:
     def start(self) -> None:
         """Subscribe to the link and open the port (once)."""
         if self._unsubscribe is None:
-            self._unsubscribe = self.link.subscribe(self._publish)
+            self._unsubscribe = self.link.subscribe(self._from_link)
         if not self.link.started:
             self.link.start()
 
@@ -187,6 +221,7 @@ class Session:
         """Stop a playing script, close the link and stop the demo peers (blocks
         for up to a few seconds; the capture stays open for its owner to close)."""
         self.stop_script()
+        self.cycles.stop_all("stopped: the session ended")
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -227,6 +262,10 @@ class Session:
                 entries.append(LogEntry(time.time(), "app", category, f"script: {item.summary}"))
                 update.script = True
                 update.ended = item
+            elif isinstance(item, CycleChanged):
+                update.cycles.append(item)
+            elif isinstance(item, AnswersChanged):
+                update.answers = True
             elif isinstance(item, PortSwitched):
                 problem = self.state.capture_problem
                 self.state = ModuleState(url=item.target.url, baudrate=item.baudrate)
@@ -299,6 +338,25 @@ class Session:
         not an AT command, before anything reaches the wire)."""
         return self.link.submit(command, tag=tag)
 
+    def send_line(self, line: str, tag: str = "user") -> Future[CommandResult] | Future[RawResult]:
+        """Send a line as typed (:mod:`app.protocol.typed`): an AT command, ``A/``
+        (the last command line again), ``+++``, ``!raw TEXT`` or ``!hex DIGITS``.
+        AtSyntaxError, PayloadError or SessionError say why a line cannot go."""
+        typed = parse_typed(line)
+        if typed.kind is Kind.COMMAND:
+            future = self.submit(typed.text, tag=tag)
+            if tag == "user":
+                self.last_line = typed.text
+            return future
+        if typed.kind is Kind.REPEAT:
+            if self.last_line is None:
+                raise SessionError("A/: no command line to repeat yet")
+            self.say(f"A/: {self.last_line} again")
+            return self.submit(self.last_line, tag=tag)
+        data = typed.data + (self._line_ending if typed.with_line_ending else b"")
+        guard = ESCAPE_GUARD_S if typed.kind is Kind.ESCAPE else 0.0
+        return self.link.send_raw(data, tag=tag, guard=guard)
+
     def retry_port(self) -> None:
         """Try to open the port again now (after an open error that is not retried
         by itself, such as no such device or permission denied)."""
@@ -321,6 +379,13 @@ class Session:
         """A message of qiterm's own in the log (from any thread); an error is
         also shown beyond the log unless ``loud`` is False."""
         self._publish([Said(text, Category.ERROR if error else Category.APP, loud=loud)])
+
+    def event(self, what: str, text: str) -> None:
+        """One of qiterm's own events (an answer fired, a cyclic send, a setting
+        changed): a record in the capture and a line in the log (any thread)."""
+        if self.capture is not None:
+            self.capture.event(what, text)
+        self._publish([Said(text)])
 
     def note(self, text: str, ref: int | None = None) -> None:
         """An annotation in the capture (about record ``ref``) and the log."""
@@ -410,6 +475,42 @@ class Session:
 
     def set_baudrate(self, rate: int) -> Future[Any]:
         return self._control(f"baud rate {rate}", self.link.set_baudrate, rate)
+
+    def set_serial(self, settings: PortSettings) -> Future[Any]:
+        """Baud rate, framing and flow control now, and at every reopen."""
+        self.port_settings = settings
+        return self._control("serial settings", self.link.set_serial, settings)
+
+    @property
+    def line_ending(self) -> str:
+        """``CR``, ``CRLF`` or ``LF``: what ends each command line now."""
+        return next(k for k, v in LINE_ENDINGS.items() if v == self._line_ending)
+
+    def set_line_ending(self, name: str) -> Future[Any]:
+        """What ends each command line from now on: ``CR``, ``CRLF`` or ``LF``."""
+        ending = LINE_ENDINGS[name.upper()]
+        self._line_ending = ending
+        return self._control("line ending", self.link.set_line_ending, ending)
+
+    @property
+    def local_echo(self) -> bool:
+        return self.journal.filter.local_echo
+
+    def set_local_echo(self, on: bool) -> None:
+        """Show what qiterm sends in the log, or only what comes back (the view's
+        thread: the journal is refiltered); said in the capture."""
+        self.journal.filter.local_echo = on
+        self.journal.refilter()
+        what = "the log shows what is sent" if on else "the log shows only what comes back"
+        self.event("setting", f"local echo {'on' if on else 'off'}: {what}")
+
+    def clear_log(self) -> int:
+        """Empty the log view (the view's thread); the capture keeps every record.
+        Returns how many lines went."""
+        count = self.journal.clear()
+        where = f" ({self.capture.path})" if self.capture is not None else ""
+        self.say(f"log view cleared ({count} lines); the capture keeps every one{where}")
+        return count
 
     def _control(self, what: str, call: Callable[[Any], Future[Any]], value: Any) -> Future[Any]:
         """A line control request; its result reaches the log as a link event (or
@@ -503,6 +604,12 @@ class Session:
         from app.config.macros import macro_script
         from app.scenario import ScriptError
 
+        if macro.cyclic:
+            if not self.cycles.stop(macro.name, "stopped"):
+                if not self.state.connected:
+                    raise SessionError(f"macro {macro.name}: not run, the link is not connected")
+                self.cycles.start(macro)
+            return None
         if self.playing:
             raise SessionError(f"macro {macro.name}: a script is already playing")
         if not self.state.connected:
@@ -525,18 +632,31 @@ class Session:
         self.profile_file = target
         return target
 
+    def save_commands(self, lines: list[str]) -> Path:
+        """Write the command list into the profile (``default`` when none was
+        given) and keep it; OSError/ValueError when it cannot be saved."""
+        from app.config.commandlist import clean, save_commands
+
+        target = self.profile_file or profile_path("default")
+        save_commands(lines, target)
+        self.profile = replace(self.profile, commands=clean(lines))
+        self.profile_file = target
+        return target
+
     # -- ports ------------------------------------------------------------------------------
 
     def _new_worker(self, url: str, baudrate: int) -> SerialWorker:
-        """A serial worker as the profile says: line ending, echo at connect."""
+        """A serial worker as the profile and the person say: framing and flow
+        control, line ending, echo at connect."""
         echo = self.profile.echo if "echo" in self.profile_given else None
         return SerialWorker(
             url,
             baudrate,
             recorder=self.capture,
             reconnect=self.reconnect,
-            line_ending=self.profile.line_terminator,
+            line_ending=self._line_ending,
             echo=echo,
+            settings=self.port_settings,
         )
 
     def switch(self, device: str, baudrate: int | None = None) -> Target:
@@ -545,6 +665,7 @@ class Session:
         state, noted in the capture. Returns the new target."""
         check_device(device)  # TargetError before the old link is closed
         self.stop_script()
+        self.cycles.stop_all("stopped: the port changed")
         baud = baudrate or self.link.baudrate
         old, old_target = self.link, self.target
         if self._unsubscribe is not None:
@@ -577,6 +698,19 @@ class Session:
         return target
 
     # -- the one path out --------------------------------------------------------------------
+
+    def _from_link(self, batch: list[Any]) -> None:
+        """The link's subscriber (its dispatcher thread): on to the view, then
+        the automatic answers look at what was received."""
+        self._publish(batch)
+        try:
+            self.answers.check(batch)
+        except Exception:
+            log.exception("automatic answers failed")
+
+    def publish(self, batch: list[Any]) -> None:
+        """Hand ``batch`` to the view (the session's parts use it from any thread)."""
+        self._publish(batch)
 
     def _publish(self, batch: list[Any]) -> None:
         listener = self._listener

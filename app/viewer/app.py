@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import os
 import sys
+from pathlib import Path
 
 from rich.text import Text
 from textual import events, on, work
@@ -237,6 +238,7 @@ class ViewerApp(App[None]):
         table.can_focus = False  # a view of the past: nothing to act on
         log_ = self.query_one(CaptureLog)
         log_.following = False  # a capture is read from the top
+        log_.copy_folder = Path(self.source.path).parent  # c and p copy beside the capture
         log_.focus()
         self._show_header()
         self._load()
