@@ -54,7 +54,8 @@ def glance_text(pane: ModulePane) -> str:
 
 
 async def open_pane(pilot: object, app: QitermApp) -> ModulePane:
-    await pilot.press(*["ctrl+n"] * 6)  # type: ignore[attr-defined]
+    # Ctrl+N walks the tabs: Send, Ping, NTP, DNS, History, Commands, Module.
+    await pilot.press(*["ctrl+n"] * 7)  # type: ignore[attr-defined]
     await until(pilot, lambda: isinstance(app.focused, ModulePane))  # type: ignore[arg-type]
     pane = app.query_one(ModulePane)
     return pane

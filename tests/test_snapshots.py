@@ -249,14 +249,14 @@ def test_macro_bar(snap_compare: Any) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=lambda size: f"{size[0]}x{size[1]}")
 def test_module_pane(snap_compare: Any, snap_app: QitermApp, size: tuple[int, int]) -> None:
-    """The Module tab (Ctrl+N six times) after r read the module: the one line that
+    """The Module tab (Ctrl+N seven times) after r read the module: the one line that
     sums it up first, then registration with each value's command and time."""
 
     async def module(pilot: Pilot[Any]) -> None:
         await settled(pilot)
         app = pilot.app
         assert isinstance(app, QitermApp)
-        await pilot.press(*["ctrl+n"] * 6)
+        await pilot.press(*["ctrl+n"] * 7)
         await until(pilot, lambda: isinstance(app.focused, ModulePane))
         await pilot.press("r")
         details = app.state.details

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from app.protocol import events as ev
 from app.protocol.codes import describe
@@ -233,6 +234,14 @@ class ModuleIdentity:
     identity: str
     revision: str
 
+    @classmethod
+    def from_ati(cls, lines: list[ev.Event]) -> ModuleIdentity:
+        """From ATI's answer: the model lines, and ``Revision: ...``."""
+        texts = [e.text for e in lines if isinstance(e, ev.TextLine)]
+        revision = next((t.split(":", 1)[1].strip() for t in texts if t.startswith("Revision")), "")
+        model = " ".join(t for t in texts if not t.startswith("Revision"))
+        return cls(model, revision)
+
 
 @dataclass(frozen=True, slots=True)
 class DisplayDropped:
@@ -256,3 +265,10 @@ LinkEvent = (
     | ModuleIdentity
     | DisplayDropped
 )
+
+
+class Recorder(Protocol):
+    """Receives every link event in order, on the serial worker's thread."""
+
+    def record(self, item: LinkEvent) -> None:
+        """Keep ``item`` (called for every event, in order)."""

@@ -24,17 +24,14 @@ same synchronisation runs again.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import select
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 import serial
 
@@ -57,11 +54,13 @@ from app.link.results import (
     ModuleIdentity,
     Outcome,
     RawResult,
+    Recorder,
     Rx,
     Tx,
     TxKind,
 )
 from app.link.sync import SyncPolicy, probe, state_queries, synchronise
+from app.link.waiter import PortWaiter
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.commands import CTRL_Z, ESC, AtCommand
@@ -73,16 +72,6 @@ log = logging.getLogger(__name__)
 DEFAULT_BAUDRATE = 115200
 #: Reconnect delays in seconds; the last one repeats.
 BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 5.0)
-#: How long one wait for input lasts before timeouts are checked again.
-READ_WAIT_S = 0.05
-#: The most read at once from a port with a file descriptor.
-READ_CHUNK = 65536
-
-
-class Recorder(Protocol):
-    """Receives every link event in order, on the worker thread."""
-
-    def record(self, item: LinkEvent) -> None: ...
 
 
 class SerialWorker:
@@ -157,15 +146,8 @@ class SerialWorker:
         #: Notified when the link state changes or the line falls idle (waits).
         self._changed = threading.Condition()
         self._was_busy = False
-        #: Ports with a file descriptor (device paths, socket://) are waited on with
-        #: select() next to a wake-up pipe, so a new command or a control request
-        #: goes out at once and reads take whatever is there (pyserial's socket://
-        #: has no cancel_read and reports at most 1 byte waiting).
-        self._fd: int | None = None
-        self._wake_r, self._wake_w = os.pipe() if os.name == "posix" else (-1, -1)
-        if self._wake_r >= 0:
-            os.set_blocking(self._wake_r, False)
-            os.set_blocking(self._wake_w, False)
+        #: Waits for input without spinning; woken when there is something to write.
+        self._waiter = PortWaiter()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._dispatcher = threading.Thread(
             target=self._box.run, args=(self._stopped,), name=f"{name}-dispatch", daemon=True
@@ -384,15 +366,7 @@ class SerialWorker:
 
     def _poke(self) -> None:
         self._wake.set()
-        if self._wake_w >= 0:
-            with contextlib.suppress(OSError):
-                os.write(self._wake_w, b"!")
-        port = self._port
-        if self._fd is None and port is not None and hasattr(port, "cancel_read"):
-            try:
-                port.cancel_read()
-            except Exception:
-                pass
+        self._waiter.poke(self._port)
 
     def _emit(self, item: LinkEvent) -> None:
         if self.recorder is not None:
@@ -502,7 +476,7 @@ class SerialWorker:
             return
         self._was_open = True
         self._port = port
-        self._fd = self._port_fd(port)
+        self._waiter.attach(port)
         self._attempt = 0
         self._framer = Framer()
         self.engine = Engine(
@@ -576,13 +550,9 @@ class SerialWorker:
         return pending.result
 
     def _on_identity(self, result: CommandResult) -> None:
-        if result.outcome is not Outcome.OK:
-            return
-        texts = [e.text for e in result.lines if isinstance(e, ev.TextLine)]
-        revision = next((t.split(":", 1)[1].strip() for t in texts if t.startswith("Revision")), "")
-        model = " ".join(t for t in texts if not t.startswith("Revision"))
-        self.identity = ModuleIdentity(model, revision)
-        self._emit(self.identity)
+        if result.outcome is Outcome.OK:
+            self.identity = ModuleIdentity.from_ati(result.lines)
+            self._emit(self.identity)
 
     def _service(self) -> None:
         if not self.engine.busy and self._settle:
@@ -618,7 +588,7 @@ class SerialWorker:
         engine) and the engine's clock; True when bytes arrived."""
         if controls:
             self._run_controls()
-        data = self._read(self._port)
+        data = self._waiter.read(self._port)
         now = time.monotonic()
         if data:
             self._last_rx = now
@@ -629,37 +599,6 @@ class SerialWorker:
         if not data:
             self._kick_dispatch()
         return bool(data)
-
-    def _port_fd(self, port: Any) -> int | None:
-        """The port's file descriptor when it can be select()ed, after switching the
-        port to non-blocking reads; None for ports without one (sim://, loop://)."""
-        if self._wake_r < 0 or not hasattr(port, "fileno"):
-            return None
-        try:
-            fd = int(port.fileno())
-            port.timeout = 0
-        except Exception:
-            return None
-        return fd
-
-    def _read(self, port: Any) -> bytes:
-        fd = self._fd
-        if fd is not None:
-            ready, _, _ = select.select([fd, self._wake_r], [], [], READ_WAIT_S)
-            if self._wake_r in ready:
-                with contextlib.suppress(OSError):
-                    os.read(self._wake_r, 4096)
-            if fd not in ready:
-                return b""
-            data: bytes = port.read(READ_CHUNK)
-            return data
-        waiting = port.in_waiting
-        data = port.read(waiting or 1)
-        if data:
-            more = port.in_waiting
-            if more:
-                data += port.read(more)
-        return data
 
     def _ingest(self, frames: list[Any]) -> None:
         for frame in frames:
@@ -746,7 +685,7 @@ class SerialWorker:
 
     def _lost(self, reason: str) -> None:
         port, self._port = self._port, None
-        self._fd = None
+        self._waiter.detach()
         if port is not None:
             try:
                 port.close()
@@ -783,20 +722,9 @@ class SerialWorker:
                 pass
         if self.state is not LinkState.CLOSED:
             self._set_status(LinkState.CLOSED, "closed")
-        self._fd = None
-        pipe = (self._wake_r, self._wake_w)
-        self._wake_r = self._wake_w = -1  # before closing: _poke must not write to a reused fd
-        for fd in pipe:
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+        self._waiter.close()
         self._stopped.set()
         self._kick_dispatch()
 
 
-def result_of(future: Future[CommandResult], timeout: float | None = None) -> CommandResult:
-    """Block for a command's result (for scripts and tests)."""
-    return future.result(timeout)
-
-
-__all__ = ["CommandResult", "Outcome", "SerialWorker", "result_of"]
+__all__ = ["CommandResult", "Outcome", "SerialWorker"]
