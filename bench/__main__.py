@@ -24,6 +24,7 @@ from bench import (
     framer,
     ingest,
     keylatency,
+    linerate,
     memory,
     pipeline,
     roundtrip,
@@ -34,7 +35,18 @@ from bench.common import Figure, say
 
 BENCHMARKS: dict[str, ModuleType] = {
     m.NAME: m
-    for m in (framer, sim_recv, roundtrip, ingest, pipeline, keylatency, startup, memory, export)
+    for m in (
+        framer,
+        sim_recv,
+        roundtrip,
+        ingest,
+        pipeline,
+        linerate,
+        keylatency,
+        startup,
+        memory,
+        export,
+    )
 }
 DOC = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 BUDGET_S = {False: 60.0, True: 10.0}

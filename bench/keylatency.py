@@ -70,7 +70,10 @@ BAUD = 921_600
 RATE = 10 * LINE_RATE  # payload bytes/s asked of the pacer
 PREFIX = "at+qz"
 LETTERS = string.ascii_lowercase
-AIM_MS = 100.0
+#: Aims during the flood: a block's p90 under 50 ms (median over blocks), and the slowest
+#: press of all blocks under 100 ms.
+AIM_P90_MS = 50.0
+AIM_MAX_MS = 100.0
 SAMPLE_TIMEOUT_S = 10.0
 WARM_S = 1.0  # flood running this long before the first sample
 WARM_FLOOD_S = 3.0  # a first flood, so that idle blocks see the same full log
@@ -265,10 +268,16 @@ def _latency_figures(key: str, label: str, blocks: _Blocks) -> dict[str, Figure]
                     ratio=Stat.of([percentile(b, 0.5) / fresh for b in samples]),
                     ratio_unit="x fresh console",
                 )
-            if which == "flood" and name != "max":
+            if which == "flood":
                 ratios = [
                     percentile(f, q) / percentile(i, q) for f, i in zip(samples, idle, strict=True)
                 ]
+                if name == "max":
+                    aim, met = f"slowest of all < {AIM_MAX_MS:g} ms", value.hi < AIM_MAX_MS
+                elif name == "p90":
+                    aim, met = f"< {AIM_P90_MS:g} ms", value.median < AIM_P90_MS
+                else:
+                    aim, met = "", None
                 fig = Figure(
                     key=fkey,
                     label=fig.label,
@@ -276,8 +285,8 @@ def _latency_figures(key: str, label: str, blocks: _Blocks) -> dict[str, Figure]
                     unit="ms",
                     ratio=Stat.of(ratios),
                     ratio_unit="x idle",
-                    aim=f"< {AIM_MS:g} ms",
-                    met=value.median < AIM_MS,
+                    aim=aim,
+                    met=met,
                 )
             out[fkey] = fig
     out[f"{key}.rate"] = throughput_figure(
