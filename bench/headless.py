@@ -2,7 +2,7 @@
 counts what reaches its log and how long its loop is held, and bounded waits.
 
 The subclass changes nothing the console does: it calls the real
-``on_link_batch`` (state, journal, event log, socket table) and only then counts the
+``apply_batch`` (session state, journal, event log, socket table) and only then counts the
 batch (recv payload bytes and lines, lines the worker dropped for the display, the
 ``+QIURC: "closed"`` that ends a flood) and times the call (the app's loop runs
 nothing else meanwhile, so the longest call is the longest the UI is frozen by
@@ -12,16 +12,36 @@ incoming data).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from app.console.app import QitermApp
-from app.link.results import DisplayDropped, LinkEvent, Rx
+from app.link.results import DisplayDropped, Rx
 from app.protocol import events as ev
+from app.session.session import SessionEvent
 
 READY_TIMEOUT_S = 20.0
+_ESCAPES = re.compile(r"\x1b\[[0-9;?<=>]*[ -/]*[@-~]")
+#: What the log shows for the URC that ends a flood on connectID 0.
+CLOSED_ON_SCREEN = '+QIURC: "closed",0'
+
+
+def frame_lines(update: Any, console: Any) -> Iterator[str]:
+    """The text of each screen line in a compositor update (plain, no styles)."""
+    if isinstance(update, LayoutUpdate):
+        for line in update.strips:
+            yield "".join(strip.text for strip in line)
+    elif isinstance(update, ChopsUpdate):
+        for chops in update.chops:
+            yield "".join(strip.text for strip in chops.values() if strip is not None)
+    else:  # an update type this does not know: its terminal output, escapes removed
+        yield _ESCAPES.sub("", update.render_segments(console))
 
 
 class CountingApp(QitermApp):
@@ -40,15 +60,23 @@ class CountingApp(QitermApp):
         self.dropped_bytes = 0
         #: perf_counter() when a batch with ``+QIURC: "closed"`` had been handled.
         self.closed_at = 0.0
+        #: perf_counter() when a frame first showed that URC (the last line of a flood).
+        self.closed_shown_at = 0.0
         self.batches = 0
         self.largest_batch = 0
-        #: The longest on_link_batch call, in seconds.
+        #: The longest apply_batch call, in seconds.
         self.longest_batch_s = 0.0
         self.batch_seconds = 0.0
 
-    def on_link_batch(self, batch: list[LinkEvent]) -> None:
+    def _display(self, screen: Screen[Any], renderable: Any) -> None:
+        super()._display(screen, renderable)
+        watching = self.closed_at and not self.closed_shown_at and renderable is not None
+        if watching and any(CLOSED_ON_SCREEN in x for x in frame_lines(renderable, self.console)):
+            self.closed_shown_at = time.perf_counter()
+
+    def apply_batch(self, batch: list[SessionEvent]) -> None:
         started = time.perf_counter()
-        super().on_link_batch(batch)
+        super().apply_batch(batch)
         ended = time.perf_counter()
         spent = ended - started
         self.batch_seconds += spent

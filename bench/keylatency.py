@@ -32,19 +32,16 @@ import asyncio
 import contextlib
 import os
 import random
-import re
 import string
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -63,7 +60,7 @@ from bench.common import (
     stop_child,
     throughput_figure,
 )
-from bench.headless import CountingApp, wait_ready
+from bench.headless import CountingApp, frame_lines, wait_ready
 
 NAME = "keylatency"
 BAUD = 921_600
@@ -77,19 +74,6 @@ AIM_MAX_MS = 100.0
 SAMPLE_TIMEOUT_S = 10.0
 WARM_S = 1.0  # flood running this long before the first sample
 WARM_FLOOD_S = 3.0  # a first flood, so that idle blocks see the same full log
-_ESCAPES = re.compile(r"\x1b\[[0-9;?<=>]*[ -/]*[@-~]")
-
-
-def _frame_lines(update: Any, console: Any) -> Iterator[str]:
-    """The text of each screen line in a compositor update (plain, no styles)."""
-    if isinstance(update, LayoutUpdate):
-        for line in update.strips:
-            yield "".join(strip.text for strip in line)
-    elif isinstance(update, ChopsUpdate):
-        for chops in update.chops:
-            yield "".join(strip.text for strip in chops.values() if strip is not None)
-    else:  # an update type this does not know: its terminal output, escapes removed
-        yield _ESCAPES.sub("", update.render_segments(console))
 
 
 class _KeyApp(CountingApp):
@@ -112,7 +96,7 @@ class _KeyApp(CountingApp):
         if want is None or renderable is None or self.shown.is_set():
             return
         now = time.perf_counter()
-        if any(want in line for line in _frame_lines(renderable, self.console)):
+        if any(want in line for line in frame_lines(renderable, self.console)):
             self.shown_at = now
             self.expect = None
             self.shown.set()
@@ -178,7 +162,7 @@ async def _session(
     label: str, url: str, pacer: tuple[str, int], rounds: int, per_block: int, folder: Path
 ) -> _Blocks:
     capture = CaptureRecorder(folder / f"keylatency-{label}.jsonl", url=url, baud=BAUD)
-    app = _KeyApp(url, BAUD, capture=capture)
+    app = _KeyApp.for_url(url, BAUD, capture=capture)
     rng = random.Random(20261125)
     out = _Blocks()
     n = 0

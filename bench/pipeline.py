@@ -11,7 +11,7 @@ round (the order rotates):
   (``run_test``, so the Journal, EventLog, socket table and status bar are real)
   with its own ``SerialWorker`` and a ``CaptureRecorder`` writing JSON Lines to a
   temporary directory, on ``qiterm sim --pty`` (a child process). The end is the
-  console's ``on_link_batch`` having handled the closed URC; the capture has
+  console's ``apply_batch`` having handled the closed URC; the capture has
   every line by then (the worker writes it before it publishes).
 * ``app.sim`` - the same console on ``sim://`` (the module in this process, as
   ``qiterm`` runs by default).
@@ -79,16 +79,18 @@ class Run:
     longest_batch_s: float = 0.0
     largest_batch: int = 0
     dropped_lines: int = 0
-    #: Time on the app's loop in on_link_batch per recv line it handled, seconds.
+    #: Time on the app's loop in apply_batch per recv line it handled, seconds.
     ui_per_line_s: float = 0.0
+    #: Payload bytes/s up to the frame that showed the flood's last line (console only).
+    shown_rate: float = 0.0
 
 
 # -- the console (headless) -------------------------------------------------------
 
 
 async def _app_flood(url: str, blaster: tuple[str, int], total: int, folder: Path) -> Run:
-    capture = CaptureRecorder(folder / "console.jsonl", url=url, baud=BAUD)
-    app = CountingApp(url, BAUD, capture=capture)
+    capture = CaptureRecorder(folder / "console.jsonl", url=url, baud=BAUD, replace=True)
+    app = CountingApp.for_url(url, BAUD, capture=capture)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_ready(pilot)
         app.reset_counts()
@@ -105,6 +107,12 @@ async def _app_flood(url: str, blaster: tuple[str, int], total: int, folder: Pat
                 )
             await asyncio.sleep(0.02)
         elapsed = app.closed_at - started
+        while not app.closed_shown_at:
+            if time.monotonic() > deadline:
+                raise TimeoutError("console flood: the closed URC never reached the screen")
+            await asyncio.sleep(0.01)
+        shown = app.closed_shown_at - started
+        say(f"    last line on screen {(shown - elapsed) * 1000:.0f} ms after it was handled")
         result = await asyncio.wrap_future(opened)
         if not result.ok:
             raise RuntimeError(f"AT+QIOPEN: {result.message}")
@@ -121,6 +129,7 @@ async def _app_flood(url: str, blaster: tuple[str, int], total: int, folder: Pat
             app.largest_batch,
             app.dropped_lines,
             app.batch_seconds / max(1, app.recv_lines),
+            total / shown,
         )
     if got != total:
         raise AssertionError(f"console flood: {got:,} of {total:,} payload bytes arrived")
@@ -159,7 +168,7 @@ class _Closed:
 
 
 def _capture_flood(url: str, blaster: tuple[str, int], total: int, folder: Path) -> Run:
-    capture = CaptureRecorder(folder / "worker.jsonl", url=url, baud=BAUD)
+    capture = CaptureRecorder(folder / "worker.jsonl", url=url, baud=BAUD, replace=True)
     worker = SerialWorker(url, BAUD, recorder=capture, init=False, reconnect=False)
     closed = _Closed()
     worker.subscribe(closed)
@@ -340,16 +349,30 @@ def run(quick: bool = False) -> dict[str, Figure]:
         unit="x tio",
     )
     for key in ("app.pty", "app.sim"):
+        figures[f"{key}.shown"] = throughput_figure(
+            f"{key}.shown",
+            f"console, {key.split('.')[1]}: to the frame that shows the flood's last line",
+            [x.shown_rate for x in runs[key]],
+        )
+    figures["vs_tio.shown"] = Figure(
+        key="vs_tio.shown",
+        label="console over the pty to its last frame / tio to its log's last line",
+        value=Stat.of(
+            [a.shown_rate / t for a, t in zip(runs["app.pty"], rates["tio"], strict=True)]
+        ),
+        unit="x tio",
+    )
+    for key in ("app.pty", "app.sim"):
         figures[f"{key}.stall"] = Figure(
             key=f"{key}.stall",
-            label=f"longest single on_link_batch (UI loop blocked), {key.split('.')[1]}",
+            label=f"longest single apply_batch (UI loop blocked), {key.split('.')[1]}",
             value=Stat.of([x.longest_batch_s * 1000 for x in runs[key]]),
             unit="ms",
         )
     for key in ("app.pty", "app.sim"):
         figures[f"{key}.per_line"] = Figure(
             key=f"{key}.per_line",
-            label=f"on_link_batch time per 1 KiB recv line, {key.split('.')[1]}",
+            label=f"apply_batch time per 1 KiB recv line, {key.split('.')[1]}",
             value=Stat.of([x.ui_per_line_s * 1e6 for x in runs[key]]),
             unit="us",
         )

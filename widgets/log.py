@@ -138,6 +138,8 @@ class EventLog(ScrollView, can_focus=True):
         self._rules: tuple[HighlightRule, ...] = ()
         self._width = 0
         self._growth_pending = False
+        #: time.monotonic() of the last applied growth (a lone line shows at once).
+        self._grown_at = 0.0
         self.match_index: int | None = None
         #: The other end of a range of selected lines (Shift+↑↓), or None.
         self.anchor_index: int | None = None
@@ -157,7 +159,9 @@ class EventLog(ScrollView, can_focus=True):
     def entries_added(self) -> None:
         """The journal grew (or was trimmed). The new size is applied at most
         ``GROWTH_HZ`` times a second: under a flood that is what keeps the console
-        answering keys (each size change used to mean a full-screen layout)."""
+        answering keys (each size change used to mean a full-screen layout). A
+        growth after a quiet spell is applied at once, so a reply typed for shows
+        without waiting for the next tick."""
         dropped = self.journal.take_dropped()
         if dropped:
             if self.match_index is not None:
@@ -169,11 +173,16 @@ class EventLog(ScrollView, can_focus=True):
         if not self.is_mounted:
             self._apply_growth()  # before mounting there are no timers: apply at once
         elif not self._growth_pending:
-            self._growth_pending = True
-            self.set_timer(1 / GROWTH_HZ, self._apply_growth)
+            wait = self._grown_at + 1 / GROWTH_HZ - time.monotonic()
+            if wait <= 0:
+                self._apply_growth()
+            else:
+                self._growth_pending = True
+                self.set_timer(wait, self._apply_growth)
 
     def _apply_growth(self) -> None:
         self._growth_pending = False
+        self._grown_at = time.monotonic()
         self._grow_width(self.journal.view[-200:])
         self._set_virtual_size(Size(self._width, len(self.journal.view)))
         if self.following:
