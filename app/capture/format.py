@@ -8,11 +8,12 @@ microseconds). The first record is always the ``header``.
 type     fields
 ======== ==========================================================================
 header   format ("qiterm-capture"), version (1), qiterm, url, baud, started (ISO UTC),
-         [polls], [max_size], [part]
+         [polls], [max_size], [session], [part]
                                           polls: what the recorder kept of the polling
                                           ("all", "changes", "none"; absent: all);
                                           max_size: the size a file grows to before the
-                                          session goes on in the next part; part: this
+                                          session goes on in the next part; session: a
+                                          random name its parts share; part: this
                                           file's number when it continues a session
 rx       kind, role, cmd, d|x, [flags], [tag]  bytes received, one record per frame
 tx       what, cmd, d|x, [tag], [folded]  bytes written ([tag]: who asked: user, poll...;
@@ -44,7 +45,8 @@ part came without a new version.
 **Parts.** A recorder given a ``max_size`` goes on in a new file when the next
 line would take the file past it: ``x.jsonl`` is followed by ``x.1.jsonl``,
 ``x.2.jsonl``... (:func:`part_path`). Each part opens with a header of its own
-(the first part's fields, the same ``started``, and ``part``: its number), and
+(the first part's fields, the same ``started`` and ``session``, and ``part``:
+its number), and
 ``seq`` goes on across the parts (the header of a part takes the next seq), so
 the parts read in order are one session: every record once, seq 0, 1, 2...
 with no gaps counting the parts' headers. The reader (:mod:`app.capture.reader`)
@@ -115,6 +117,7 @@ Record = dict[str, Any]
 POLLS = "polls"
 MAX_SIZE = "max_size"
 PART = "part"
+SESSION = "session"
 
 
 def part_path(first: Path, n: int) -> Path:
@@ -274,6 +277,7 @@ __all__ = [
     "PART",
     "POLLS",
     "RECORD_TYPES",
+    "SESSION",
     "VERSION",
     "Record",
     "decode_bytes",

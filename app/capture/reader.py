@@ -106,7 +106,7 @@ def capture_parts(path: str | os.PathLike[str], problems: list[str] | None = Non
     ``path`` may be any part: a part's header says its number, and its first file
     is found by name (:func:`app.capture.format.first_part`). Parts follow while
     the next numbered file is there and continues the same session (the same
-    ``started`` and url). When the first part is missing the session is read
+    ``started``, url and ``session``). When the first part is missing the session is read
     from ``path`` on, and ``problems`` says so. Raises CaptureError when ``path``
     is not a capture, OSError when it cannot be read."""
     given = Path(path)
@@ -154,7 +154,8 @@ def _nth_from(given: Path, number: int, n: int) -> Path | None:
 
 
 def _same_session(a: Record, b: Record) -> bool:
-    return a.get("started") == b.get("started") and a.get("url") == b.get("url")
+    """Two headers of one session: the same start, url and session name."""
+    return all(a.get(key) == b.get(key) for key in ("started", "url", fmt.SESSION))
 
 
 def _scan_file(

@@ -33,6 +33,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -172,6 +173,8 @@ class CaptureRecorder:
         }
         if self.max_size:
             header[fmt.MAX_SIZE] = self.max_size
+            # Names the session in every part (two sessions may start in the same ms).
+            header[fmt.SESSION] = secrets.token_hex(8)
         self._header_fields = header
         try:
             with self._lock:
@@ -452,7 +455,9 @@ class CaptureRecorder:
             and self._part_records
             and self._part_bytes + len(line) > self.max_size
         ):
-            self._next_part()
+            self._next_part()  # its header takes this seq: the record gets the next
+            record["seq"] = self._seq
+            line = fmt.encode_line(record)
         if self._broken_line:
             line = b"\n" + line
         view = memoryview(line)
