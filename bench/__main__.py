@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import (
+    capture_growth,
     export,
     framer,
     ingest,
@@ -34,7 +35,18 @@ from bench.common import Figure, say
 
 BENCHMARKS: dict[str, ModuleType] = {
     m.NAME: m
-    for m in (framer, sim_recv, roundtrip, ingest, pipeline, keylatency, startup, memory, export)
+    for m in (
+        framer,
+        sim_recv,
+        roundtrip,
+        ingest,
+        pipeline,
+        keylatency,
+        startup,
+        memory,
+        export,
+        capture_growth,
+    )
 }
 DOC = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 BUDGET_S = {False: 60.0, True: 10.0}
