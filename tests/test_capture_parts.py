@@ -124,6 +124,9 @@ def test_viewer_source_and_export_read_all_parts(tmp_path: Path) -> None:
     # The state at a record in the last part is read back across the parts.
     last_seq = read_capture(path).records[-1]["seq"]
     assert source.state_at(last_seq) is not None
+    from app.viewer.app import capture_text
+
+    assert f"+{len(rec.parts) - 1} part(s)" in capture_text(source).plain
     limited = CaptureSource(path, limit=100)
     list(limited.load())
     assert limited.records == 100 and limited.more == 250
@@ -442,3 +445,18 @@ def test_the_format_names_the_parts() -> None:
     assert fmt.first_part(Path("/tmp/x.3.jsonl"), 3) == first
     assert fmt.first_part(Path("/tmp/x.3.jsonl"), 2) is None
     assert fmt.first_part(fmt.part_path(Path("/tmp/x"), 2), 2) == Path("/tmp/x")
+
+
+def test_replay_reads_a_session_in_parts(tmp_path: Path) -> None:
+    """``qiterm sim --replay`` plays every part: the recorded answers of all of them."""
+    from app.playback.script import load
+
+    path = tmp_path / "s.jsonl"
+    with CaptureRecorder(path, url=URL, baud=115200, max_size=LIMIT, polls="all") as rec:
+        polls = Poller(rec)
+        for n in range(40):
+            polls.poll([SOCKET] if n % 2 else [])
+    assert len(rec.parts) > 2
+    whole, later = load(path), load(rec.parts[-1])
+    assert len(whole.steps) == len(later.steps) >= 40
+    assert not whole.problems
