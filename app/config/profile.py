@@ -4,38 +4,38 @@ r"""Device profiles: one TOML file per device, so a bench setup is one flag away
 (:func:`profiles_dir`; ``~/.config/qiterm/profiles`` on Linux); a path to a
 ``.toml`` file works too. Every key is optional:
 
-==================  =========================================================
-``port``            serial device or URL: ``"/dev/ttyUSB0"``, ``"COM3"``,
-                    ``"sim://"``, ``"socket://host:7000"``, ``"rfc2217://..."``
-``baud``            a positive integer (default 115200), any rate the port takes
-``data_bits``       5, 6, 7 or 8 (default 8)
-``parity``          ``"N"`` (default), ``"E"``, ``"O"``, ``"M"`` or ``"S"``
-``stop_bits``       1 (default), 1.5 or 2
-``rtscts``          ``true``: RTS/CTS hardware flow control (default false)
-``xonxoff``         ``true``: XON/XOFF software flow control (default false)
-``line_ending``     ``"CR"`` (the spec, §2.1.2; default), ``"CRLF"`` or ``"LF"``
-``echo``            ``true``: ATE1 at connect (default), ``false``: ATE0
-``local_echo``      ``true`` (default): the log shows what qiterm sends; ``false``:
-                    only what comes back, as a terminal without local echo
-``poll_interval``   AT+QISTATE? polling in seconds: 0 pauses it, else 0.5-3600
-                    (default 2.0)
-``log_folder``      where captures and screenshots go (``~`` is expanded)
+====================  =========================================================
+``port``              serial device or URL: ``"/dev/ttyUSB0"``, ``"COM3"``,
+                      ``"sim://"``, ``"socket://host:7000"``, ``"rfc2217://..."``
+``baud``              a positive integer (default 115200), any rate the port takes
+``data_bits``         5, 6, 7 or 8 (default 8)
+``parity``            ``"N"`` (default), ``"E"``, ``"O"``, ``"M"`` or ``"S"``
+``stop_bits``         1 (default), 1.5 or 2
+``rtscts``            ``true``: RTS/CTS hardware flow control (default false)
+``xonxoff``           ``true``: XON/XOFF software flow control (default false)
+``line_ending``       ``"CR"`` (the spec, §2.1.2; default), ``"CRLF"`` or ``"LF"``
+``echo``              ``true``: ATE1 at connect (default), ``false``: ATE0
+``local_echo``        ``true`` (default): the log shows what qiterm sends; ``false``:
+                      only what comes back, as a terminal without local echo
+``poll_interval``     AT+QISTATE? polling in seconds: 0 pauses it, else 0.5-3600
+                      (default 2.0)
+``log_folder``        where captures and screenshots go (``~`` is expanded)
 ``capture_max_size``  the capture goes on in a new numbered file once it would
-                    pass this size: ``"100M"`` (default), ``"1G"``, ``"512K"``, a
-                    number of bytes, or ``"off"`` (one file, however large)
-``capture_polls``   the polling in the capture: ``"changes"`` (default: a poll is
-                    kept when its answer differs from the one before), ``"all"``
-                    or ``"none"``
-``[favourites]``    pre-fill the forms: ``hosts`` (array of hosts), ``ports``
-                    (array of 1-65535), ``ntp_server`` (host), ``dns_server`` (IP)
-``[[macro]]``       ``name``, optional ``key``, and one of ``at``, ``send``,
-                    ``script`` (:mod:`app.config.macros`)
-``[[highlight]]``   ``pattern`` (regex) and ``style`` (rich style)
-                    (:mod:`app.config.highlight`)
-``commands``        the command list: an array of lines (AT commands, ``!raw``...)
-``[[answer]]``      automatic answers: ``name``, ``match`` (regex) and ``line`` or
-                    ``script``, ``holdoff``, ``limit`` (:mod:`app.config.answers`)
-==================  =========================================================
+                      pass this size: ``"100M"`` (default), ``"1G"``, ``"512K"``, a
+                      number of bytes, or ``"off"`` (one file, however large)
+``capture_polls``     the polling in the capture: ``"changes"`` (default: a poll is
+                      kept when its answer differs from the one before), ``"all"``
+                      or ``"none"``
+``[favourites]``      pre-fill the forms: ``hosts`` (array of hosts), ``ports``
+                      (array of 1-65535), ``ntp_server`` (host), ``dns_server`` (IP)
+``[[macro]]``         ``name``, optional ``key``, and one of ``at``, ``send``,
+                      ``script`` (:mod:`app.config.macros`)
+``[[highlight]]``     ``pattern`` (regex) and ``style`` (rich style)
+                      (:mod:`app.config.highlight`)
+``commands``          the command list: an array of lines (AT commands, ``!raw``...)
+``[[answer]]``        automatic answers: ``name``, ``match`` (regex) and ``line`` or
+                      ``script``, ``holdoff``, ``limit`` (:mod:`app.config.answers`)
+====================  =========================================================
 
 Loading never raises for bad content: :func:`load_profile` returns the
 :class:`Profile` (defaults for everything it could not use) and a list of
