@@ -118,6 +118,23 @@ def main() -> None:
     help="Keep the polling and start-up queries in the --text-log file.",
 )
 @click.option(
+    "--capture-max-size",
+    "capture_max_size",
+    default=None,
+    metavar="SIZE",
+    help="Go on in a new numbered capture file (x.1.jsonl, x.2.jsonl...) once the "
+    'file would pass SIZE: "100M" (default: the profile\'s, else 100M), "1G", "512K", '
+    'bytes, or "off".',
+)
+@click.option(
+    "--capture-polls",
+    "capture_polls",
+    type=click.Choice(["changes", "all", "none"], case_sensitive=False),
+    default=None,
+    help="The polling in the capture: changes (default: a poll is kept when its answer "
+    "differs from the one before), all, or none.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Replace the --log (and --text-log) file if it exists (never done otherwise).",
@@ -157,6 +174,8 @@ def console(
     log_path: str | None,
     text_log: str | None,
     text_log_all: bool,
+    capture_max_size: str | None,
+    capture_polls: str | None,
     profile: str | None,
     force: bool,
     pick: bool,
@@ -177,6 +196,14 @@ def console(
     )
     if text_log_all and not text_log:
         raise click.UsageError("--text-log-all goes with --text-log PATH")
+    max_size: int | None = None  # not given: the profile's
+    if capture_max_size is not None:
+        from app.config.profile import parse_size
+
+        try:
+            max_size = parse_size(capture_max_size) or 0  # 0: no limit
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--capture-max-size") from None
     sys.exit(
         run_console(
             port=port,
@@ -190,6 +217,8 @@ def console(
             serial=serial,
             text_log=text_log,
             text_log_all=text_log_all,
+            capture_max_size=max_size,
+            capture_polls=capture_polls.lower() if capture_polls else None,
         )
     )
 

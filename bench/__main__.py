@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import (
+    capture_growth,
     export,
     framer,
     ingest,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, ModuleType] = {
         startup,
         memory,
         export,
+        capture_growth,
     )
 }
 DOC = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"

@@ -183,7 +183,9 @@ def test_records_are_numbered_timestamped_and_typed(session: Session) -> None:
         "url",
         "baud",
         "started",
+        "polls",
     }
+    assert h["polls"] == "all"  # the recorder's own default (the console's is "changes")
     seqs = [r["seq"] for r in cap.records]
     assert seqs == list(range(1, len(cap.records) + 1))
     lo, hi = (int(w * 1e6) for w in session.wall)
@@ -258,6 +260,7 @@ def test_header_holds_no_environment(session: Session, monkeypatch, tmp_path: Pa
         "url",
         "baud",
         "started",
+        "polls",
     }
 
 

@@ -21,6 +21,7 @@ with a warning naming its line; characters that would hide or reorder text
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -32,7 +33,7 @@ from typing import BinaryIO, TextIO
 
 from app.capture.format import Record
 from app.capture.mask import Masker
-from app.capture.reader import CaptureError
+from app.capture.reader import CaptureError, capture_parts
 from app.capture.report import Report, ReportError, ReportOptions, describe_error, prepare
 from app.capture.report_html import write_html
 from app.capture.report_text import write_markdown, write_text
@@ -122,15 +123,30 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
+def _capture_files(log: str) -> list[os.stat_result]:
+    """The capture's files: every part of its session (just ``log`` when it is
+    no capture: the report says so)."""
+    try:
+        parts = capture_parts(log)
+    except (CaptureError, OSError):
+        parts = [Path(log)]
+    found = [os.stat(log)]
+    for part in parts:
+        with contextlib.suppress(OSError):
+            found.append(os.stat(part))
+    return found
+
+
 def check_output(log: str, output: str | None) -> None:
-    """Refuse an output that is the capture, a symbolic link or a directory."""
-    source = os.stat(log)
+    """Refuse an output that is the capture (any of its parts), a symbolic link
+    or a directory."""
+    sources = _capture_files(log)
     if output is None:
         try:
             out = os.fstat(sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):
             return
-        if stat.S_ISREG(out.st_mode) and _same_file(out, source):
+        if stat.S_ISREG(out.st_mode) and any(_same_file(out, s) for s in sources):
             raise ExportError(f"standard output is the capture {log} itself; not writing over it")
         return
     target = Path(output)
@@ -145,9 +161,9 @@ def check_output(log: str, output: str | None) -> None:
         )
     if stat.S_ISDIR(info.st_mode):
         raise ExportError(f"{output} is a directory; give a file name")
-    if _same_file(info, source):
+    if any(_same_file(info, s) for s in sources):
         raise ExportError(
-            f"{output} is the capture {log} itself; choose another output name "
+            f"{output} is the capture {log} itself (or a part of it); choose another output name "
             "(the capture is left as it is)"
         )
 

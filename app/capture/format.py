@@ -7,10 +7,19 @@ microseconds). The first record is always the ``header``.
 ======== ==========================================================================
 type     fields
 ======== ==========================================================================
-header   format ("qiterm-capture"), version (1), qiterm, url, baud, started (ISO UTC)
+header   format ("qiterm-capture"), version (1), qiterm, url, baud, started (ISO UTC),
+         [polls], [max_size], [session], [part]
+                                          polls: what the recorder kept of the polling
+                                          ("all", "changes", "none"; absent: all);
+                                          max_size: the size a file grows to before the
+                                          session goes on in the next part; session: a
+                                          random name its parts share; part: this
+                                          file's number when it continues a session
 rx       kind, role, cmd, d|x, [flags], [tag]  bytes received, one record per frame
-tx       what, cmd, d|x, [tag]            bytes written ([tag]: who asked: user, poll...;
-                                          what "raw": bytes sent past the AT checks)
+tx       what, cmd, d|x, [tag], [folded]  bytes written ([tag]: who asked: user, poll...;
+                                          what "raw": bytes sent past the AT checks;
+                                          folded: polls of this command with the same
+                                          answer left out since the last one kept)
 link     state, message, url, baud, dtr, rts, framing, flow, ending, [change]
                                           LinkStatus (framing "8N1", flow "RTS/CTS"...,
                                           ending "CR"; change: "dtr", "rts", "break",
@@ -30,7 +39,18 @@ event    what, text                       qiterm's own event: an automatic answe
 ======== ==========================================================================
 
 Version 1 readers skip fields they do not know, so the link record's framing,
-flow and ending fields and the event record came without a new version.
+flow and ending fields, the event record and the header's polls, max_size and
+part came without a new version.
+
+**Parts.** A recorder given a ``max_size`` goes on in a new file when the next
+line would take the file past it: ``x.jsonl`` is followed by ``x.1.jsonl``,
+``x.2.jsonl``... (:func:`part_path`). Each part opens with a header of its own
+(the first part's fields, the same ``started`` and ``session``, and ``part``:
+its number), and
+``seq`` goes on across the parts (the header of a part takes the next seq), so
+the parts read in order are one session: every record once, seq 0, 1, 2...
+with no gaps counting the parts' headers. The reader (:mod:`app.capture.reader`)
+reads the parts as one session from any of them.
 
 Bytes are stored as ``"d"`` (the text, when they decode as UTF-8) or ``"x"``
 (lowercase hex otherwise), so the exact bytes always come back.
@@ -39,6 +59,7 @@ Bytes are stored as ``"d"`` (the text, when they decode as UTF-8) or ``"x"``
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -91,6 +112,35 @@ RECORD_TYPES = frozenset(
 )
 
 Record = dict[str, Any]
+
+#: Header fields: what the recorder kept of the polling, the size limit, the part number.
+POLLS = "polls"
+MAX_SIZE = "max_size"
+PART = "part"
+SESSION = "session"
+
+
+def part_path(first: Path, n: int) -> Path:
+    """The file of part ``n`` of the session whose first file is ``first``:
+    ``x.jsonl`` (part 0), ``x.1.jsonl``, ``x.2.jsonl``..."""
+    if n == 0:
+        return first
+    name = f"{first.stem}.{n}{first.suffix}" if first.suffix else f"{first.name}.{n}"
+    return first.with_name(name)
+
+
+def first_part(path: Path, n: int) -> Path | None:
+    """The first file of the session when ``path`` is its part ``n`` (None when
+    the name is not one :func:`part_path` gives)."""
+    if n == 0:
+        return path
+    name, mark = path.name, f".{n}"
+    if name.endswith(mark) and len(name) > len(mark):  # x.2 -> x
+        return path.with_name(name[: -len(mark)])
+    stem, suffix = path.stem, path.suffix
+    if suffix and stem.endswith(mark) and len(stem) > len(mark):  # x.2.jsonl -> x.jsonl
+        return path.with_name(stem[: -len(mark)] + suffix)
+    return None
 
 
 def to_us(seconds: float) -> int:
@@ -223,13 +273,19 @@ def event_fields(item: LinkEvent) -> tuple[str, float | None, float | None, Reco
 
 __all__ = [
     "FORMAT",
+    "MAX_SIZE",
+    "PART",
+    "POLLS",
     "RECORD_TYPES",
+    "SESSION",
     "VERSION",
     "Record",
     "decode_bytes",
     "encode_bytes",
     "encode_line",
     "event_fields",
+    "first_part",
+    "part_path",
     "redact_url",
     "to_us",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app import __version__
+from app.capture.format import Record
 from app.capture.report import Fold, Heading, Line, Report, transcript
 from app.capture.survey import FOLDED_TAGS, SOMETIMES_TAGS
 from app.capture.timeline import Life, fmt_bytes, fmt_offset, fmt_seconds
@@ -76,6 +77,18 @@ def commands_text(report: Report) -> str:
     return ", ".join(parts)
 
 
+def polling_recorded(header: Record, left_out: int = 0) -> str:
+    """What the capture holds of the polling, from its header's ``polls`` ("" when
+    it holds every poll)."""
+    policy = header.get("polls")
+    if policy == "none":
+        return "omitted when recorded (the capture holds no polling)"
+    if policy == "changes":
+        skipped = f"; {left_out:,} repeated answers left out" if left_out else ""
+        return f"folded when recorded: a poll is kept when its answer changed{skipped}"
+    return ""
+
+
 def facts(report: Report) -> list[tuple[str, str]]:
     """The header's rows: what a reader asks first."""
     s = report.summary
@@ -121,6 +134,9 @@ def facts(report: Report) -> list[tuple[str, str]]:
     ]
     if folded:
         rows.append(("Folded", "; ".join(folded) + " (qiterm export --all keeps them)"))
+    recorded = polling_recorded(h, s.polls_not_recorded)
+    if recorded:
+        rows.append(("Polling", recorded))
     if report.masker is not None:
         hidden = ", ".join(report.masker.summary()) or "none found"
         rows.append(("Masked", f"identifiers replaced by placeholders: {hidden}"))

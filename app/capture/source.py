@@ -6,7 +6,9 @@ log entries (the caller shows each as it comes), and at most
 file holds more). The module state at any line is not kept per line: a copy of
 it is kept every :data:`CHECKPOINT_EVERY` records, with the byte offset of the
 record that follows, and the few records in between are read again from the
-file when asked (:meth:`CaptureSource.state_at`). No Textual.
+file when asked (:meth:`CaptureSource.state_at`). A capture in numbered parts
+(:func:`app.capture.reader.capture_parts`) is read as one session, given any
+part; a place in it is a (part, byte offset) pair. No Textual.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.capture.format import Record
-from app.capture.reader import iter_records
+from app.capture.reader import capture_parts, iter_records
 from app.capture.replay import Replayer, initial_state
 from app.link.results import ModuleIdentity
 from app.model.journal import LogEntry
@@ -50,12 +52,16 @@ def _record(line: bytes) -> Record | None:
     return None
 
 
+#: A place in a capture: (index of the part, byte offset in that part's file).
+Position = tuple[int, int]
+
+
 @dataclass(slots=True)
 class Checkpoint:
-    """The state before record ``seq``, whose line starts at byte ``offset``."""
+    """The state before record ``seq``, whose line starts at ``offset`` (part, byte)."""
 
     seq: int
-    offset: int
+    offset: Position
     state: ModuleState
     replayer: Replayer
 
@@ -82,8 +88,11 @@ class CaptureSource:
         # The reader's own check of the header (its generator, dropped at once,
         # closes the file).
         self.header: Record = next(iter_records(self.path))
-        with open(self.path, "rb") as stream:
-            self._first_offset = len(stream.readline())
+        #: Problems finding the parts (a first part missing).
+        self.part_problems: list[str] = []
+        #: The session's files, in order (one unless the recorder went on in parts).
+        self.parts: list[Path] = capture_parts(self.path, self.part_problems)
+        self._first_offset: Position = (0, 0)
         #: Records read so far (the header not counted).
         self.records = 0
         #: Lines that were not records, in the middle of the file (skipped).
@@ -103,24 +112,35 @@ class CaptureSource:
         t = self.header.get("t")
         return t / 1_000_000 if isinstance(t, int) else 0.0
 
-    def _lines(self, offset: int) -> Iterator[tuple[int, bytes]]:
-        """(offset, line) for every line from byte ``offset`` on."""
-        with open(self.path, "rb") as stream:
-            stream.seek(offset)
-            for line in stream:
-                yield offset, line
-                offset += len(line)
+    def _lines(self, start: Position) -> Iterator[tuple[Position, bytes]]:
+        """(position, line) for every record line from ``start`` on, across the
+        parts; each part's header line is left out."""
+        first, offset = start
+        for index in range(first, len(self.parts)):
+            with open(self.parts[index], "rb") as stream:
+                if index == first and offset:
+                    stream.seek(offset)
+                else:
+                    offset = len(stream.readline())  # the part's header
+                for line in stream:
+                    yield (index, offset), line
+                    offset += len(line)
 
-    def _count_lines(self, offset: int) -> int:
-        """About how many records there are from byte ``offset`` on (lines counted)."""
+    def _count_lines(self, start: Position) -> int:
+        """About how many records there are from ``start`` on (lines counted)."""
         count = 0
-        last = b"\n"
-        with open(self.path, "rb") as stream:
-            stream.seek(offset)
-            while chunk := stream.read(1 << 20):
-                count += chunk.count(b"\n")
-                last = chunk[-1:]
-        return count + (last != b"\n")
+        for index in range(start[0], len(self.parts)):
+            last = b"\n"
+            with open(self.parts[index], "rb") as stream:
+                if index == start[0] and start[1]:
+                    stream.seek(start[1])
+                else:
+                    stream.readline()
+                while chunk := stream.read(1 << 20):
+                    count += chunk.count(b"\n")
+                    last = chunk[-1:]
+            count += last != b"\n"
+        return count
 
     def load(self, batch: int = BATCH) -> Iterator[list[LogEntry]]:
         """Read the records in order, yielding their log entries every ``batch``
@@ -182,4 +202,11 @@ class CaptureSource:
         return state
 
 
-__all__ = ["BATCH", "CHECKPOINT_EVERY", "DEFAULT_LIMIT", "CaptureSource", "Checkpoint"]
+__all__ = [
+    "BATCH",
+    "CHECKPOINT_EVERY",
+    "DEFAULT_LIMIT",
+    "CaptureSource",
+    "Checkpoint",
+    "Position",
+]

@@ -85,26 +85,27 @@ def checked_records(path: str | os.PathLike[str], warnings: list[str]) -> Iterat
     record, or a record whose bytes cannot be read (``"x":"zz"``), is skipped
     with a warning naming its line (``warnings`` gets them once the file is read)."""
     problems: list[str] = []
-    skipped: list[tuple[int, str]] = []
-    for lineno, record in iter_numbered(path, problems=problems):
+    skipped: list[tuple[tuple[int, int], str]] = []
+    parts: dict[str, int] = {}  # a part's file name -> its index, to sort the problems
+    for where, record in iter_numbered(path, problems=problems):
+        if where.part:
+            parts.setdefault(where.name, where.part)
         why = _bad_bytes(record)
         if why:
-            skipped.append((lineno, f"line {lineno}: {why}; record skipped"))
+            skipped.append(((where.part, where.number), f"{where}: {why}; record skipped"))
             continue
         yield record
     for problem in problems:
-        number = re.match(r"line (\d+): (.*)", problem)
+        number = re.match(r"(?:(.+) )?line (\d+): (.*)", problem)
         if number is None:
-            skipped.append((0, problem))
-        elif number.group(2) == "torn":
-            skipped.append(
-                (
-                    int(number.group(1)),
-                    f"line {number.group(1)}: cut off (qiterm stopped while writing it); skipped",
-                )
-            )
+            skipped.append(((0, 0), problem))
+            continue
+        key = (parts.get(number.group(1) or "", 0), int(number.group(2)))
+        if number.group(3) == "torn":
+            line = problem[: problem.index(": torn")]
+            skipped.append((key, f"{line}: cut off (qiterm stopped while writing it); skipped"))
         else:
-            skipped.append((int(number.group(1)), f"{problem}; line skipped"))
+            skipped.append((key, f"{problem}; line skipped"))
     warnings.extend(text for _, text in sorted(skipped))
 
 
@@ -383,6 +384,9 @@ class Summary:
     folded_lines: Counter[str] = field(default_factory=Counter)
     folded_commands: Counter[str] = field(default_factory=Counter)
     folded_names: dict[str, list[str]] = field(default_factory=dict)
+    #: Polls the recorder itself left out (the same answer as the poll before:
+    #: the tx records' ``folded`` counts), under its ``changes`` policy.
+    polls_not_recorded: int = 0
     #: Records that notes refer to (their lines get anchors).
     refs: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
@@ -535,6 +539,9 @@ class Surveyor:
         if rtype == fmt.TX:
             size = len(fmt.decode_bytes(record))
             s.wire_sent += size
+            left_out = record.get("folded")
+            if isinstance(left_out, int) and not isinstance(left_out, bool):
+                s.polls_not_recorded += left_out
             if record.get("what") == "command":
                 s.commands[tag if isinstance(tag, str) else "other"] += 1
                 if folded:

@@ -14,6 +14,8 @@ from app.capture.textlog import TextLog
 from app.config.paths import welcome_marker
 from app.config.profile import (
     DEFAULT_BAUD,
+    DEFAULT_CAPTURE_MAX_SIZE,
+    DEFAULT_CAPTURE_POLLS,
     DEFAULT_POLL,
     LINE_ENDINGS,
     LoadedProfile,
@@ -38,10 +40,13 @@ def open_capture(
     folder: Path | None = None,
     *,
     force: bool = False,
+    options: CaptureOptions | None = None,
 ) -> CaptureRecorder | None:
     """The session's capture: ``log_path`` (a new file: an existing one only with
     ``force``; its folder must exist), else a timestamped file in ``folder`` (a
-    profile's log_folder) or the user log directory (created when missing)."""
+    profile's log_folder) or the user log directory (created when missing);
+    ``options``: its size limit and what it keeps of the polling."""
+    options = options or CaptureOptions()
     if log_path:
         path = Path(log_path)
     else:
@@ -50,11 +55,36 @@ def open_capture(
             path = folder / path.name
     try:
         return CaptureRecorder(
-            path, url=url, baud=baud, replace=force and bool(log_path), make_folder=not log_path
+            path,
+            url=url,
+            baud=baud,
+            replace=force and bool(log_path),
+            make_folder=not log_path,
+            max_size=options.max_size,
+            polls=options.polls,
         )
     except OSError as exc:
         print(f"qiterm: {capture_open_error(path, exc)}", file=sys.stderr)
         return None
+
+
+@dataclass(frozen=True)
+class CaptureOptions:
+    """How the capture is written: the size a file grows to before the next
+    numbered part (None: no limit) and what it keeps of the polling."""
+
+    max_size: int | None = DEFAULT_CAPTURE_MAX_SIZE
+    polls: str = DEFAULT_CAPTURE_POLLS
+
+    @classmethod
+    def chosen(
+        cls, profile: Profile | None, max_size: int | None = None, polls: str | None = None
+    ) -> CaptureOptions:
+        """The command line's choice (``max_size`` None: not given; 0: no limit),
+        else the profile's, else the defaults."""
+        base = profile or Profile()
+        size = base.capture_max_size if max_size is None else max_size
+        return cls(size or None, polls or base.capture_polls)
 
 
 @dataclass(frozen=True)
@@ -154,13 +184,16 @@ def prepare_console(
     serial: SerialOptions | None = None,
     text_log: str | None = None,
     text_log_all: bool = False,
+    capture_max_size: int | None = None,
+    capture_polls: str | None = None,
 ) -> Console | None:
     """Build the console as ``qiterm`` (and ``make run``) starts it; None when the
     port can never open or the capture (or text log) asked for cannot be written
     (the message is printed).
 
-    A profile fills what the command line leaves out: ``-p``, ``-b`` and the serial
-    options win."""
+    A profile fills what the command line leaves out: ``-p``, ``-b``, the serial
+    options and the capture's (``capture_max_size`` in bytes, 0 for no limit)
+    win."""
     loaded = choose_profile(profile)
     settings = loaded.profile if loaded is not None else None
     given = loaded.given if loaded is not None else frozenset()
@@ -191,7 +224,14 @@ def prepare_console(
                     "capturing to the user log directory"
                 )
             folder = None
-    capture = open_capture(log_path, target.url, baud, folder, force=force)
+    capture = open_capture(
+        log_path,
+        target.url,
+        baud,
+        folder,
+        force=force,
+        options=CaptureOptions.chosen(settings, capture_max_size, capture_polls),
+    )
     if capture is None and (log_path or text_log):
         target.stop()
         return None  # asked for a file we cannot write: say so rather than run unrecorded
@@ -242,6 +282,8 @@ def run_console(
     serial: SerialOptions | None = None,
     text_log: str | None = None,
     text_log_all: bool = False,
+    capture_max_size: int | None = None,
+    capture_polls: str | None = None,
 ) -> int:
     from app.config.recent import RecentPorts
 
@@ -264,6 +306,8 @@ def run_console(
         serial=serial,
         text_log=text_log,
         text_log_all=text_log_all,
+        capture_max_size=capture_max_size,
+        capture_polls=capture_polls,
     )
     if console is None:
         return 2

@@ -53,7 +53,9 @@ def capture_text(source: CaptureSource) -> Text:
     h = source.header
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" qiterm view ", style="bold reverse")
-    text.append(f" {source.path.name}", style="bold")
+    text.append(f" {source.parts[0].name}", style="bold")
+    if len(source.parts) > 1:
+        text.append(f" +{len(source.parts) - 1} part(s) to {source.parts[-1].name}")
     if not source.loaded:
         text.append(f"  loading… {source.records:,} records", style="bold yellow")
     elif source.more is not None:
@@ -63,6 +65,8 @@ def capture_text(source: CaptureSource) -> Text:
         )
     else:
         text.append(f"  {source.records:,} records")
+    if source.part_problems:
+        text.append("  ⚠ the session's first part is missing", style="bold red")
     if source.torn:
         text.append("  ⚠ torn last line (skipped)", style="bold red")
     if source.bad_lines:
