@@ -14,14 +14,11 @@ is, comments and layout included (as the macro editor does with ``[[macro]]``).
 
 from __future__ import annotations
 
-import codecs
-import tomllib
 from pathlib import Path
 
 import tomlkit
-from tomlkit.exceptions import TOMLKitError
 
-from app.config.profile import _canonical, _write_bytes
+from app.config.profile import rewrite_key
 
 KEY = "commands"
 #: Rows the pane holds at most (a list longer than a screen is hard to use anyway).
@@ -43,49 +40,19 @@ def save_commands(lines: list[str], path: str | Path) -> Path:
     just it) and keep everything else as written. The file as it was is kept as
     ``<name>.bak``. ValueError, writing nothing, when the file is not TOML or
     would not read back the same otherwise; OSError when it cannot be written."""
-    target = Path(path).expanduser()
-    try:
-        old: bytes | None = target.read_bytes()
-    except FileNotFoundError:
-        old = None
-    text = ""
-    if old is not None:
-        try:
-            text = old.decode("utf-8-sig")
-            data = tomllib.loads(text)
-            doc = tomlkit.parse(text)
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError, TOMLKitError) as exc:
-            raise ValueError(f"{target} is not valid TOML ({exc}); fix it first") from None
-    else:
-        data, doc = {}, tomlkit.document()
     rows = clean(lines)
-    if rows:
-        array = tomlkit.array()
-        array.multiline(True)
-        for row in rows:
-            array.append(row)
-        if KEY in doc:
-            doc[KEY] = array
-        else:
-            doc.append(KEY, array)  # tomlkit puts a plain key before the tables
-    elif KEY in doc:
-        doc.remove(KEY)
-    written = tomlkit.dumps(doc)
-    if "\r\n" in text:
-        written = written.replace("\r\n", "\n").replace("\n", "\r\n")
-    expected = {k: v for k, v in data.items() if k != KEY}
-    if rows:
-        expected[KEY] = rows
-    try:
-        same = _canonical(tomllib.loads(written)) == _canonical(expected)
-    except tomllib.TOMLDecodeError:
-        same = False
-    if not same:
-        raise ValueError(f"cannot write the command list into {target} and keep the rest as it is")
-    if old is not None:
-        _write_bytes(old, target.with_name(target.name + ".bak"))
-    bom = codecs.BOM_UTF8 if old is not None and old.startswith(codecs.BOM_UTF8) else b""
-    return _write_bytes(bom + written.encode("utf-8"), target)
 
+    def edit(doc: tomlkit.TOMLDocument) -> None:
+        if rows:
+            array = tomlkit.array()
+            array.multiline(True)
+            for row in rows:
+                array.append(row)
+            if KEY in doc:
+                doc[KEY] = array
+            else:
+                doc.append(KEY, array)  # tomlkit puts a plain key before the tables
+        elif KEY in doc:
+            doc.remove(KEY)
 
-__all__ = ["KEY", "MAX_COMMANDS", "clean", "save_commands"]
+    return rewrite_key(path, KEY, rows or None, edit, "the command list")

@@ -58,6 +58,7 @@ import os
 import re
 import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -575,6 +576,24 @@ def save_macros(macros: list[Macro], path: str | Path) -> Path:
     The file as it was is kept next to it as ``<name>.bak``. Raises ValueError,
     writing nothing, when the file is not TOML, and OSError when it cannot be read
     or written."""
+    kept = [m.to_dict() for m in macros] or None
+    return rewrite_key(path, "macro", kept, lambda doc: _replace_macros(doc, macros), "the macros")
+
+
+def rewrite_key(
+    path: str | Path,
+    key: str,
+    value: object,
+    edit: Callable[[tomlkit.TOMLDocument], None],
+    what: str,
+) -> Path:
+    """Rewrite one top-level ``key`` of the TOML file at ``path`` with ``edit`` and keep
+    the rest as written: every other key, valid or not, the comments, blank lines,
+    key order, line breaks and byte-order mark (a new file holds just the key).
+    ``value`` is what ``key`` must read back as (None: the key is gone); the file as
+    it was is kept as ``<name>.bak``. ValueError, writing nothing, when the file is
+    not TOML or the result would not read back as the rest plus ``value``; OSError
+    when it cannot be read or written."""
     target = Path(path).expanduser()
     old: bytes | None = None
     try:
@@ -591,20 +610,20 @@ def save_macros(macros: list[Macro], path: str | Path) -> Path:
             raise ValueError(f"{target} is not valid TOML ({exc}); fix it first") from None
     else:
         data, doc = {}, tomlkit.document()
-    _replace_macros(doc, macros)
+    edit(doc)
     written = tomlkit.dumps(doc)
     if "\r\n" in text:  # the file's line breaks for the new lines too
         written = written.replace("\r\n", "\n").replace("\n", "\r\n")
     # The rest of the file must read back as it was: anything else writes nothing.
-    expected = {k: v for k, v in data.items() if k != "macro"}
-    if macros:
-        expected["macro"] = [m.to_dict() for m in macros]
+    expected = {k: v for k, v in data.items() if k != key}
+    if value is not None:
+        expected[key] = value
     try:
         same = _canonical(tomllib.loads(written)) == _canonical(expected)
     except tomllib.TOMLDecodeError:
         same = False
     if not same:
-        raise ValueError(f"cannot write the macros into {target} and keep the rest as it is")
+        raise ValueError(f"cannot write {what} into {target} and keep the rest as it is")
     if old is not None:
         _write_bytes(old, target.with_name(target.name + ".bak"))
     bom = codecs.BOM_UTF8 if old is not None and old.startswith(codecs.BOM_UTF8) else b""
