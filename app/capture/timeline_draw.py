@@ -72,6 +72,17 @@ class Axis:
             cursor = b
         return min(pos + (t - cursor) * scale, self.width)
 
+    def time_at(self, x: float) -> float:
+        """The time drawn at position ``x`` (the inverse of :meth:`x`, by bisection)."""
+        lo, hi = self.begin, self.end
+        for _ in range(50):
+            mid = (lo + hi) / 2
+            if self.x(mid) < x:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
     def break_spans(self) -> list[tuple[float, float, float]]:
         """(x from, x to, seconds squeezed) of each break."""
         return [(self.x(a), self.x(a) + self.break_width, b - a) for a, b in self.breaks]
@@ -159,7 +170,7 @@ def _ticks(axis: Axis, columns: int) -> Text:
     spots = max(2, columns // 14)
     for k in range(spots + 1):
         col = min(columns - 1, round(k * (columns - 1) / spots))
-        t = _time_at(axis, col * axis.width / columns)
+        t = axis.time_at(col * axis.width / columns)
         label = "|" + fmt_offset(t)
         if col + len(label) > columns:
             label = fmt_offset(t) + "|"
@@ -169,17 +180,6 @@ def _ticks(axis: Axis, columns: int) -> Text:
     for col, length in styles:
         text.stylize("bold yellow", col, col + length)
     return text
-
-
-def _time_at(axis: Axis, x: float) -> float:
-    lo, hi = axis.begin, axis.end
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        if axis.x(mid) < x:
-            lo = mid
-        else:
-            hi = mid
-    return lo
 
 
 def timeline_rows(timeline: Timeline, width: int = 100) -> list[Text]:

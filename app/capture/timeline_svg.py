@@ -102,7 +102,7 @@ def _axis_ticks(axis: Axis, x0: float, bottom: float) -> list[str]:
     count = 6
     for k in range(count + 1):
         x = axis.width * k / count
-        t = _inverse(axis, x)
+        t = axis.time_at(x)
         anchor = "start" if k == 0 else "end" if k == count else "middle"
         out.append(
             f'<line class="tl-grid" x1="{_f(x0 + x)}" y1="{TOP - 6}" '
@@ -111,17 +111,6 @@ def _axis_ticks(axis: Axis, x0: float, bottom: float) -> list[str]:
             f'text-anchor="{anchor}">{escape(fmt_offset(t))}</text>'
         )
     return out
-
-
-def _inverse(axis: Axis, x: float) -> float:
-    lo, hi = axis.begin, axis.end
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        if axis.x(mid) < x:
-            lo = mid
-        else:
-            hi = mid
-    return lo
 
 
 def timeline_svg(timeline: Timeline, width: int = WIDTH) -> str:

@@ -11,9 +11,10 @@ traffic brings it back (spec §2.4 note 1). It reaches the module's core through
 from __future__ import annotations
 
 from app.protocol.catalog import Value
+from app.protocol.decode import decode_t3324
 from app.protocol.syntax import CommandLine
 from app.sim.host import Handler, ModuleCore
-from app.sim.radio import Nvram, t3324_seconds
+from app.sim.radio import Nvram
 
 
 class Power:
@@ -187,7 +188,7 @@ class Power:
         """T3324 (the active time) runs from the RRC release; PSM follows (§9.4)."""
         delay: float | None = self.m.config.psm_after
         if delay is None:
-            active = t3324_seconds(self.nv.psm_active)
+            active = decode_t3324(self.nv.psm_active).seconds
             delay = None if active is None else float(active)
         if delay is None:
             return  # T3324 deactivated: no PSM

@@ -15,42 +15,6 @@ from dataclasses import dataclass, field
 ACT_NB_S1 = 9
 EDRX_ACT_NB_S1 = 5
 
-# GPRS Timer 3 (T3412 extended, §9.4 <requested_periodic_TAU>): unit of bits 8-6 in seconds.
-_T3412_UNITS = {0: 600, 1: 3600, 2: 36000, 3: 2, 4: 30, 5: 60, 6: 1152000}
-# GPRS Timer 2 (T3324, §9.4 <requested_active_time>): unit of bits 8-6 in seconds.
-_T3324_UNITS = {0: 2, 1: 60, 2: 360}
-#: §9.1: eDRX cycle lengths of <requested_eDRX_value> in seconds.
-EDRX_CYCLES = {
-    "0010": 20.48,
-    "0011": 40.96,
-    "0101": 81.92,
-    "1001": 163.84,
-    "1010": 327.68,
-    "1011": 655.36,
-    "1100": 1310.72,
-    "1101": 2621.44,
-    "1110": 5242.88,
-    "1111": 10485.76,
-}
-
-
-def t3412_seconds(bits: str) -> int | None:
-    """Seconds of a GPRS Timer 3 byte ("01000111" is 70 hours); None: deactivated."""
-    value = int(bits, 2)
-    unit = value >> 5
-    if unit == 7:
-        return None
-    return (value & 0x1F) * _T3412_UNITS[unit]
-
-
-def t3324_seconds(bits: str) -> int | None:
-    """Seconds of a GPRS Timer 2 byte ("00100100" is 4 minutes); None: deactivated."""
-    value = int(bits, 2)
-    unit = value >> 5
-    if unit not in _T3324_UNITS:
-        return None  # 111 deactivated; other codes are read as deactivated too (24.008)
-    return (value & 0x1F) * _T3324_UNITS[unit]
-
 
 @dataclass
 class PdpContext:
