@@ -1,4 +1,4 @@
-"""Issue 8 in the console: the port picker, device profiles, macros (bar, keys,
+"""Profiles in the console: the port picker, device profiles, macros (bar, keys,
 editor) and highlight rules, against the simulated module (pilot tests)."""
 
 from __future__ import annotations
