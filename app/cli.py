@@ -7,6 +7,7 @@ import sys
 import click
 
 from app import __version__
+from app.config.size import parse_log_memory
 
 #: Options of qiterm itself (the rest, without a sub-command, are the console's).
 _OWN = ("--help", "-h", "--version")
@@ -27,6 +28,20 @@ class _DefaultGroup(click.Group):
         records = [r for p in console.get_params(ctx) if (r := p.get_help_record(ctx))]
         with formatter.section("Console options (qiterm [OPTIONS] opens the console)"):
             formatter.write_dl([r for r in records if not r[0].startswith("-h")])
+
+
+class _LogMemory(click.ParamType):
+    """``--log-memory``: a size such as ``32M`` (app.config.size), in bytes."""
+
+    name = "SIZE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_log_memory(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 @click.group(
@@ -97,6 +112,15 @@ def main() -> None:
     help="The log shows what qiterm sends (default), or only what comes back.",
 )
 @click.option(
+    "--log-memory",
+    "log_memory",
+    default=None,
+    type=_LogMemory(),
+    help="Memory the log's lines may keep, such as 32M or 512K (binary units, 1M-64G; "
+    "default: the profile's, else 16M). The oldest lines leave the log first; the "
+    "capture keeps every one.",
+)
+@click.option(
     "--log",
     "log_path",
     default=None,
@@ -154,6 +178,7 @@ def console(
     xonxoff: bool | None,
     line_ending: str | None,
     local_echo: bool | None,
+    log_memory: int | None,
     log_path: str | None,
     text_log: str | None,
     text_log_all: bool,
@@ -190,6 +215,7 @@ def console(
             serial=serial,
             text_log=text_log,
             text_log_all=text_log_all,
+            log_memory=log_memory,
         )
     )
 

@@ -20,6 +20,9 @@ r"""Device profiles: one TOML file per device, so a bench setup is one flag away
 ``poll_interval``   AT+QISTATE? polling in seconds: 0 pauses it, else 0.5-3600
                     (default 2.0)
 ``log_folder``      where captures and screenshots go (``~`` is expanded)
+``log_memory``      how much memory the log's lines may keep: a size such as
+                    ``"32M"`` or ``"512K"`` (1M to 64G; default 16M); the oldest
+                    lines leave the log first (the capture keeps every one)
 ``[favourites]``    pre-fill the forms: ``hosts`` (array of hosts), ``ports``
                     (array of 1-65535), ``ntp_server`` (host), ``dns_server`` (IP)
 ``[[macro]]``       ``name``, optional ``key``, and one of ``at``, ``send``,
@@ -64,6 +67,13 @@ from tomlkit.items import AoT, Comment, String, Table, Trivia, Whitespace
 from app.config.highlight import HighlightRule, parse_rules
 from app.config.paths import profiles_dir
 from app.config.schema import Check, Invalid, check_table, expect
+from app.config.size import (
+    DEFAULT_LOG_MEMORY,
+    MAX_LOG_MEMORY,
+    MIN_LOG_MEMORY,
+    format_size,
+    parse_log_memory,
+)
 from app.link.port import PARITIES, PortSettings
 from app.protocol import catalog
 from app.protocol.catalog import ParamError
@@ -114,6 +124,14 @@ def _check_poll(value: float) -> float:
     return value
 
 
+def _check_log_memory(value: str | int) -> int:
+    """A size such as ``"32M"``, or a number of bytes, within the bounds."""
+    try:
+        return parse_log_memory(str(value))
+    except ValueError:
+        raise Invalid(_LOG_MEMORY) from None
+
+
 def _check_folder(value: str) -> str:
     if not value.isprintable():
         raise Invalid(_FOLDER)
@@ -160,6 +178,10 @@ def _check_param(param: catalog.Param, expected: str) -> Check:
 _PORT = 'a serial device or URL such as "/dev/ttyUSB0", "COM3", "sim://" or "socket://host:7000"'
 _POLL = f"a number of seconds: 0 (paused) or {MIN_POLL:g} to {MAX_POLL:g}"
 _FOLDER = 'a folder path such as "~/captures"'
+_LOG_MEMORY = (
+    f'a size such as "32M" or "512K" (K, M, G: binary units), '
+    f"{format_size(MIN_LOG_MEMORY)} to {format_size(MAX_LOG_MEMORY)}"
+)
 _HOST = "a domain name or IP address"
 _PARITY = '"N", "E", "O", "M" or "S" (none, even, odd, mark, space)'
 _STOP_BITS = "1, 1.5 or 2"
@@ -178,6 +200,7 @@ Commands = Annotated[list[CommandLine], expect("an array of command lines")]
 Answers = Annotated[list[Any], expect("an array of tables ([[answer]] sections)")]
 PollInterval = Annotated[float, expect(_POLL, _check_poll, ge=0, le=MAX_POLL)]
 Folder = Annotated[str, expect(_FOLDER, _check_folder, pattern=r"\S")]
+LogMemory = Annotated[str | int, expect(_LOG_MEMORY, _check_log_memory)]
 Host = Annotated[str, expect(_HOST, _check_param(catalog.HOST, _HOST))]
 Hosts = Annotated[list[Host], expect("an array of host names or IP addresses")]
 PortNumber = Annotated[int, expect("an integer 1-65535", ge=1, le=65535)]
@@ -214,6 +237,7 @@ class ProfileTable(msgspec.Struct, kw_only=True):
     local_echo: Flag = True
     poll_interval: PollInterval = DEFAULT_POLL
     log_folder: Folder | None = None
+    log_memory: LogMemory = format_size(DEFAULT_LOG_MEMORY)
     favourites: Annotated[FavouritesTable, expect("a table ([favourites])")] = msgspec.field(
         default_factory=FavouritesTable
     )
@@ -292,6 +316,8 @@ class Profile:
     poll_interval: float = DEFAULT_POLL
     #: As written in the file (``~`` not expanded): see :attr:`log_path`.
     log_folder: str | None = None
+    #: Bytes of memory the log's lines may keep (the oldest leave first).
+    log_memory: int = DEFAULT_LOG_MEMORY
     favourites: Favourites = field(default_factory=Favourites)
     macros: list[Macro] = field(default_factory=list)
     highlights: list[HighlightRule] = field(default_factory=list)
@@ -338,6 +364,8 @@ class Profile:
         doc["poll_interval"] = self.poll_interval
         if self.log_folder is not None:
             doc["log_folder"] = self.log_folder
+        if self.log_memory != DEFAULT_LOG_MEMORY:
+            doc["log_memory"] = format_size(self.log_memory)
         favourites = self.favourites.to_dict()
         if favourites:
             doc["favourites"] = favourites
@@ -460,6 +488,7 @@ def _read(doc: dict[str, Any], where: str) -> LoadedProfile:
         commands=list(file.commands),
         poll_interval=file.poll_interval,
         log_folder=file.log_folder,
+        log_memory=_check_log_memory(file.log_memory),
         favourites=Favourites(
             hosts=fav.hosts,
             ports=fav.ports,

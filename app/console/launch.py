@@ -154,13 +154,14 @@ def prepare_console(
     serial: SerialOptions | None = None,
     text_log: str | None = None,
     text_log_all: bool = False,
+    log_memory: int | None = None,
 ) -> Console | None:
     """Build the console as ``qiterm`` (and ``make run``) starts it; None when the
     port can never open or the capture (or text log) asked for cannot be written
     (the message is printed).
 
-    A profile fills what the command line leaves out: ``-p``, ``-b`` and the serial
-    options win."""
+    A profile fills what the command line leaves out: ``-p``, ``-b``, the serial
+    options and ``--log-memory`` (``log_memory``, bytes) win."""
     loaded = choose_profile(profile)
     settings = loaded.profile if loaded is not None else None
     given = loaded.given if loaded is not None else frozenset()
@@ -216,6 +217,7 @@ def prepare_console(
         line_ending=ending,
         local_echo=options.local_echo,
         text_log=written,
+        log_memory=log_memory,
     )
     return Console(QitermApp(session, welcome=show_welcome))
 
@@ -242,6 +244,7 @@ def run_console(
     serial: SerialOptions | None = None,
     text_log: str | None = None,
     text_log_all: bool = False,
+    log_memory: int | None = None,
 ) -> int:
     from app.config.recent import RecentPorts
 
@@ -264,6 +267,7 @@ def run_console(
         serial=serial,
         text_log=text_log,
         text_log_all=text_log_all,
+        log_memory=log_memory,
     )
     if console is None:
         return 2
