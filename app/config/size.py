@@ -72,4 +72,9 @@ __all__ = [
     "KIB",
     "MAX_LOG_MEMORY",
     "MIB",
-    "MIN_LOG_MEMORY", "SIZE_WORDS", "parse_log_memory", "format_size", "parse_size"]
+    "MIN_LOG_MEMORY",
+    "SIZE_WORDS",
+    "format_size",
+    "parse_log_memory",
+    "parse_size",
+]
