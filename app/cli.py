@@ -30,20 +30,14 @@ class _DefaultGroup(click.Group):
             formatter.write_dl([r for r in records if not r[0].startswith("-h")])
 
 
-class _LogMemory(click.ParamType):
+def _log_memory(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     """``--log-memory``: a size such as ``32M`` (app.config.size), in bytes."""
-
-    name = "SIZE"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_log_memory(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+    if value is None:
+        return None
+    try:
+        return parse_log_memory(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 @click.group(
@@ -117,7 +111,8 @@ def main() -> None:
     "--log-memory",
     "log_memory",
     default=None,
-    type=_LogMemory(),
+    metavar="SIZE",
+    callback=_log_memory,
     help="Memory the log's lines may keep, such as 32M or 512K (binary units, 1M-64G; "
     "default: the profile's, else 16M). The oldest lines leave the log first; the "
     "capture keeps every one.",

@@ -730,9 +730,7 @@ def test_a_subscriber_that_falls_behind_costs_bounded_memory_and_is_told(
         dropped = [i for i in seen if isinstance(i, DisplayDropped)]
         shown = [i for i in seen if isinstance(i, Rx) and isinstance(i.event, ev.QiUrcRecv)]
         assert dropped and len(shown) + sum(d.count for d in dropped) == 500
-        assert sum(d.recv_bytes.get(1, 0) for d in dropped) == size * sum(
-            d.count for d in dropped
-        )
+        assert sum(d.recv_bytes.get(1, 0) for d in dropped) == size * sum(d.count for d in dropped)
     finally:
         gate.set()
         worker.close()
