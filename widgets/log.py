@@ -43,7 +43,7 @@ PAUSED = "paused — End or F8 follows again"
 #: Rendered lines kept (each cut to the window's reach, so a few screens of
 #: them): a small count, so that the cache stays a few MB whatever the lines'
 #: length and however long a flood runs.
-RENDER_CACHE_LINES = 256
+RENDER_CACHE_LINES = 128
 
 
 def older_text(count: int) -> str:
