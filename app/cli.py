@@ -7,6 +7,7 @@ import sys
 import click
 
 from app import __version__
+from app.config.size import parse_log_memory
 
 #: Options of qiterm itself (the rest, without a sub-command, are the console's).
 _OWN = ("--help", "-h", "--version")
@@ -27,6 +28,16 @@ class _DefaultGroup(click.Group):
         records = [r for p in console.get_params(ctx) if (r := p.get_help_record(ctx))]
         with formatter.section("Console options (qiterm [OPTIONS] opens the console)"):
             formatter.write_dl([r for r in records if not r[0].startswith("-h")])
+
+
+def _log_memory(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """``--log-memory``: a size such as ``32M`` (app.config.size), in bytes."""
+    if value is None:
+        return None
+    try:
+        return parse_log_memory(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 @click.group(
@@ -95,6 +106,16 @@ def main() -> None:
     "--local-echo/--no-local-echo",
     default=None,
     help="The log shows what qiterm sends (default), or only what comes back.",
+)
+@click.option(
+    "--log-memory",
+    "log_memory",
+    default=None,
+    metavar="SIZE",
+    callback=_log_memory,
+    help="Memory the log's lines may keep, such as 32M or 512K (binary units, 1M-64G; "
+    "default: the profile's, else 16M). The oldest lines leave the log first; the "
+    "capture keeps every one.",
 )
 @click.option(
     "--log",
@@ -171,6 +192,7 @@ def console(
     xonxoff: bool | None,
     line_ending: str | None,
     local_echo: bool | None,
+    log_memory: int | None,
     log_path: str | None,
     text_log: str | None,
     text_log_all: bool,
@@ -198,10 +220,10 @@ def console(
         raise click.UsageError("--text-log-all goes with --text-log PATH")
     max_size: int | None = None  # not given: the profile's
     if capture_max_size is not None:
-        from app.config.profile import parse_size
+        from app.config.size import parse_capture_size
 
         try:
-            max_size = parse_size(capture_max_size) or 0  # 0: no limit
+            max_size = parse_capture_size(capture_max_size) or 0  # 0: no limit
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--capture-max-size") from None
     sys.exit(
@@ -219,6 +241,7 @@ def console(
             text_log_all=text_log_all,
             capture_max_size=max_size,
             capture_polls=capture_polls.lower() if capture_polls else None,
+            log_memory=log_memory,
         )
     )
 

@@ -27,7 +27,8 @@ from app.capture.recorder import CaptureRecorder
 from app.capture.report import ReportOptions
 from app.capture.source import CaptureSource
 from app.cli import main
-from app.config.profile import DEFAULT_CAPTURE_MAX_SIZE, parse_profile, parse_size
+from app.config.profile import parse_profile
+from app.config.size import DEFAULT_CAPTURE_MAX_SIZE, parse_capture_size
 from app.link.results import CommandFinished, CommandResult, Outcome, Role, Rx, Tx, TxKind
 from app.protocol import commands as c
 from app.protocol.parse import parse_line
@@ -376,22 +377,25 @@ def test_the_report_says_how_the_polling_was_recorded(tmp_path: Path) -> None:
 
 
 def test_sizes_read_as_people_write_them() -> None:
-    assert parse_size("100M") == 100_000_000
-    assert parse_size("1.5G") == 1_500_000_000
-    assert parse_size("512K") == 512_000
-    assert parse_size("64KiB") == 65_536
-    assert parse_size("200000") == 200_000
-    assert parse_size(200_000) == 200_000
-    assert parse_size("off") is None and parse_size("0") is None
-    for bad in ("", "x", "10Q", "-5M", "1K"):
-        with pytest.raises(ValueError, match="a size such as"):
-            parse_size(bad)
+    # The same units as --log-memory: K, M, G are 1024, 1024², 1024³ bytes.
+    assert parse_capture_size("100M") == 100 * 1024 * 1024
+    assert parse_capture_size("1.5G") == 1536 * 1024 * 1024
+    assert parse_capture_size("512K") == 512 * 1024
+    assert parse_capture_size("64KiB") == 65_536
+    assert parse_capture_size("200000") == 200_000
+    assert parse_capture_size(200_000) == 200_000
+    assert parse_capture_size("off") is None and parse_capture_size("0") is None
+    for bad in ("", "x", "10Q", "-5M"):
+        with pytest.raises(ValueError, match="not a size"):
+            parse_capture_size(bad)
+    with pytest.raises(ValueError, match="too small"):
+        parse_capture_size("1K")
 
 
 def test_profile_keys_for_the_capture() -> None:
     loaded = parse_profile('capture_max_size = "10M"\ncapture_polls = "ALL"\n')
     assert not loaded.problems
-    assert loaded.profile.capture_max_size == 10_000_000
+    assert loaded.profile.capture_max_size == 10 * 1024 * 1024
     assert loaded.profile.capture_polls == "all"
     assert parse_profile('capture_max_size = "off"').profile.capture_max_size == 0
     bad = parse_profile('capture_max_size = "huge"\ncapture_polls = "some"\n')
@@ -407,7 +411,7 @@ def test_the_console_takes_the_flags_over_the_profile(tmp_path: Path) -> None:
     profile = tmp_path / "p.toml"
     profile.write_text('capture_max_size = "1M"\ncapture_polls = "none"\n')
     cases: tuple[tuple[dict[str, Any], int | None, str], ...] = (
-        ({}, 1_000_000, "none"),
+        ({}, 1024 * 1024, "none"),
         ({"capture_max_size": 0, "capture_polls": "all"}, None, "all"),
         ({"capture_max_size": 200_000}, 200_000, "none"),
     )

@@ -670,10 +670,15 @@ def test_every_command_reports_finished_and_tx_is_recorded(worker_port) -> None:
     assert tx[0].data == b"AT\r" and tx[0].what is TxKind.COMMAND
 
 
-def test_a_subscriber_that_falls_behind_costs_bounded_memory_and_is_told(basic_port) -> None:
-    """The outbox stops queueing recv lines for subscribers past its bound; the
+@pytest.mark.parametrize("bound", ["count", "bytes"])
+def test_a_subscriber_that_falls_behind_costs_bounded_memory_and_is_told(
+    basic_port, bound: str
+) -> None:
+    """The outbox stops queueing recv lines for subscribers past its bound (a count
+    of events, or the bytes they keep: 1 KiB lines reach that one first); the
     recorder still gets every one, and subscribers get a DisplayDropped with the
     bytes they missed, so the socket counters stay right."""
+    from app.link.outbox import event_size
     from app.link.results import DisplayDropped
 
     class Recorder:
@@ -693,13 +698,18 @@ def test_a_subscriber_that_falls_behind_costs_bounded_memory_and_is_told(basic_p
 
     factory = PortFactory(lambda: basic_port)
     worker = SerialWorker("fake://", port_factory=factory, init=False, recorder=recorder)
-    worker.max_outbox = 100
+    size = 4 if bound == "count" else 1024
+    if bound == "count":
+        worker.max_outbox = 100
+    else:
+        worker.max_outbox_bytes = 64 * 1024
     worker.subscribe(slow)
     worker.start()
     try:
         assert worker.wait_connected(2)
+        line = b'+QIURC: "recv",1,%d,"%s"' % (size, b"a" * size)
         for _ in range(500):
-            basic_port.inject(b'\r\n+QIURC: "recv",1,4,"abcd"\r\n')
+            basic_port.inject(b"\r\n" + line + b"\r\n")
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             got = sum(1 for i in recorder.items if isinstance(i, Rx))
@@ -707,7 +717,12 @@ def test_a_subscriber_that_falls_behind_costs_bounded_memory_and_is_told(basic_p
                 break
             time.sleep(0.01)
         assert sum(1 for i in recorder.items if isinstance(i, Rx)) == 500
-        assert len(worker._outbox) <= 101
+        waiting = list(worker._outbox)
+        if bound == "count":
+            assert len(waiting) <= 101
+        else:
+            assert 0 < len(waiting) < 500  # the byte bound, not the count, held them
+            assert sum(event_size(i) for i in waiting) <= worker.max_outbox_bytes
         gate.set()
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not any(isinstance(i, DisplayDropped) for i in seen):
@@ -715,7 +730,7 @@ def test_a_subscriber_that_falls_behind_costs_bounded_memory_and_is_told(basic_p
         dropped = [i for i in seen if isinstance(i, DisplayDropped)]
         shown = [i for i in seen if isinstance(i, Rx) and isinstance(i.event, ev.QiUrcRecv)]
         assert dropped and len(shown) + sum(d.count for d in dropped) == 500
-        assert sum(d.recv_bytes.get(1, 0) for d in dropped) == 4 * sum(d.count for d in dropped)
+        assert sum(d.recv_bytes.get(1, 0) for d in dropped) == size * sum(d.count for d in dropped)
     finally:
         gate.set()
         worker.close()

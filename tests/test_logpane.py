@@ -183,3 +183,34 @@ async def test_a_loading_capture_follows_from_end(tmp_path: Path) -> None:
         # The last line stays selected as the rest comes in.
         await until(pilot, lambda: log_.match_index == len(app.journal.view) - 1)
         assert log_.match_index > first and not pane.live
+
+
+async def test_a_paused_log_says_how_many_older_lines_are_in_the_capture_only() -> None:
+    """With the log's memory bound reached, reading back (the log paused) shows at
+    the top how many older lines the log no longer keeps; following hides it."""
+    from app.config.size import MIB
+    from tests.test_journal_memory import recv
+    from widgets.log import older_text
+
+    app, name = make_app(None, poll_interval=0, log_memory=1 * MIB)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            older = app.query_one(LogPane).query_one(".log-older", Static)
+            log_ = app.query_one(EventLog)
+            assert app.journal.max_bytes == 1 * MIB
+            for start in range(0, 2_000, 500):
+                app.apply_batch([recv(i, 1024) for i in range(start, start + 500)])
+                await pilot.pause()
+            assert app.journal.evicted > 1_000 and app.journal.retained_bytes <= 1 * MIB
+            assert not older.display, "a following log shows the newest lines only"
+            log_.focus()
+            await pilot.press("home")
+            await until(pilot, lambda: older.display)
+            evicted = app.journal.evicted
+            assert str(older.render()) == older_text(evicted)
+            assert f"{evicted:,} older lines are in the capture only" in str(older.render())
+            await pilot.press("end")
+            await until(pilot, lambda: not older.display)
+    finally:
+        registry.destroy(name)

@@ -197,6 +197,7 @@ def test_sample_profile_loads_completely() -> None:
     assert p.line_ending == "CR" and p.line_terminator == b"\r"
     assert p.echo is True and p.poll_interval == 2.0
     assert p.log_folder == "~/captures" and p.log_path == Path("~/captures").expanduser()
+    assert p.log_memory == 32 * 1024 * 1024
     assert p.favourites == Favourites(
         hosts=["echo.qiterm.local", "220.180.239.212"],
         ports=[7, 8062],
@@ -237,6 +238,7 @@ def test_sample_profile_loads_completely() -> None:
         "local_echo",
         "poll_interval",
         "log_folder",
+        "log_memory",
         "commands",
         "favourites",
         "macro",
@@ -265,6 +267,10 @@ BAD_KEYS = [
     ("poll_interval = 0.1", "poll_interval", "0 (paused) or 0.5 to 3600"),
     ('poll_interval = "2"', "poll_interval", "a number of seconds"),
     ("log_folder = 3", "log_folder", "a folder path"),
+    ('log_memory = "32Q"', "log_memory", 'a size such as "32M"'),
+    ('log_memory = "10K"', "log_memory", "1M to 64G"),
+    ("log_memory = 0", "log_memory", "1M to 64G, got 0"),
+    ("log_memory = true", "log_memory", 'a size such as "32M"'),
     ("favourites = 1", "favourites", "a table"),
     ('[favourites]\nhosts = "x"', "favourites.hosts", "an array of host names"),
     ('[favourites]\nhosts = ["ok", "bad host"]', "favourites.hosts[2]", "a domain name or IP"),
@@ -317,7 +323,7 @@ def test_bad_key_names_file_key_and_expectation(
     assert any(expected in p and "expected" in p for p in matching), matching
     default = Profile()
     top = key.split(".")[0].split("[")[0]
-    if top in ("port", "baud", "line_ending", "poll_interval", "log_folder"):
+    if top in ("port", "baud", "line_ending", "poll_interval", "log_folder", "log_memory"):
         assert getattr(loaded.profile, top) == getattr(default, top)
         assert top not in loaded.given
 
@@ -447,6 +453,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         line_ending="LF",
         echo=False,
         poll_interval=0,
+        log_memory=512 * 1024 * 1024 + 1,  # no whole unit: written as bytes
         macros=[
             Macro("crlf", key="ctrl+shift+f3", send=SendAction(1, 'a\r\n"quoted"\\x1a')),
             Macro("udp", send=SendAction(2, "hex:41 42", to="127.0.0.1:5000")),

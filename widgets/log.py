@@ -26,7 +26,7 @@ from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
@@ -40,6 +40,16 @@ from app.model.render import STYLE_NAMES, LineView, line_width, render_entry
 GROWTH_HZ = 5
 #: What the pane says while it does not follow new lines.
 PAUSED = "paused — End or F8 follows again"
+#: Rendered lines kept (each cut to the window's reach, so a few screens of
+#: them): a small count, so that the cache stays a few MB whatever the lines'
+#: length and however long a flood runs.
+RENDER_CACHE_LINES = 128
+
+
+def older_text(count: int) -> str:
+    """What the top of a paused log says when ``count`` older lines have left it."""
+    lines = "line is" if count == 1 else "lines are"
+    return f"↑ {count:,} older {lines} in the capture only (the log keeps the newest: --log-memory)"
 
 
 class EventLog(ScrollView, can_focus=True):
@@ -129,11 +139,15 @@ class EventLog(ScrollView, can_focus=True):
     view: reactive[LineView] = reactive(LineView)
     #: Highlight rules from the profile: (compiled regex, rich style) pairs.
     highlights: reactive[tuple[tuple[Any, Any], ...]] = reactive(tuple)
+    #: Lines that have left the journal (its bounds, a clear): the pane says so.
+    evicted: var[int] = var(0)
 
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.journal = journal
-        self._cache: LRUCache[tuple[int, LineView, bool, float | None, int], Strip] = LRUCache(2048)
+        self._cache: LRUCache[tuple[int, LineView, bool, float | None, int], Strip] = LRUCache(
+            RENDER_CACHE_LINES
+        )
         self._styles: dict[str, Style] | None = None
         self._rules: tuple[HighlightRule, ...] = ()
         self._width = 0
@@ -185,6 +199,7 @@ class EventLog(ScrollView, can_focus=True):
         self._grown_at = time.monotonic()
         self._grow_width(self.journal.view[-200:])
         self._set_virtual_size(Size(self._width, len(self.journal.view)))
+        self.evicted = self.journal.evicted
         if self.following:
             self._follow_end()
         self.refresh()
@@ -261,6 +276,7 @@ class EventLog(ScrollView, can_focus=True):
         self._width = 0
         self._grow_width(self.journal.view)
         self.virtual_size = Size(self._width, len(self.journal.view))
+        self.evicted = self.journal.evicted
         self.refresh()
 
     def notify_style_update(self) -> None:
@@ -531,6 +547,15 @@ class LogPane(Vertical):
             color: $foreground;
         }
         & > .log-notice.-shown { display: block; }
+        & > .log-older {
+            display: none;
+            dock: top;
+            height: 1;
+            padding: 0 1;
+            background: $primary 15%;
+            color: $text-muted;
+        }
+        & > .log-older.-shown { display: block; }
     }
     """
 
@@ -569,11 +594,13 @@ class LogPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self._placeholder, id="search", classes="log-search")
+        yield Static("", classes="log-older")
         yield self.event_log
         yield Static(PAUSED, classes="log-notice")
 
     def on_mount(self) -> None:
         self.watch(self.event_log, "following", self._show_notice, init=False)
+        self.watch(self.event_log, "evicted", self._show_notice, init=False)
         self._show_notice()
 
     @property
@@ -581,8 +608,15 @@ class LogPane(Vertical):
         return self.query_one(".log-search", Input)
 
     def _show_notice(self, _: object = None) -> None:
+        """At the bottom, that the log is paused; at the top, while it is paused
+        (a person reading back), how many older lines are in the capture only."""
         paused = self.live and not self.event_log.following
         self.query_one(".log-notice").set_class(paused, "-shown")
+        evicted = self.event_log.evicted
+        older = self.query_one(".log-older", Static)
+        if evicted:
+            older.update(older_text(evicted))
+        older.set_class(paused and evicted > 0, "-shown")
 
     def watch_live(self) -> None:
         if self.is_mounted:
@@ -698,4 +732,4 @@ class LogPane(Vertical):
         return found[k]
 
 
-__all__ = ["GROWTH_HZ", "PAUSED", "EventLog", "LogPane"]
+__all__ = ["GROWTH_HZ", "PAUSED", "RENDER_CACHE_LINES", "EventLog", "LogPane", "older_text"]

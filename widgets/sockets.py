@@ -11,6 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.widgets import DataTable
 
 from app.model.state import ModuleState, SocketRow
@@ -79,6 +80,16 @@ def fit_columns(
     return tuple(shown), host
 
 
+#: The DataTable render caches a table of a few sockets keeps, and their sizes
+#: (Textual's own: 1,000 rows, 10,000 cells, 1,000 row renderables, 1,000 lines).
+RENDER_CACHES = {
+    "_row_render_cache": 32,
+    "_cell_render_cache": 128,
+    "_row_renderable_cache": 32,
+    "_line_cache": 32,
+}
+
+
 class SocketTable(DataTable[Cell]):
     DEFAULT_CSS = """
     SocketTable { height: auto; max-height: 8; border-subtitle-color: $text-muted; }
@@ -101,6 +112,17 @@ class SocketTable(DataTable[Cell]):
         self._shown: dict[str, tuple[Cell, ...]] = {}
         self._rows: dict[str, tuple[Cell, ...]] = {}
         self._layout: tuple[tuple[str, ...], int | None] = ((), None)
+        self._small_caches()
+
+    def _small_caches(self) -> None:
+        """DataTable sizes its render caches for thousands of rows (1,000 to
+        10,000 entries each), and their keys hold the table's update count: with a
+        socket's counters changing every tick under a flood they fill with renders
+        nobody will ask for again, megabytes that grow for hours. A table of at
+        most five sockets needs a few screens of them."""
+        for name, size in RENDER_CACHES.items():
+            if isinstance(getattr(self, name, None), LRUCache):
+                setattr(self, name, LRUCache(size))
 
     def on_mount(self) -> None:
         self.border_subtitle = self.empty

@@ -4,39 +4,7 @@ r"""Device profiles: one TOML file per device, so a bench setup is one flag away
 (:func:`profiles_dir`; ``~/.config/qiterm/profiles`` on Linux); a path to a
 ``.toml`` file works too. Every key is optional:
 
-====================  =========================================================
-``port``              serial device or URL: ``"/dev/ttyUSB0"``, ``"COM3"``,
-                      ``"sim://"``, ``"socket://host:7000"``, ``"rfc2217://..."``
-``baud``              a positive integer (default 115200), any rate the port takes
-``data_bits``         5, 6, 7 or 8 (default 8)
-``parity``            ``"N"`` (default), ``"E"``, ``"O"``, ``"M"`` or ``"S"``
-``stop_bits``         1 (default), 1.5 or 2
-``rtscts``            ``true``: RTS/CTS hardware flow control (default false)
-``xonxoff``           ``true``: XON/XOFF software flow control (default false)
-``line_ending``       ``"CR"`` (the spec, §2.1.2; default), ``"CRLF"`` or ``"LF"``
-``echo``              ``true``: ATE1 at connect (default), ``false``: ATE0
-``local_echo``        ``true`` (default): the log shows what qiterm sends; ``false``:
-                      only what comes back, as a terminal without local echo
-``poll_interval``     AT+QISTATE? polling in seconds: 0 pauses it, else 0.5-3600
-                      (default 2.0)
-``log_folder``        where captures and screenshots go (``~`` is expanded)
-``capture_max_size``  the capture goes on in a new numbered file once it would
-                      pass this size: ``"100M"`` (default), ``"1G"``, ``"512K"``, a
-                      number of bytes, or ``"off"`` (one file, however large)
-``capture_polls``     the polling in the capture: ``"changes"`` (default: a poll is
-                      kept when its answer differs from the one before), ``"all"``
-                      or ``"none"``
-``[favourites]``      pre-fill the forms: ``hosts`` (array of hosts), ``ports``
-                      (array of 1-65535), ``ntp_server`` (host), ``dns_server`` (IP)
-``[[macro]]``         ``name``, optional ``key``, and one of ``at``, ``send``,
-                      ``script`` (:mod:`app.config.macros`)
-``[[highlight]]``     ``pattern`` (regex) and ``style`` (rich style)
-                      (:mod:`app.config.highlight`)
-``commands``          the command list: an array of lines (AT commands, ``!raw``...)
-``[[answer]]``        automatic answers: ``name``, ``match`` (regex) and ``line`` or
-                      ``script``, ``holdoff``, ``limit`` (:mod:`app.config.answers`)
-====================  =========================================================
-
+====================  ==================================================
 Loading never raises for bad content: :func:`load_profile` returns the
 :class:`Profile` (defaults for everything it could not use) and a list of
 problems, each naming the file, the key (``macro[2].send.connect_id``; tables
@@ -71,6 +39,17 @@ from tomlkit.items import AoT, Comment, String, Table, Trivia, Whitespace
 from app.config.highlight import HighlightRule, parse_rules
 from app.config.paths import profiles_dir
 from app.config.schema import Check, Invalid, check_table, expect
+from app.config.size import (
+    DEFAULT_CAPTURE_MAX_SIZE,
+    DEFAULT_LOG_MEMORY,
+    MAX_LOG_MEMORY,
+    MIN_CAPTURE_MAX_SIZE,
+    MIN_LOG_MEMORY,
+    SIZE_WORDS,
+    format_size,
+    parse_capture_size,
+    parse_log_memory,
+)
 from app.link.port import PARITIES, PortSettings
 from app.protocol import catalog
 from app.protocol.catalog import ParamError
@@ -88,10 +67,6 @@ MIN_POLL = 0.5
 MAX_POLL = 3600.0
 DEFAULT_BAUD = 115200
 DEFAULT_POLL = 2.0
-#: The size a capture file grows to before it goes on in the next numbered file.
-DEFAULT_CAPTURE_MAX_SIZE = 100 * 1000 * 1000
-#: A smaller part would be mostly its header; a smaller setting is refused.
-MIN_CAPTURE_MAX_SIZE = 64 * 1024
 #: What the capture keeps of the polling (AT+QISTATE?, the Module pane's reads):
 #: "changes" a poll only when its answer differs from the previous one of the same
 #: command, "all" every poll, "none" no poll.
@@ -130,42 +105,20 @@ def _check_poll(value: float) -> float:
     return value
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
-
-
-def parse_size(value: str | int) -> int | None:
-    """``"100M"`` -> 100_000_000 (K, M, G, T are powers of 1000; ``"100MiB"`` or
-    ``"100Mi"`` powers of 1024), a plain number is bytes; ``"off"``, ``"0"`` or 0
-    -> None (no size limit). ValueError for anything else or a size under
-    :data:`MIN_CAPTURE_MAX_SIZE`. (Hand-written: no library in the dependencies
-    reads sizes, and this is a dozen lines.)"""
-    if isinstance(value, bool):
-        raise ValueError(_SIZE_WORDS)
-    if isinstance(value, int):
-        size = value
-    else:
-        text = value.strip()
-        if text.lower() in ("off", "none", "0"):
-            return None
-        m = _SIZE.match(text)
-        if m is None:
-            raise ValueError(_SIZE_WORDS)
-        base = 1024 if m.group(3) else 1000
-        size = int(float(m.group(1)) * base ** _SIZE_UNITS[m.group(2).lower()])
-    if size == 0:
-        return None
-    if size < MIN_CAPTURE_MAX_SIZE:
-        raise ValueError(f"{_SIZE_WORDS}; at least {MIN_CAPTURE_MAX_SIZE // 1024}K")
-    return size
-
-
 def _check_size(value: str | int) -> int:
     """The profile's ``capture_max_size`` in bytes (0: off)."""
     try:
-        return parse_size(value) or 0
+        return parse_capture_size(value) or 0
     except ValueError:
         raise Invalid(_SIZE_WORDS) from None
+
+
+def _check_log_memory(value: str | int) -> int:
+    """A size such as ``"32M"``, or a number of bytes, within the bounds."""
+    try:
+        return parse_log_memory(str(value))
+    except ValueError:
+        raise Invalid(_LOG_MEMORY) from None
 
 
 def _check_folder(value: str) -> str:
@@ -214,7 +167,11 @@ def _check_param(param: catalog.Param, expected: str) -> Check:
 _PORT = 'a serial device or URL such as "/dev/ttyUSB0", "COM3", "sim://" or "socket://host:7000"'
 _POLL = f"a number of seconds: 0 (paused) or {MIN_POLL:g} to {MAX_POLL:g}"
 _FOLDER = 'a folder path such as "~/captures"'
-_SIZE_WORDS = 'a size such as "100M", "1G", "512K" or a number of bytes, or "off"'
+_SIZE_WORDS = f'{SIZE_WORDS} from {format_size(MIN_CAPTURE_MAX_SIZE)}, or "off"'
+_LOG_MEMORY = (
+    f'a size such as "32M" or "512K" (K, M, G: binary units), '
+    f"{format_size(MIN_LOG_MEMORY)} to {format_size(MAX_LOG_MEMORY)}"
+)
 _HOST = "a domain name or IP address"
 _PARITY = '"N", "E", "O", "M" or "S" (none, even, odd, mark, space)'
 _STOP_BITS = "1, 1.5 or 2"
@@ -237,6 +194,7 @@ CaptureSize = Annotated[str | int, expect(_SIZE_WORDS, _check_size)]
 CapturePolls = Annotated[
     str, expect('"changes", "all" or "none"', str.lower, pattern="^(?i:changes|all|none)$")
 ]
+LogMemory = Annotated[str | int, expect(_LOG_MEMORY, _check_log_memory)]
 Host = Annotated[str, expect(_HOST, _check_param(catalog.HOST, _HOST))]
 Hosts = Annotated[list[Host], expect("an array of host names or IP addresses")]
 PortNumber = Annotated[int, expect("an integer 1-65535", ge=1, le=65535)]
@@ -275,6 +233,7 @@ class ProfileTable(msgspec.Struct, kw_only=True):
     log_folder: Folder | None = None
     capture_max_size: CaptureSize = DEFAULT_CAPTURE_MAX_SIZE
     capture_polls: CapturePolls = DEFAULT_CAPTURE_POLLS
+    log_memory: LogMemory = format_size(DEFAULT_LOG_MEMORY)
     favourites: Annotated[FavouritesTable, expect("a table ([favourites])")] = msgspec.field(
         default_factory=FavouritesTable
     )
@@ -357,6 +316,8 @@ class Profile:
     capture_max_size: int = DEFAULT_CAPTURE_MAX_SIZE
     #: What the capture keeps of the polling: one of :data:`CAPTURE_POLLS`.
     capture_polls: str = DEFAULT_CAPTURE_POLLS
+    #: Bytes of memory the log's lines may keep (the oldest leave first).
+    log_memory: int = DEFAULT_LOG_MEMORY
     favourites: Favourites = field(default_factory=Favourites)
     macros: list[Macro] = field(default_factory=list)
     highlights: list[HighlightRule] = field(default_factory=list)
@@ -407,6 +368,8 @@ class Profile:
             doc["capture_max_size"] = self.capture_max_size or "off"
         if self.capture_polls != DEFAULT_CAPTURE_POLLS:
             doc["capture_polls"] = self.capture_polls
+        if self.log_memory != DEFAULT_LOG_MEMORY:
+            doc["log_memory"] = format_size(self.log_memory)
         favourites = self.favourites.to_dict()
         if favourites:
             doc["favourites"] = favourites
@@ -531,6 +494,7 @@ def _read(doc: dict[str, Any], where: str) -> LoadedProfile:
         log_folder=file.log_folder,
         capture_max_size=int(file.capture_max_size),
         capture_polls=file.capture_polls,
+        log_memory=_check_log_memory(file.log_memory),
         favourites=Favourites(
             hosts=fav.hosts,
             ports=fav.ports,
@@ -796,7 +760,6 @@ __all__ = [
     "load_profile",
     "macros_toml",
     "parse_profile",
-    "parse_size",
     "profile_path",
     "profiles_dir",
     "read_macros",

@@ -43,6 +43,7 @@ from app.console.terminal_actions import TerminalActions
 from app.demo.wiring import simulator_variables
 from app.link.results import LinkState
 from app.link.worker import SerialWorker
+from app.model.journal import DEFAULT_MAXLEN
 from app.model.state import Changed
 from app.protocol import commands as c
 from app.protocol import events as ev
@@ -225,7 +226,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         *,
         capture: CaptureRecorder | None = None,
         poll_interval: float | None = None,
-        journal_size: int = 20_000,
+        journal_size: int = DEFAULT_MAXLEN,
+        log_memory: int | None = None,
         worker: SerialWorker | None = None,
         demo: Demo | None = None,
         profile: LoadedProfile | None = None,
@@ -247,6 +249,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             profile=profile,
             poll_interval=poll_interval,
             journal_size=journal_size,
+            log_memory=log_memory,
             worker=worker,
             peers=peers,
             recent=recent,

@@ -186,14 +186,15 @@ def prepare_console(
     text_log_all: bool = False,
     capture_max_size: int | None = None,
     capture_polls: str | None = None,
+    log_memory: int | None = None,
 ) -> Console | None:
     """Build the console as ``qiterm`` (and ``make run``) starts it; None when the
     port can never open or the capture (or text log) asked for cannot be written
     (the message is printed).
 
     A profile fills what the command line leaves out: ``-p``, ``-b``, the serial
-    options and the capture's (``capture_max_size`` in bytes, 0 for no limit)
-    win."""
+    options, the capture's (``capture_max_size`` in bytes, 0 for no limit) and
+    ``--log-memory`` (``log_memory``, bytes) win."""
     loaded = choose_profile(profile)
     settings = loaded.profile if loaded is not None else None
     given = loaded.given if loaded is not None else frozenset()
@@ -256,6 +257,7 @@ def prepare_console(
         line_ending=ending,
         local_echo=options.local_echo,
         text_log=written,
+        log_memory=log_memory,
     )
     return Console(QitermApp(session, welcome=show_welcome))
 
@@ -284,6 +286,7 @@ def run_console(
     text_log_all: bool = False,
     capture_max_size: int | None = None,
     capture_polls: str | None = None,
+    log_memory: int | None = None,
 ) -> int:
     from app.config.recent import RecentPorts
 
@@ -308,6 +311,7 @@ def run_console(
         text_log_all=text_log_all,
         capture_max_size=capture_max_size,
         capture_polls=capture_polls,
+        log_memory=log_memory,
     )
     if console is None:
         return 2

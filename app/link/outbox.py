@@ -2,15 +2,21 @@
 handed over in batches by a dispatcher thread of their own, so a slow subscriber
 (a busy UI) can never stall reading or recording.
 
-Beyond :data:`MAX_OUTBOX` waiting events, lines a display can skip (recv payloads,
-blank lines, plain text lines nobody asked for, payload writes) are not queued for
-the subscribers (the capture still records every one); a :class:`DisplayDropped`
+Beyond :data:`MAX_OUTBOX` waiting events, or :data:`MAX_OUTBOX_BYTES` of memory
+they keep (:func:`event_size`: under a flood of 1 KiB lines the bytes come first),
+lines a display can skip (recv payloads, blank lines, plain text lines nobody asked
+for, payload writes) are not queued for the subscribers; a :class:`DisplayDropped`
 says how many, and how many payload bytes per socket, so counters stay right.
+Nothing is lost: the worker records every event in the capture before it
+publishes it here. The events that change what the console knows (results,
+deferred results, other URCs, link status) are always queued; they are few and
+short.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,13 +30,29 @@ Subscriber = Callable[[list[LinkEvent]], None]
 
 #: Events waiting for subscribers beyond which display-only lines are skipped.
 MAX_OUTBOX = 20_000
+#: The memory (event_size) waiting events may keep before display-only lines are
+#: skipped: about 2,400 recv lines of 1 KiB, over half a second of the fastest
+#: flood the console takes in, half a minute at the 921,600-baud line rate.
+MAX_OUTBOX_BYTES = 8 * 1024 * 1024
+#: What a queued event costs beyond its frame's bytes: the Rx (or Tx) and the
+#: parsed event objects and the list slot. Measured with tracemalloc over 20,000
+#: events each: 241 bytes for a recv URC, 185 for a text line, 137 for a Tx.
+EVENT_OVERHEAD = 240
 
 
 class Outbox:
-    def __init__(self, batch_interval: float, max_items: int = MAX_OUTBOX) -> None:
+    def __init__(
+        self,
+        batch_interval: float,
+        max_items: int = MAX_OUTBOX,
+        max_bytes: int = MAX_OUTBOX_BYTES,
+    ) -> None:
         self.batch_interval = batch_interval
         self.max_items = max_items
+        self.max_bytes = max_bytes
         self.items: list[LinkEvent] = []
+        #: What ``items`` keep (event_size), for the byte bound.
+        self.bytes = 0
         self._cv = threading.Condition()
         self._subscribers: list[Subscriber] = []
         self._dropped = 0
@@ -51,8 +73,10 @@ class Outbox:
     def publish(self, item: LinkEvent, recv_hex: bool) -> None:
         """Queue ``item`` (``recv_hex``: how recv payloads are encoded now, to count
         the bytes of one that is skipped)."""
+        size = event_size(item)
         with self._cv:
-            if len(self.items) >= self.max_items and droppable(item):
+            full = len(self.items) >= self.max_items or self.bytes + size > self.max_bytes
+            if full and droppable(item):
                 self._dropped += 1
                 if isinstance(item, Rx) and isinstance(item.event, ev.QiUrcRecv):
                     cid = item.event.connect_id
@@ -60,6 +84,7 @@ class Outbox:
                     self._dropped_bytes[cid] = self._dropped_bytes.get(cid, 0) + size
                 return
             self.items.append(item)
+            self.bytes += size
 
     def kick(self) -> None:
         """Wake the dispatcher (what is queued goes out now)."""
@@ -75,6 +100,7 @@ class Outbox:
                 if not self.items and stopped.is_set():
                     return
                 batch, self.items = self.items, []
+                self.bytes = 0
                 if self._dropped:
                     batch.append(DisplayDropped(self._dropped, self._dropped_bytes))
                     self._dropped, self._dropped_bytes = 0, {}
@@ -88,6 +114,21 @@ class Outbox:
             time.sleep(self.batch_interval)
 
 
+def event_size(item: LinkEvent) -> int:
+    """The memory a queued event keeps alive, approximately: its frame as read
+    (raw bytes and line) and a recv URC's data, or the bytes written, plus
+    :data:`EVENT_OVERHEAD`. Other events are counted at the overhead alone."""
+    if isinstance(item, Rx):
+        event = item.event
+        size = EVENT_OVERHEAD + sys.getsizeof(event.raw) + sys.getsizeof(event.line)
+        if isinstance(event, ev.QiUrcRecv):
+            size += sys.getsizeof(event.data)
+        return size
+    if isinstance(item, Tx):
+        return EVENT_OVERHEAD + sys.getsizeof(item.data)
+    return EVENT_OVERHEAD
+
+
 def droppable(item: LinkEvent) -> bool:
     """Lines a display can skip without getting the module's state wrong."""
     if isinstance(item, Tx):
@@ -99,4 +140,4 @@ def droppable(item: LinkEvent) -> bool:
     return False
 
 
-__all__ = ["MAX_OUTBOX", "Outbox", "Subscriber", "droppable"]
+__all__ = ["MAX_OUTBOX", "MAX_OUTBOX_BYTES", "Outbox", "Subscriber", "droppable", "event_size"]

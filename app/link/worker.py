@@ -178,6 +178,15 @@ class SerialWorker:
         self._box.max_items = value
 
     @property
+    def max_outbox_bytes(self) -> int:
+        """Memory waiting events may keep beyond which display-only lines are skipped."""
+        return self._box.max_bytes
+
+    @max_outbox_bytes.setter
+    def max_outbox_bytes(self, value: int) -> None:
+        self._box.max_bytes = value
+
+    @property
     def _outbox(self) -> list[LinkEvent]:
         return self._box.items
 

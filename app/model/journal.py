@@ -1,12 +1,15 @@
 """The event log's model: every line in both directions as a log entry, bounded,
 filterable and searchable. Pure (no Textual): the log pane renders it.
 
-The capture file holds everything; this keeps the last ``maxlen`` entries so
-the console's memory stays flat however long a flood runs.
+The capture file holds everything; this keeps the last entries within two
+bounds, ``maxlen`` entries and ``max_bytes`` of retained memory (each entry's
+:func:`entry_size`), so the console's memory stays flat however long a flood
+runs, short lines or 1 KiB ones.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from app.config.pattern import UserPattern, compile_pattern, literal
+from app.config.size import DEFAULT_LOG_MEMORY
 from app.link.results import (
     CommandFinished,
     CommandRetried,
@@ -36,6 +40,13 @@ from app.protocol.codes import describe
 from app.protocol.text import escape_bytes
 
 DEFAULT_MAXLEN = 20_000
+#: What an entry costs beyond the strings and bytes it holds: the LogEntry object
+#: (slots), its timestamp float, its places in ``entries`` and ``view`` and its
+#: recorded size. Measured with tracemalloc: 20,000 recv entries of 16, 64 and
+#: 1024 payload bytes, made from link events and kept by a Journal, cost 241
+#: bytes each beyond their strings and bytes, whatever the size
+#: (tests/test_journal_memory.py holds the estimate to what tracemalloc sees).
+ENTRY_OVERHEAD = 240
 #: The console's own repeated reads: the QISTATE polling and the Module pane's
 #: automatic reads. The log hides them unless asked (Filter.show_poll).
 POLL_TAGS = frozenset({"poll", "module"})
@@ -115,6 +126,21 @@ class LogEntry:
             printable = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in payload)
             digits = f"{digits}  |{printable}|"
         return f"{self.head}{digits}" if self.head else digits
+
+
+def entry_size(entry: LogEntry) -> int:
+    """The memory ``entry`` keeps alive, approximately: its text, frame bytes,
+    payload (when it is not the frame itself) and head, plus :data:`ENTRY_OVERHEAD`.
+    The meaning is left out (a shared string from a table, or none)."""
+    size = ENTRY_OVERHEAD + sys.getsizeof(entry.text)
+    raw, payload = entry.raw, entry.payload
+    if raw is not None:
+        size += sys.getsizeof(raw)
+    if payload is not None and payload is not raw:
+        size += sys.getsizeof(payload)
+    if entry.head:
+        size += sys.getsizeof(entry.head)
+    return size
 
 
 def _recv_head(event: ev.QiUrcRecv) -> str:
@@ -314,41 +340,96 @@ class Filter:
 class Journal:
     """The bounded log: all entries (``entries``) and the filtered view (``view``).
 
+    Two bounds, whichever comes first: ``maxlen`` entries, and ``max_bytes`` of
+    memory the entries keep alive (:func:`entry_size`; None: no byte bound, as
+    ``qiterm view`` has it). The oldest entries leave first; ``evicted`` counts
+    them (and cleared ones), so the log can say that older lines are in the
+    capture only.
+
     ``view`` is a list (a view is read by index on every frame) trimmed from the
-    front in chunks; :meth:`take_dropped` says how many entries left the front
-    since it was last asked, so a scrolled-back reader can keep its place.
+    front in chunks: the entries that left ``entries`` stay in it until a quarter
+    of ``maxlen`` of them, or an eighth of ``max_bytes``, has gathered, and the
+    byte bound counts them, so ``entries`` and the view together never keep more
+    than ``max_bytes`` (plus the one entry being added).
+    :meth:`take_dropped` says how many entries left the view's front since it was
+    last asked, so a scrolled-back reader can keep its place.
     """
 
-    def __init__(self, maxlen: int = DEFAULT_MAXLEN) -> None:
+    def __init__(
+        self, maxlen: int = DEFAULT_MAXLEN, max_bytes: int | None = DEFAULT_LOG_MEMORY
+    ) -> None:
         self.maxlen = maxlen
-        self.entries: deque[LogEntry] = deque(maxlen=maxlen)
+        self.max_bytes = max_bytes
+        self.entries: deque[LogEntry] = deque()
         self.view: list[LogEntry] = []
         self.filter = Filter()
         self.total = 0
+        #: Entries no longer kept (bounds and clears) since the journal was made.
+        self.evicted = 0
+        #: Bytes (entry_size) of ``entries``, and of the view's entries that have
+        #: left ``entries`` but not yet the view (its stale front), and how many.
+        self.entry_bytes = 0
+        self._stale_bytes = 0
+        self._stale = 0
+        self._sizes: deque[int] = deque()
         self._dropped = 0
         self._slack = max(1, maxlen // 4)
+        self._byte_slack = None if max_bytes is None else max(1, max_bytes // 8)
+
+    @property
+    def retained_bytes(self) -> int:
+        """What the kept entries cost (:func:`entry_size`), the view's included."""
+        return self.entry_bytes + self._stale_bytes
 
     def add(self, entries: Iterable[LogEntry]) -> int:
         """Add entries; returns how many became visible."""
         visible = 0
+        passes = self.filter.passes
         for entry in entries:
             self.total += 1
             entry.seq = self.total
+            size = entry_size(entry)
             self.entries.append(entry)
-            if self.filter.passes(entry):
+            self._sizes.append(size)
+            self.entry_bytes += size
+            if passes(entry):
                 self.view.append(entry)
                 visible += 1
-        excess = len(self.view) - self.maxlen
-        if excess >= self._slack:
-            del self.view[:excess]
-            self._dropped += excess
+            self._evict()
         return visible
+
+    def _evict(self) -> None:
+        """Drop the oldest entries past the bounds; trim the view's stale front
+        once enough of it has gathered (one ``del`` for many entries)."""
+        budget = None if self.max_bytes is None else self.max_bytes - (self._byte_slack or 0)
+        entries, sizes, view = self.entries, self._sizes, self.view
+        while len(entries) > self.maxlen or (
+            budget is not None and self.entry_bytes > budget and len(entries) > 1
+        ):
+            old = entries.popleft()
+            size = sizes.popleft()
+            self.entry_bytes -= size
+            self.evicted += 1
+            # Still in the view (its oldest entries are the first to go)?
+            if self._stale < len(view) and view[self._stale] is old:
+                self._stale += 1
+                self._stale_bytes += size
+        if self._stale and (
+            self._stale >= self._slack
+            or (self._byte_slack is not None and self._stale_bytes > self._byte_slack)
+        ):
+            del view[: self._stale]
+            self._dropped += self._stale
+            self._stale = self._stale_bytes = 0
 
     def clear(self) -> int:
         """Forget every entry (the view is emptied; a capture keeps its records).
         Returns how many entries were dropped."""
         count = len(self.entries)
+        self.evicted += count
         self.entries.clear()
+        self._sizes.clear()
+        self.entry_bytes = self._stale_bytes = self._stale = 0
         self.view = []
         self._dropped = 0
         return count
@@ -359,6 +440,7 @@ class Journal:
 
     def refilter(self) -> None:
         self.view = [e for e in self.entries if self.filter.passes(e)]
+        self._stale = self._stale_bytes = 0
         self._dropped = 0
 
     def matches(self, query: str) -> list[int]:

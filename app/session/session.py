@@ -39,7 +39,7 @@ from app.link.port import PortSettings
 from app.link.ports import is_builtin_simulator
 from app.link.results import CommandResult, LinkEvent, LinkState, RawResult, Rx
 from app.link.worker import SerialWorker
-from app.model.journal import Category, Journal, LogEntry, entries_for
+from app.model.journal import DEFAULT_MAXLEN, Category, Journal, LogEntry, entries_for
 from app.model.state import Changed, ModuleState
 from app.protocol import commands as c
 from app.protocol import events as ev
@@ -143,7 +143,8 @@ class Session:
         capture: CaptureRecorder | None = None,
         profile: LoadedProfile | None = None,
         poll_interval: float | None = None,
-        journal_size: int = 20_000,
+        journal_size: int = DEFAULT_MAXLEN,
+        log_memory: int | None = None,
         worker: SerialWorker | None = None,
         reconnect: bool = True,
         peers: bool = True,
@@ -169,7 +170,9 @@ class Session:
         self.peers = peers
         self.recent = recent
         self.state = ModuleState(url=target.url, baudrate=baudrate)
-        self.journal = Journal(journal_size)
+        #: The log's byte bound: the argument's, else the profile's (log_memory).
+        self.log_memory = self.profile.log_memory if log_memory is None else log_memory
+        self.journal = Journal(journal_size, self.log_memory)
         self.journal.filter.local_echo = (
             self.profile.local_echo if local_echo is None else local_echo
         )

@@ -219,7 +219,7 @@ class ViewerApp(App[None]):
         super().__init__()
         self.source = capture if isinstance(capture, CaptureSource) else CaptureSource(capture)
         # The viewer holds the whole (limited) capture: the journal never trims.
-        self.journal = Journal(maxlen=sys.maxsize)
+        self.journal = Journal(maxlen=sys.maxsize, max_bytes=None)
         self.state = initial_state(self.source.header)
         #: Every record read has reached the log.
         self.loaded = False
