@@ -22,6 +22,7 @@ from types import ModuleType
 from bench import (
     export,
     framer,
+    idle,
     ingest,
     keylatency,
     memory,
@@ -34,7 +35,18 @@ from bench.common import Figure, say
 
 BENCHMARKS: dict[str, ModuleType] = {
     m.NAME: m
-    for m in (framer, sim_recv, roundtrip, ingest, pipeline, keylatency, startup, memory, export)
+    for m in (
+        framer,
+        sim_recv,
+        roundtrip,
+        ingest,
+        pipeline,
+        keylatency,
+        startup,
+        idle,
+        memory,
+        export,
+    )
 }
 DOC = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 BUDGET_S = {False: 60.0, True: 10.0}
