@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import click
@@ -205,6 +206,10 @@ def console(
     welcome: bool | None,
 ) -> None:
     """Open the console (the default)."""
+    # No cyclic garbage collection until the first frame is on screen (the console
+    # turns it back on then): start-up allocates many objects and frees few, and
+    # each full collection on the way would walk them all again.
+    gc.disable()
     from app.console.launch import SerialOptions, run_console
 
     serial = SerialOptions(

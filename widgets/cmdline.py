@@ -6,6 +6,7 @@ it is typed (the hint says RAW, the field's border changes)."""
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 from rich.text import Text
@@ -116,6 +117,12 @@ DATA_HINT = Text(
 )
 
 
+#: The cursor blinks for this long after the last key, click or focus, then stays
+#: lit (GTK's cursor-blink-timeout does the same, 10 s by default): a console left
+#: open does not redraw twice a second for nobody.
+BLINK_TIMEOUT_S = 10.0
+
+
 class AtInput(Input):
     BINDINGS = [
         Binding("tab", "complete", "Complete", show=False, tooltip="accept the suggestion"),
@@ -129,6 +136,20 @@ class AtInput(Input):
         self.history: list[str] = []
         self._index: int | None = None
         self._draft = ""
+        self._blink_until = time.monotonic() + BLINK_TIMEOUT_S
+
+    def _restart_blink(self) -> None:
+        super()._restart_blink()
+        self._blink_until = time.monotonic() + BLINK_TIMEOUT_S
+
+    def _toggle_cursor(self) -> None:
+        """Blink, until :data:`BLINK_TIMEOUT_S` after the last key: then the cursor
+        stays lit and the blink timer rests until the next key."""
+        if self._cursor_visible and time.monotonic() >= self._blink_until:
+            if self._blink_timer is not None:
+                self._blink_timer.pause()
+            return
+        super()._toggle_cursor()
 
     def remember(self, line: str) -> None:
         if line and (not self.history or self.history[-1] != line):

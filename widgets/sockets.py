@@ -206,7 +206,9 @@ class SocketTable(DataTable[Cell]):
         are there (cheap under a flood), the table is rebuilt when rows come or go."""
         rows = {str(cid): cells(state.sockets[cid]) for cid in sorted(state.sockets)}
         self._rows = rows
-        self.border_subtitle = "" if rows else self.empty
+        subtitle = "" if rows else self.empty
+        if self.border_subtitle != subtitle:  # setting it redraws, even when the same
+            self.border_subtitle = subtitle
         before = self._layout
         self._fit()
         if self._layout != before:

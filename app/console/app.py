@@ -12,7 +12,9 @@ on the app's loop, so nothing here ever blocks the serial thread.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -54,7 +56,6 @@ from widgets.cmdlist import CommandList
 from widgets.deferred import Deferred
 from widgets.dialogs.choice import PollDialog
 from widgets.dialogs.filter import FilterDialog
-from widgets.dialogs.macro_editor import MacroEditor
 from widgets.dialogs.note import NoteDialog
 from widgets.dialogs.script import ScriptDialog
 from widgets.dialogs.welcome import WelcomeScreen
@@ -82,6 +83,22 @@ if TYPE_CHECKING:
 #: The footer shows these first, whatever has the focus: Ctrl+Z and Esc while the
 #: module waits for data, F1, the pane keys, quit.
 PINNED_KEYS = ("ctrl+z", "escape", "f1", "ctrl+y", "ctrl+n", "ctrl+r", "ctrl+l", "ctrl+q")
+
+
+def _collect_garbage_again() -> None:
+    """After the first frame: turn the garbage collector back on if ``qiterm``'s
+    start left it off, with what start-up built set aside for good (``gc.freeze``:
+    the modules, classes and widgets stay, so later collections skip them)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+def _is_macro_editor(screen: Screen[Any]) -> bool:
+    """Whether ``screen`` is the macro editor, without importing it (it loads
+    Textual's TextArea, which the first frame does not need)."""
+    editor = sys.modules.get("widgets.dialogs.macro_editor")
+    return editor is not None and isinstance(screen, editor.MacroEditor)
 
 
 class SessionBatch(Message):
@@ -290,6 +307,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         yield KeyFooter(PINNED_KEYS)
 
     def on_mount(self) -> None:
+        self.call_after_refresh(_collect_garbage_again)
         session = self.session
         session.listen(self._from_session)
         session.start()
@@ -489,7 +507,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             # Not under a dialog: its Esc is its own (a form about to be left open).
             modal = isinstance(self.screen, ModalScreen)
             return self.state.data_mode and self.state.awaiting_input and not modal
-        if action == "send" and isinstance(self.screen, MacroEditor):
+        if action == "send" and _is_macro_editor(self.screen):
             return False  # the editor's own Ctrl+S saves
         # No macro runs while a dialog is open.
         return not (action == "run_macro" and isinstance(self.screen, ModalScreen))
@@ -698,6 +716,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             self._apply_macros(macros)
             self.say(f"{len(macros)} macro(s) saved to {path}")
             self.notify(f"macros saved to {path}")
+
+        from widgets.dialogs.macro_editor import MacroEditor  # on first use: a faster start
 
         self.push_screen(MacroEditor(self.session.macros, str(target)), saved)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.capture.recorder import CaptureRecorder, capture_open_error, default_capture_path
-from app.capture.textlog import TextLog
 from app.config.paths import welcome_marker
 from app.config.profile import (
     DEFAULT_BAUD,
@@ -29,6 +28,7 @@ from app.session.session import Session
 from app.session.target import TargetError, resolve
 
 if TYPE_CHECKING:
+    from app.capture.textlog import TextLog
     from app.config.recent import RecentPorts
     from app.demo.wiring import Demo
 
@@ -117,7 +117,10 @@ def open_text_log(
     path: str, capture: CaptureRecorder, *, keep_all: bool, force: bool
 ) -> TextLog | None:
     """``--text-log PATH``: a new private file following the capture (None, and
-    the reason printed, when it cannot be created)."""
+    the reason printed, when it cannot be created). Imported here: the text export
+    it shares is not needed for the console's first frame."""
+    from app.capture.textlog import TextLog
+
     try:
         return TextLog(path, capture, keep_all=keep_all, replace=force)
     except OSError as exc:

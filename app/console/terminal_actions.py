@@ -16,7 +16,6 @@ from app.console.base import ConsoleBase
 from app.link.port import PortSettings
 from app.session.cycles import CycleChanged
 from widgets.cmdlist import CommandList
-from widgets.dialogs.answers import AnswersDialog
 from widgets.dialogs.choice import BaudDialog
 from widgets.dialogs.serial import SerialDialog
 from widgets.log import EventLog
@@ -112,6 +111,8 @@ class TerminalActions(ConsoleBase):
         answers = self.session.answers
         rules = answers.rules
         fired = [answers.fired(i) for i in range(len(rules))]
+        from widgets.dialogs.answers import AnswersDialog  # on first use: a faster start
+
         self.push_screen(AnswersDialog(rules, fired, answers.set_enabled))
 
     # -- the command list ------------------------------------------------------------------

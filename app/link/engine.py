@@ -191,6 +191,12 @@ class Engine:
         """True while a command holds the line (or the module is in data mode)."""
         return self.current is not None or self.data_mode
 
+    @property
+    def timing(self) -> bool:
+        """True while a deadline runs (a command holds the line, a deferred result
+        is awaited) or the module is in data mode: the worker then looks often."""
+        return self.busy or bool(self.waiters)
+
     def _live(self) -> list[Pending]:
         live = list(self.waiters)
         if self.current is not None and self.current not in live:

@@ -87,7 +87,14 @@ class Outbox:
             self.bytes += size
 
     def kick(self) -> None:
-        """Wake the dispatcher (what is queued goes out now)."""
+        """Wake the dispatcher when something is queued (it goes out now); with
+        nothing queued the dispatcher is left asleep (an idle link wakes no thread)."""
+        with self._cv:
+            if self.items or self._dropped:
+                self._cv.notify_all()
+
+    def wake(self) -> None:
+        """Wake the dispatcher whatever is queued (to see that it is to stop)."""
         with self._cv:
             self._cv.notify_all()
 

@@ -19,6 +19,10 @@ from typing import Any
 
 #: How long one wait for input lasts before timeouts are checked again.
 READ_WAIT_S = 0.05
+#: How long one wait lasts when no timeout is running (no command in flight, no
+#: partial line held): a new command or control pokes the wait short, so this only
+#: spares an idle link 20 wake-ups a second.
+IDLE_WAIT_S = 1.0
 #: The most read at once from a port with a file descriptor.
 READ_CHUNK = 65536
 
@@ -61,11 +65,12 @@ class PortWaiter:
             except Exception:
                 pass
 
-    def read(self, port: Any) -> bytes:
-        """What the port holds, waiting at most :data:`READ_WAIT_S` for the first byte."""
+    def read(self, port: Any, wait: float = READ_WAIT_S) -> bytes:
+        """What the port holds, waiting at most ``wait`` seconds for the first byte
+        (a port without a descriptor waits its own read timeout)."""
         fd = self.fd
         if fd is not None:
-            ready, _, _ = select.select([fd, self._r], [], [], READ_WAIT_S)
+            ready, _, _ = select.select([fd, self._r], [], [], wait)
             if self._r in ready:
                 with contextlib.suppress(OSError):
                     os.read(self._r, 4096)
@@ -92,4 +97,4 @@ class PortWaiter:
                     os.close(fd)
 
 
-__all__ = ["READ_CHUNK", "READ_WAIT_S", "PortWaiter"]
+__all__ = ["IDLE_WAIT_S", "READ_CHUNK", "READ_WAIT_S", "PortWaiter"]

@@ -60,7 +60,7 @@ from app.link.results import (
     TxKind,
 )
 from app.link.sync import SyncPolicy, probe, state_queries, synchronise
-from app.link.waiter import PortWaiter
+from app.link.waiter import IDLE_WAIT_S, READ_WAIT_S, PortWaiter
 from app.protocol import commands as c
 from app.protocol import events as ev
 from app.protocol.commands import CTRL_Z, ESC, AtCommand
@@ -312,7 +312,7 @@ class SerialWorker:
         self._poke()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._box.kick()
+        self._box.wake()
         if self._dispatcher.is_alive():
             self._dispatcher.join(timeout)
 
@@ -585,19 +585,21 @@ class SerialWorker:
                 self._futures[pending.id] = future
                 self._tags[pending.id] = pending.tag
                 self._handle(self.engine.start(pending, time.monotonic()))
-        self._pump(controls=False)
+        timing = self.engine.timing or self._framer.pending or self._queue or self._controls
+        self._pump(controls=False, wait=READ_WAIT_S if timing else IDLE_WAIT_S)
         busy = self.busy
         if busy != self._was_busy:
             self._was_busy = busy
             if not busy:
                 self._notify_changed()
 
-    def _pump(self, *, controls: bool = True) -> bool:
+    def _pump(self, *, controls: bool = True, wait: float = READ_WAIT_S) -> bool:
         """Line control asked for, one read (framed, parsed, recorded, fed to the
-        engine) and the engine's clock; True when bytes arrived."""
+        engine; waiting at most ``wait`` for a byte) and the engine's clock; True
+        when bytes arrived."""
         if controls:
             self._run_controls()
-        data = self._waiter.read(self._port)
+        data = self._waiter.read(self._port, wait)
         now = time.monotonic()
         if data:
             self._last_rx = now
@@ -733,7 +735,7 @@ class SerialWorker:
             self._set_status(LinkState.CLOSED, "closed")
         self._waiter.close()
         self._stopped.set()
-        self._kick_dispatch()
+        self._box.wake()
 
 
 __all__ = ["CommandResult", "Outcome", "SerialWorker"]
