@@ -290,3 +290,26 @@ async def test_f3_names_the_socket_and_asks_and_home_end_choose_it(
         await until(pilot, lambda: 2 not in app.state.sockets)
         assert {0, 1} <= set(app.state.sockets)
         assert [t for t in tx_lines(app) if t.startswith("AT+QICLOSE")] == ["AT+QICLOSE=2"]
+
+
+async def test_the_cursor_rests_when_idle_and_blinks_again_at_a_key(
+    console: QitermApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An idle console does not redraw for a blinking cursor nobody watches: after the
+    rest time the AT command line's cursor stays lit; a key makes it blink again."""
+    from widgets import cmdline
+
+    monkeypatch.setattr(cmdline, "BLINK_TIMEOUT_S", 0.2)
+    async with console.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        field = console.query_one("#at-input", cmdline.AtInput)
+        assert field.has_focus
+        await until(pilot, lambda: not field.cursor_blink, message=lambda: "still blinking")
+        await pilot.press("a")
+        assert field.cursor_blink and field.value == "a"
+        await until(pilot, lambda: not field.cursor_blink, message=lambda: "never rested")
+        # A caller's own choice (the snapshot tests turn blinking off) is left alone.
+        await pilot.press("b")
+        field.cursor_blink = False
+        await pilot.press("c")
+        assert field.value == "abc" and not field.cursor_blink

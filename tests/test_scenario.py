@@ -564,13 +564,19 @@ def test_ctrl_c_cancels_the_run_and_still_prints_the_summary(tmp_path: Path) -> 
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # Ctrl-C at a terminal: SIGINT as a shell's foreground job has it. A job
+        # started with "&" by a script inherits SIGINT ignored, and Python then
+        # never raises KeyboardInterrupt (the run went on for its whole 60 s).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout is not None
         log = tmp_path / "s.jsonl"
-        for _ in range(200):  # wait for the run's first note: the sleep step is next
-            if log.exists() and "scenario sleepy.qis" in log.read_text():
-                break
+        deadline = time.monotonic() + CLI_TIMEOUT
+        # The run's first note is written: the sleep step is next.
+        while not (log.exists() and "scenario sleepy.qis" in log.read_text()):
+            assert proc.poll() is None, "qiterm run ended before its first note"
+            assert time.monotonic() < deadline, "qiterm run wrote no note"
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=CLI_TIMEOUT)

@@ -6,7 +6,6 @@ it is typed (the hint says RAW, the field's border changes)."""
 
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
+from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from app.protocol import catalog
@@ -136,20 +136,37 @@ class AtInput(Input):
         self.history: list[str] = []
         self._index: int | None = None
         self._draft = ""
-        self._blink_until = time.monotonic() + BLINK_TIMEOUT_S
+        #: The cursor was set to rest (solid) by :meth:`_rest_cursor`, not by a caller.
+        self._resting = False
+        self._rest_timer: Timer | None = None
 
-    def _restart_blink(self) -> None:
-        super()._restart_blink()
-        self._blink_until = time.monotonic() + BLINK_TIMEOUT_S
+    def on_mount(self) -> None:
+        self._rest_timer = self.set_interval(BLINK_TIMEOUT_S, self._rest_cursor)
 
-    def _toggle_cursor(self) -> None:
-        """Blink, until :data:`BLINK_TIMEOUT_S` after the last key: then the cursor
-        stays lit and the blink timer rests until the next key."""
-        if self._cursor_visible and time.monotonic() >= self._blink_until:
-            if self._blink_timer is not None:
-                self._blink_timer.pause()
-            return
-        super()._toggle_cursor()
+    def _rest_cursor(self) -> None:
+        """No key, click or focus for :data:`BLINK_TIMEOUT_S`: the cursor stays lit."""
+        if self.cursor_blink:
+            self._resting = True
+            self.cursor_blink = False
+        if self._rest_timer is not None:
+            self._rest_timer.pause()
+
+    def _wake_cursor(self) -> None:
+        if self._resting:
+            self._resting = False
+            self.cursor_blink = True
+        if self._rest_timer is not None:
+            self._rest_timer.reset()
+            self._rest_timer.resume()
+
+    def on_key(self) -> None:
+        self._wake_cursor()
+
+    def on_focus(self) -> None:
+        self._wake_cursor()
+
+    def on_mouse_down(self) -> None:
+        self._wake_cursor()
 
     def remember(self, line: str) -> None:
         if line and (not self.history or self.history[-1] != line):
