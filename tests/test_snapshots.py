@@ -109,6 +109,9 @@ def test_open_socket_dialog_listener(snap_compare: Any, snap_app: QitermApp) -> 
         await until(pilot, lambda: isinstance(pilot.app.screen, OpenSocketDialog))
         pilot.app.screen.query_one("#service", Select).value = "TCP LISTENER"
         await pilot.pause()
+        for field in pilot.app.screen.query(Input):  # the listener's fields too
+            field.cursor_blink = False
+        await pilot.pause()
 
     assert snap_compare(snap_app, terminal_size=(100, 30), run_before=open_dialog)
 
@@ -118,6 +121,9 @@ def test_filter_dialog(snap_compare: Any, snap_app: QitermApp) -> None:
         await settled(pilot)
         await pilot.press("f7")
         await until(pilot, lambda: isinstance(pilot.app.screen, FilterDialog))
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
 
     assert snap_compare(snap_app, terminal_size=(100, 30), run_before=open_filter)
 
