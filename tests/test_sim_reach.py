@@ -130,9 +130,7 @@ def test_a_listener_beyond_loopback_is_refused_without_expose(
     assert "expose=1 allows it" in err
 
 
-def test_the_module_address_decides_where_its_listeners_bind(
-    binds: Binds, unguarded: None
-) -> None:
+def test_the_module_address_decides_where_its_listeners_bind(binds: Binds, unguarded: None) -> None:
     # A module "on another network" keeps its address, but nothing binds it.
     with module_at(f"sim://reach-doc?ip={DOC_ADDRESS}") as (at, _):
         assert open_listener(at, 0, "TCP LISTENER", "0.0.0.0") == "+QIOPEN: 0,556"
