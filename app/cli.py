@@ -299,7 +299,27 @@ def run(
 @main.command()
 @click.option("--pty", "use_pty", is_flag=True, help="Serve the module on a pseudo-terminal.")
 @click.option(
-    "--tcp", "tcp", default=None, metavar="HOST:PORT", help="Serve the module to socket:// clients."
+    "--tcp",
+    "tcp",
+    default=None,
+    metavar="HOST:PORT",
+    help="Serve the module to socket:// clients, one at a time; HOST must be a loopback "
+    "address (127.0.0.1, ::1, localhost) unless --expose.",
+)
+@click.option(
+    "--expose",
+    is_flag=True,
+    help="Allow binds beyond loopback (--tcp 0.0.0.0:PORT, a LAN address, -o ip=0.0.0.0, "
+    "AT+QIOPEN listeners on them): the module becomes reachable from the network, with "
+    "no password; a warning says so on stderr.",
+)
+@click.option(
+    "--allow-takeover",
+    "takeover",
+    is_flag=True,
+    help="With --tcp: a new client takes the module over from the connected one (closed). "
+    "Without it a second client reads 'qiterm sim: busy, another client is connected' and "
+    "is closed; the first keeps its session.",
 )
 @click.option(
     "--profile",
@@ -392,6 +412,8 @@ def sim(
     ntp_port: int,
     link: str | None,
     loopback_only: bool,
+    expose: bool,
+    takeover: bool,
     peers: bool,
     options: tuple[str, ...],
     replay: str | None,
@@ -405,6 +427,12 @@ def sim(
     --replay the module answers from a capture; a command the capture cannot
     answer gets ERROR, and the divergence is reported on stderr and in the
     replay's own capture.
+
+    Everything the simulator binds is loopback-only unless --expose: --tcp
+    0.0.0.0:PORT, a LAN address, -o ip=0.0.0.0 and AT+QIOPEN listeners beyond
+    loopback are refused (the listeners with 556). With --tcp one client is
+    served at a time: another one is told it is busy and closed
+    (--allow-takeover lets the newest take over instead).
     """
     import os
 
@@ -415,6 +443,8 @@ def sim(
         raise click.UsageError("choose one of --pty or --tcp HOST:PORT")
     if link is not None and not use_pty:
         raise click.UsageError("--link goes with --pty")
+    if takeover and tcp is None:
+        raise click.UsageError("--allow-takeover goes with --tcp")
     if replay is None and (log_path is not None or speed != 1.0):
         raise click.UsageError("--log and --speed go with --replay")
     if use_pty and not hasattr(os, "openpty"):
@@ -455,6 +485,8 @@ def sim(
             link=link,
             loopback_only=loopback_only,
             options=options,
+            expose=expose,
+            takeover=takeover,
             replay=replay,
             speed=speed,
             replay_log=log_path,

@@ -49,6 +49,8 @@ from app.session.answers import Answers, AnswersChanged
 from app.session.cycles import CycleChanged, Cycles
 from app.session.module_reads import ModuleReads
 from app.session.target import Target, check_device, resolve, rewire
+from app.sim.config import url_exposes
+from app.sim.reach import EXPOSED_WARNING
 
 if TYPE_CHECKING:
     from app.capture.textlog import TextLog
@@ -218,7 +220,18 @@ class Session:
         if self._unsubscribe is None:
             self._unsubscribe = self.link.subscribe(self._from_link)
         if not self.link.started:
+            self._warn_if_exposed()
             self.link.start()
+
+    def _warn_if_exposed(self) -> None:
+        """A simulated module opened with ``expose=1`` may be reachable from the
+        network: said in the log (as an error, so it is seen) and in the capture."""
+        if not url_exposes(self.target.url):
+            return
+        text = f"sim: {EXPOSED_WARNING}"
+        if self.capture is not None:
+            self.capture.note(text)
+        self.say(text, error=True)
 
     def close(self) -> None:
         """Stop a playing script, close the link and stop the demo peers (blocks

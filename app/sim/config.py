@@ -23,6 +23,10 @@
                is :meth:`app.sim.module.Module.arm_qiopen_failure` and friends)
 ``guard``      ``loopback``: refuse every destination outside 127.0.0.0/8 and
                ::1 (:mod:`app.sim.guard`; also ``QITERM_SIM_LOOPBACK_ONLY=1``)
+``expose``     ``1``: let the module bind addresses beyond loopback (an ``ip``
+               or a listener's address such as ``0.0.0.0``), making it
+               reachable from the network, with a warning; ``0`` (default):
+               such binds are refused (:mod:`app.sim.reach`)
 ``imei`` ``imsi`` ``iccid``  the identities AT+CGSN, AT+CIMI, AT+QCCID print
 ``plmn``       the network's MCC+MNC (AT+COPS, AT+QENG=3), default 00101
 ``apn``        the APN of the initial PDP context (AT+CGDCONT? cid 0)
@@ -72,6 +76,7 @@ from urllib.parse import parse_qs, urlsplit
 from app.sim.deviations import DEVIATIONS
 from app.sim.guard import GUARD_LOOPBACK
 from app.sim.profiles import get_profile
+from app.sim.reach import EXPOSE_OPTION, refusal
 
 
 class SimConfigError(ValueError):
@@ -103,6 +108,8 @@ class SimConfig:
     fail_qiopen: int | None = None
     #: ``loopback``: refuse every destination outside 127.0.0.0/8 and ::1 (app.sim.guard).
     guard: str | None = None
+    #: Binds beyond loopback allowed (app.sim.reach): the module is reachable from the network.
+    expose: bool = False
     imsi: str = "001010123456789"
     iccid: str = "89001012012341234012"
     plmn: str = "00101"
@@ -170,7 +177,41 @@ def _flag(name: str, value: str) -> bool:
 
 
 def parse_url(url: str) -> SimConfig:
-    """Read a ``sim://`` URL; raises SimConfigError naming the bad part."""
+    """Read a ``sim://`` URL; raises SimConfigError naming the bad part, or a bind
+    beyond loopback that ``expose=1`` does not allow."""
+    return check_reach(parse_options(url), EXPOSE_OPTION)
+
+
+def check_reach(config: SimConfig, flag: str) -> SimConfig:
+    """``config`` unless its address is 0.0.0.0 and it is not exposed: then
+    SimConfigError naming ``flag``, the switch that would allow it (app.sim.reach).
+
+    The module's listeners bind its address, and 0.0.0.0 is every interface of this
+    machine (no module ever has it), so it is refused before the module starts. Any
+    other address is what the module reports (a module "on another network", as
+    ``qiterm check`` tests it); a listener bound to it beyond loopback is refused at
+    AT+QIOPEN (556) unless the module is exposed."""
+    if ipaddress.ip_address(config.ip).is_unspecified and not config.expose:
+        raise SimConfigError(
+            refusal(config.ip, "the module address (option ip)", flag)
+            + " (0.0.0.0 binds the module's listeners to every interface)"
+        )
+    return config
+
+
+def url_exposes(url: str) -> bool:
+    """A ``sim://`` URL that asks for its module to be reachable from the network
+    (``expose=1``); False for any other URL, or one that does not parse."""
+    if not url.lower().startswith("sim:"):
+        return False
+    try:
+        return parse_options(url).expose
+    except SimConfigError:
+        return False
+
+
+def parse_options(url: str) -> SimConfig:
+    """Read a ``sim://`` URL's options, each checked on its own (not their reach)."""
     parts = urlsplit(url)
     if parts.scheme.lower() != "sim":
         raise SimConfigError(f"not a sim:// URL: {url!r}")
@@ -319,6 +360,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "psm_after": _seconds,
     "rrc_idle": _seconds,
     "urc_boundaries": _flag,
+    "expose": _flag,
 }
 KNOWN_OPTIONS = (
     "profile",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from app.sim.config import SimConfig, SimConfigError
+from app.sim.config import SimConfig, SimConfigError, check_reach
 from app.sim.device import Device
 from app.sim.module import Module
+from app.sim.reach import EXPOSE_OPTION, EXPOSED_WARNING, report
 
 _lock = threading.Lock()
 _named: dict[str, Device] = {}
@@ -28,7 +29,12 @@ def set_replay_factory(factory: Callable[[SimConfig], Device]) -> None:
 
 def make(config: SimConfig) -> Device:
     """A new device for ``config``: the simulated module, or a replay of a capture.
-    Raises SimConfigError when the replay cannot be read."""
+    Raises SimConfigError when the replay cannot be read, or when the module's
+    address is 0.0.0.0 and it is not exposed (app.sim.reach); an exposed module is
+    said on stderr as it starts."""
+    check_reach(config, EXPOSE_OPTION)
+    if config.expose:
+        report(EXPOSED_WARNING)
     if config.replay is None:
         return Module(config)
     if _replay_factory is None:

@@ -1,6 +1,6 @@
 """Serve a simulated module outside this process: on a pseudo-terminal that any
 terminal program opens (``qiterm sim --pty``), or to ``socket://`` clients
-(``qiterm sim --tcp HOST:PORT``).
+(``qiterm sim --tcp HOST:PORT``, loopback unless exposed, one client at a time).
 
 Both keep one module for their whole life and survive clients that go and
 come back; while no client is attached, the module's output is dropped, as a
@@ -18,7 +18,9 @@ import threading
 from collections.abc import Callable
 
 from app.sim.device import Device
+from app.sim.guard import is_loopback
 from app.sim.output import HIGH_WATER, LOW_WATER
+from app.sim.reach import EXPOSE_FLAG, bind_addresses, exposed_bind, report
 
 
 class _PtySink:
@@ -203,16 +205,38 @@ class _Client(asyncio.Protocol):
         self.server.detach(self)
 
 
-class TcpServer:
-    """The module for ``socket://`` clients; one client at a time (the newest wins,
-    as when a cable is moved to another host)."""
+#: What a client refused while another is connected reads before the server closes it.
+BUSY_MESSAGE = b"qiterm sim: busy, another client is connected\r\n"
 
-    def __init__(self, module: Device, host: str, port: int) -> None:
+
+class TcpServer:
+    """The module for ``socket://`` clients, one at a time: while one is connected,
+    another is told it is busy (:data:`BUSY_MESSAGE`) and closed, and the first
+    keeps its session, since two hosts typing into one UART would garble both.
+    With ``takeover`` the newest client wins instead, as when a cable is moved to
+    another host.
+
+    The address must be loopback unless ``expose`` (app.sim.reach): whoever reaches
+    the port drives the module."""
+
+    def __init__(
+        self,
+        module: Device,
+        host: str,
+        port: int,
+        *,
+        expose: bool = False,
+        takeover: bool = False,
+    ) -> None:
         self.module = module
         self.host = host
         self.port = port
+        self.expose = expose
+        self.takeover = takeover
         self.current: _Client | None = None
+        #: Clients served so far, and clients turned away as busy.
         self.clients = 0
+        self.refused = 0
         self._server: asyncio.Server | None = None
 
     @property
@@ -220,23 +244,52 @@ class TcpServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"socket://{host}:{self.port}"
 
+    @staticmethod
+    def bind_addresses(host: str, port: int, *, expose: bool) -> list[str]:
+        """The addresses to listen on for ``host`` (a name resolved); raises
+        BindRefused for one beyond loopback without ``expose``, OSError for a name
+        that does not resolve."""
+        return bind_addresses(host, port, expose=expose, what="the --tcp address", flag=EXPOSE_FLAG)
+
     def start(self) -> TcpServer:
+        """Listen; raises BindRefused (a ValueError naming ``--expose``) for an address
+        beyond loopback without ``expose``, OSError when the address cannot be bound."""
+        addresses = self.bind_addresses(self.host, self.port, expose=self.expose)
+
         async def listen() -> asyncio.Server:
             return await self.module.loop.create_server(
-                lambda: _Client(self), self.host, self.port, reuse_address=True
+                lambda: _Client(self), addresses, self.port, reuse_address=True
             )
 
         self._server = self.module.thread.run(listen(), 5)
         self.port = self._server.sockets[0].getsockname()[1]
+        for address in addresses:
+            if not is_loopback(address):
+                report(exposed_bind("the --tcp address", address))
         return self
 
     def attach(self, client: _Client) -> None:
-        previous, self.current = self.current, client
-        if previous is not None and previous.sink is not None:
-            previous.sink.transport.close()
         assert client.sink is not None
+        previous = self.current
+        if previous is not None and previous.sink is not None:
+            if previous.sink.transport.is_closing():
+                self.detach(previous)  # on its way out: its close is not seen yet
+            elif self.takeover:
+                previous.sink.transport.close()
+            else:
+                self._refuse(client.sink.transport)
+                return
+        self.current = client
         self.clients += 1
         self.module.attach(client.sink)
+
+    def _refuse(self, transport: asyncio.Transport) -> None:
+        self.refused += 1
+        peer = transport.get_extra_info("peername")
+        transport.write(BUSY_MESSAGE)
+        transport.close()  # after the message is written
+        where = f" from {peer[0]}:{peer[1]}" if peer else ""
+        report(f"refused a client{where}: another client is connected")
 
     def detach(self, client: _Client) -> None:
         if self.current is client:

@@ -12,9 +12,16 @@ from types import FrameType
 from urllib.parse import quote
 
 from app.sim import registry
-from app.sim.config import SimConfig, SimConfigError, parse_dns_server, parse_url
+from app.sim.config import (
+    SimConfig,
+    SimConfigError,
+    check_reach,
+    parse_dns_server,
+    parse_options,
+)
 from app.sim.guard import GUARD_LOOPBACK
 from app.sim.profiles import get_profile
+from app.sim.reach import EXPOSE_FLAG, EXPOSE_OPTION, BindRefused
 from app.sim.serve import PtyServer, TcpServer
 
 
@@ -41,7 +48,11 @@ def serve(
     replay: str | None = None,
     speed: float = 1.0,
     replay_log: str | None = None,
+    expose: bool = False,
+    takeover: bool = False,
 ) -> int:
+    """Serve until SIGTERM or SIGINT; the exit code. Raises SimConfigError for a bad
+    option, or a bind beyond loopback that ``expose`` (``--expose``) does not allow."""
     try:
         get_profile(profile)
     except ValueError as exc:
@@ -62,6 +73,18 @@ def serve(
         replay_log=replay_log,
     )
     config = apply_options(config, options)
+    if expose:
+        config = replace(config, expose=True)
+    check_reach(config, f"{EXPOSE_FLAG} (or -o {EXPOSE_OPTION})")
+    if address is not None:
+        # Before the module starts: a refused address is said with nothing started.
+        try:
+            TcpServer.bind_addresses(*address, expose=config.expose)
+        except BindRefused as exc:
+            raise SimConfigError(str(exc)) from None
+        except OSError as exc:
+            print(f"qiterm sim: cannot listen on {tcp}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     module = registry.make(config)
     what = (
         f"replaying the capture {config.replay}"
@@ -79,7 +102,9 @@ def serve(
         server: PtyServer | TcpServer
         if address is not None:
             try:
-                tcp_server = TcpServer(module, *address).start()
+                tcp_server = TcpServer(
+                    module, *address, expose=config.expose, takeover=takeover
+                ).start()
             except OSError as exc:
                 print(f"qiterm sim: cannot listen on {tcp}: {exc.strerror or exc}", file=sys.stderr)
                 return 1
@@ -115,7 +140,8 @@ def serve(
 
 def apply_options(config: SimConfig, options: tuple[str, ...]) -> SimConfig:
     """``-o KEY=VALUE`` options: any ``sim://`` URL option (app.sim.config), over the
-    flags. Raises SimConfigError naming a bad one."""
+    flags. Raises SimConfigError naming a bad one (their reach is checked with the
+    flags, by :func:`serve`)."""
     if not options:
         return config
     pairs = []
@@ -125,7 +151,7 @@ def apply_options(config: SimConfig, options: tuple[str, ...]) -> SimConfig:
             raise SimConfigError(f"-o takes KEY=VALUE (a sim:// option), not {option!r}")
         pairs.append((key.strip(), value))
     query = "&".join(f"{quote(k)}={quote(v, safe=',:[]')}" for k, v in pairs)
-    parsed = parse_url(f"sim://served?{query}")
+    parsed = parse_options(f"sim://served?{query}")
     fields = {"dns": "network_dns", "log": "replay_log"}
     return replace(
         config,

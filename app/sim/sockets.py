@@ -20,8 +20,11 @@ from app.protocol.codes import ResultCode
 from app.protocol.events import SocketState
 from app.protocol.syntax import CommandLine
 from app.sim.deviations import deviates
+from app.sim.guard import is_loopback
 from app.sim.host import DataModeContext, Handler, ModuleHost
 from app.sim.network import DatagramHandler, DnsError, StreamHandler, unacked_bytes
+from app.sim.reach import EXPOSE_OPTION, BindRefused, check_bind, exposed_bind
+from app.sim.reach import report as reach_report
 
 TCP = "TCP"
 UDP = "UDP"
@@ -154,16 +157,27 @@ class Sockets:
             else:
                 transport.pause_reading()
 
-    def _bind_ip(self, host: str) -> str:
+    def _bind_ip(self, sock: SimSocket) -> str:
         """The local address a LISTENER / UDP SERVICE binds: the module's own address
-        (or 0.0.0.0, meaning it) maps to the simulator's IP; anything else is used as given."""
+        (or 0.0.0.0, meaning it) maps to the simulator's IP; anything else is used as
+        given. Beyond loopback only when the module is exposed (app.sim.reach): refused
+        with 556 and a line on stderr otherwise, bound with a warning when exposed."""
+        host = sock.host
         bind = self.m.ip if host in ("0.0.0.0", self.m.ip) else host
         try:
             ipaddress.ip_address(bind)
         except ValueError:
             raise OpenError(ResultCode.SOCKET_BIND_FAILED) from None
+        what = f"the {sock.service_type} address"
+        try:
+            check_bind(bind, expose=self.m.config.expose, what=what, flag=EXPOSE_OPTION)
+        except BindRefused as exc:
+            reach_report(f"AT+QIOPEN={sock.connect_id}: {exc}")
+            raise OpenError(ResultCode.SOCKET_BIND_FAILED) from None
         if not self.m.guard.allows(bind):
             raise OpenError(ResultCode.SOCKET_BIND_FAILED)  # the loopback guard
+        if not is_loopback(bind):
+            reach_report(exposed_bind(what, bind))
         return bind
 
     # ---------------------------------------------------- §2.3.1 AT+QIOPEN
@@ -290,7 +304,7 @@ class Sockets:
         self._attach(sock, transport, (ip, sock.remote_port))
 
     async def _listen(self, sock: SimSocket) -> None:
-        bind = self._bind_ip(sock.host)
+        bind = self._bind_ip(sock)
         try:
             server = await self.m.loop.create_server(
                 lambda: _Incoming(self, sock), bind, sock.local_port, reuse_address=True
@@ -301,7 +315,7 @@ class Sockets:
         sock.local_port = server.sockets[0].getsockname()[1]
 
     async def _udp_service(self, sock: SimSocket) -> None:
-        bind = self._bind_ip(sock.host)
+        bind = self._bind_ip(sock)
         try:
             transport, _ = await self.m.loop.create_datagram_endpoint(
                 lambda: DatagramHandler(
