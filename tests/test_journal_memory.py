@@ -186,3 +186,50 @@ def test_log_memory_on_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None
     assert result.exit_code == 2
     assert "Invalid value for '--log-memory': not a size: 'lots'" in result.output
     assert "Traceback" not in result.output
+
+
+async def test_the_screen_inbox_is_bounded_when_the_ui_falls_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Batches the session hands over while the UI's loop is busy wait in the
+    console's inbox: past its byte bound, recv lines are counted, not kept, and the
+    log says how many it did not show (the capture has every one)."""
+    import time
+
+    from app.console import app as console_app
+    from app.link.results import Role, Rx
+    from app.protocol.parse import parse_line
+    from tests.consolekit import make_app, ready, until
+
+    monkeypatch.setattr(console_app, "INBOX_MAX_BYTES", 64 * 1024)
+    app, name = make_app(None, poll_interval=0)
+    payload = b"x" * 1024
+    line = b'+QIURC: "recv",0,1024,"' + payload + b'"'
+    try:
+        async with app.run_test() as pilot:
+            await ready(pilot)
+            shown_before = len(app.journal.entries)
+            # 500 lines of 1 KiB handed over with the loop not running in between:
+            # a UI stuck behind a flood.
+            for _ in range(50):
+                batch = [
+                    Rx(parse_line(line), Role.URC, None, time.monotonic(), time.time())
+                    for _ in range(10)
+                ]
+                app._from_session(list(batch))
+            assert app._inbox_bytes <= 64 * 1024
+            kept = sum(1 for item in app._inbox if isinstance(item, Rx))
+            assert 0 < kept < 500 and app._inbox_dropped == 500 - kept
+            await until(pilot, lambda: not app._inbox and not app._inbox_dropped)
+            texts = [e.text for e in list(app.journal.entries)[shown_before:]]
+            recv = sum(1 for t in texts if t.startswith('+QIURC: "recv"'))
+            notes = [t for t in texts if "not shown" in t]
+            assert recv == kept
+            assert notes == [
+                f"… {500 - kept} received line(s) not shown: the display fell behind a flood "
+                "(the capture has every one)"
+            ]
+    finally:
+        from app.sim import registry
+
+        registry.destroy(name)

@@ -43,7 +43,8 @@ from app.console.screenshot import screen_exports
 from app.console.socket_actions import SocketActions
 from app.console.terminal_actions import TerminalActions
 from app.demo.wiring import simulator_variables
-from app.link.results import LinkState
+from app.link.outbox import EVENT_OVERHEAD, MAX_OUTBOX_BYTES, droppable, event_size
+from app.link.results import DisplayDropped, LinkState, Rx, Tx
 from app.link.worker import SerialWorker
 from app.model.journal import DEFAULT_MAXLEN
 from app.model.state import Changed
@@ -99,6 +100,12 @@ def _is_macro_editor(screen: Screen[Any]) -> bool:
     Textual's TextArea, which the first frame does not need)."""
     editor = sys.modules.get("widgets.dialogs.macro_editor")
     return editor is not None and isinstance(screen, editor.MacroEditor)
+
+
+#: Events the session handed over that the screen has not taken yet may keep this
+#: much memory (the link's outbox bound); past it, lines the display can skip are
+#: counted in a DisplayDropped instead: a UI that falls behind a flood stays bounded.
+INBOX_MAX_BYTES = MAX_OUTBOX_BYTES
 
 
 class SessionBatch(Message):
@@ -232,6 +239,11 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         self._inbox: list[SessionEvent] = []
         self._inbox_lock = threading.Lock()
         self._inbox_posted = False
+        #: What the waiting events keep (event_size); past INBOX_MAX_BYTES lines the
+        #: display can skip are counted instead (the capture has every one).
+        self._inbox_bytes = 0
+        self._inbox_dropped = 0
+        self._inbox_dropped_bytes: dict[int, int] = {}
         #: Set once a port switch's fresh state has reached the screen.
         self._switched = asyncio.Event()
 
@@ -358,7 +370,16 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         """The session's listener (any thread): queue, and post one message for
         whatever is waiting."""
         with self._inbox_lock:
-            self._inbox.extend(batch)
+            for item in batch:
+                if isinstance(item, Rx | Tx):
+                    size = event_size(item)
+                    if self._inbox_bytes + size > INBOX_MAX_BYTES and droppable(item):
+                        self._skip(item)
+                        continue
+                else:
+                    size = EVENT_OVERHEAD
+                self._inbox.append(item)
+                self._inbox_bytes += size
             if self._inbox_posted:
                 return
             self._inbox_posted = True
@@ -367,11 +388,23 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         except RuntimeError:
             pass  # the app's loop is gone (shutting down); the capture has everything
 
+    def _skip(self, item: Rx | Tx) -> None:
+        """Count a display-only line the screen has no room for now (inbox lock held)."""
+        self._inbox_dropped += 1
+        if isinstance(item, Rx) and isinstance(item.event, ev.QiUrcRecv):
+            cid = item.event.connect_id
+            size = len(item.event.payload(self.state.recv_hex))
+            self._inbox_dropped_bytes[cid] = self._inbox_dropped_bytes.get(cid, 0) + size
+
     @on(SessionBatch)
     def _session_batch(self) -> None:
         with self._inbox_lock:
             batch, self._inbox = self._inbox, []
             self._inbox_posted = False
+            self._inbox_bytes = 0
+            if self._inbox_dropped:
+                batch.append(DisplayDropped(self._inbox_dropped, self._inbox_dropped_bytes))
+                self._inbox_dropped, self._inbox_dropped_bytes = 0, {}
         if batch:
             try:
                 self.apply_batch(batch)
