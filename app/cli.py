@@ -115,7 +115,7 @@ def main() -> None:
     metavar="SIZE",
     callback=_log_memory,
     help="Memory the log's lines may keep, such as 32M or 512K (binary units, 1M-64G; "
-    "default: the profile's, else 16M). The oldest lines leave the log first; the "
+    "default: the profile's, else 12M). The oldest lines leave the log first; the "
     "capture keeps every one.",
 )
 @click.option(

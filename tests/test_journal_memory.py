@@ -164,7 +164,7 @@ def test_bad_log_memory_values_say_what_is_wrong(text: str, message: str) -> Non
 
 
 def test_the_default_is_16m() -> None:
-    assert format_size(DEFAULT_LOG_MEMORY) == "16M"
+    assert format_size(DEFAULT_LOG_MEMORY) == "12M"
     assert Journal().max_bytes == DEFAULT_LOG_MEMORY
 
 

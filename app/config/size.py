@@ -24,8 +24,11 @@ _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMG]?)(?:I?B)?", re.IGNORECASE)
 
 #: The console's log (its journal of lines) is bounded to this many bytes of
 #: retained memory unless ``--log-memory`` or the profile's ``log_memory`` says:
-#: about 5,000 lines of 1 KiB payload, or the 20,000 line cap of short AT lines.
-DEFAULT_LOG_MEMORY = 16 * MIB
+#: about 3,100 lines of a 1 KiB flood (the last 30 s of one at the 921,600-baud
+#: line rate), or the 20,000 line cap of short AT lines. 16M kept 4,100 flood lines
+#: but a million of them left the console's peak memory 1.33x a thousand's; 12M
+#: keeps it at 1.25x (BENCHMARKS.md, memory).
+DEFAULT_LOG_MEMORY = 12 * MIB
 #: Below this the log would keep only a few hundred flood lines; above, a typo.
 MIN_LOG_MEMORY = 1 * MIB
 MAX_LOG_MEMORY = 64 * GIB
