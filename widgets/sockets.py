@@ -110,6 +110,11 @@ class SocketTable(DataTable[Cell]):
         self.empty = empty
         self._keys: list[str] = []
         self._shown: dict[str, tuple[Cell, ...]] = {}
+        #: Each column's content width when the table was last built (see show()).
+        self._built_widths: dict[str, int] = {}
+        #: The widths _fit chose the columns with (the Host column as host:port
+        #: when the remote port has no column of its own).
+        self._fit_widths: dict[str, int] = {}
         self._rows: dict[str, tuple[Cell, ...]] = {}
         self._layout: tuple[tuple[str, ...], int | None] = ((), None)
         self._small_caches()
@@ -155,6 +160,7 @@ class SocketTable(DataTable[Cell]):
                 [len("Host")] + [len(self._host(row, shown)) for row in self._rows.values()]
             )
             shown, host = fit_columns(widths, available)
+        self._fit_widths = widths
         if (shown, host) == self._layout:
             return
         self._layout = (shown, host)
@@ -187,13 +193,17 @@ class SocketTable(DataTable[Cell]):
         selected = self.selected_id
         shown, host = self._layout
         self.clear(columns=True)
+        widths = self._fit_widths
         for name in shown:
-            # The state column is as wide as its longest name from the start, so
-            # the table does not shift when a row goes Connecting -> Connected.
-            width = STATE_WIDTH if name == "State" else host if name == "Host" else None
+            # Every column gets its width now, measured here: DataTable would measure
+            # on idle and can keep drawing cells cut at the old width from its line
+            # cache. The state column is as wide as its longest name from the start,
+            # so the table does not shift when a row goes Connecting -> Connected.
+            width = host if name == "Host" and host is not None else widths[name]
             self.add_column(name, key=name, width=width)
         for key, row in self._rows.items():
             self.add_row(*self._visible(row), key=key)
+        self._built_widths = self._widths()
         self._keys = list(self._rows)
         self._shown = dict(self._rows)
         if selected is not None and str(selected) in self._rows:
@@ -213,14 +223,19 @@ class SocketTable(DataTable[Cell]):
         self._fit()
         if self._layout != before:
             return  # rebuilt with the new rows
-        if list(rows) == self._keys:
+        # A cell wider than its column (a counter gaining digits) rebuilds the table
+        # with the new widths (see _rebuild).
+        grown = any(
+            width > self._built_widths.get(name, 0) for name, width in self._widths().items()
+        )
+        if list(rows) == self._keys and not grown:
             shown = self.shown_columns
             for key, row in rows.items():
                 old = self._shown.get(key)
                 if old is not None and all(str(a) == str(b) for a, b in zip(old, row, strict=True)):
                     continue
                 for name, value in zip(shown, self._visible(row), strict=True):
-                    self.update_cell(key, name, value, update_width=name != "State")
+                    self.update_cell(key, name, value)
             self._shown = rows
             return
         self._rebuild()
