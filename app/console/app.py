@@ -42,7 +42,6 @@ from app.console.panes import PaneActions
 from app.console.screenshot import screen_exports
 from app.console.socket_actions import SocketActions
 from app.console.terminal_actions import TerminalActions
-from app.demo.wiring import simulator_variables
 from app.link.results import LinkState
 from app.link.worker import SerialWorker
 from app.model.journal import DEFAULT_MAXLEN
@@ -257,7 +256,11 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         """A console on ``url`` as it is given (no demo peers are started; pass
         ``demo`` when ``url`` is already wired to running ones). The Module pane
         reads the module only when asked unless ``module_interval`` says."""
-        variables = simulator_variables(demo, module_ip(url)) if demo is not None else {}
+        variables: dict[str, str] = {}
+        if demo is not None:
+            from app.demo.wiring import simulator_variables
+
+            variables = simulator_variables(demo, module_ip(url))
         target = Target(url, url, demo, variables)
         session = Session(
             target,
