@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.demo.peers import Peers
+from app.link import worker as worker_module
 from app.link.results import (
     CommandFinished,
     LinkState,
@@ -17,7 +18,6 @@ from app.link.results import (
     Rx,
     Tx,
 )
-from app.link import worker as worker_module
 from app.link.worker import SerialWorker
 from app.protocol import commands as c
 from app.protocol import events as ev

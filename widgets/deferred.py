@@ -59,9 +59,7 @@ async def reveal_in(node: DOMNode) -> None:
         await stand_in.reveal()
 
 
-def reveal_later(
-    node: DOMNode, after: float = REVEAL_AFTER_S, step: float = REVEAL_STEP_S
-) -> None:
+def reveal_later(node: DOMNode, after: float = REVEAL_AFTER_S, step: float = REVEAL_STEP_S) -> None:
     """Mount the widgets still deferred under ``node``, one at a time, starting
     ``after`` seconds from now with ``step`` seconds between two."""
 
