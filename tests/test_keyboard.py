@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Checkbox, Input, Label
+from textual.widgets import Checkbox, Input, Label, TabbedContent
 from textual.widgets._footer import FooterKey
 
 from app.config import paths
@@ -29,6 +29,7 @@ from tests.consolekit import (
     tx_lines,
     until,
 )
+from widgets.deferred import Deferred
 from widgets.dialogs.confirm import ConfirmDialog
 from widgets.dialogs.filter import FilterDialog
 from widgets.dialogs.keys import KeysScreen
@@ -171,6 +172,21 @@ async def test_each_pane_has_a_key_shown_in_the_footer(
         for field in ("ping-host", "ntp-server", "dns-name", "history", "cmd-0", "module", "data"):
             await pilot.press("ctrl+n")
             await until(pilot, lambda field=field: focused_id(app) == field)
+
+
+async def test_a_hidden_tab_mounts_when_opened_and_the_rest_by_themselves(
+    console: QitermApp,
+) -> None:
+    """The hidden tabs' widgets are not built for the first frame: a tab opened at
+    once gets its widget then, and the others mount on their own soon after."""
+    async with console.run_test(size=(120, 40)) as pilot:
+        app = console
+        app.query_one(TabbedContent).active = "tab-history"
+        await until(pilot, lambda: bool(app.query("#history")))
+        await until(pilot, lambda: not app.query(Deferred))
+        for pane in ("#ping", "#ntp", "#dns", "#cmdlist", "#module"):
+            assert len(app.query(pane)) == 1, pane
+        await ready(pilot)
 
 
 async def test_data_mode_keys_come_first_in_the_footer(console: QitermApp, peers: Peers) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.demo.peers import Peers
+from app.link import worker as worker_module
 from app.link.results import (
     CommandFinished,
     LinkState,
@@ -86,6 +87,31 @@ def test_open_send_receive_and_deferred_results(named: tuple[str, str], peers: P
         dns = worker.submit(c.qidnsgip("echo.qiterm.local")).result(10)
         assert dns.ok and isinstance(dns.deferred[-1], ev.QiDnsGipAddress)
         assert dns.deferred[-1].address == "127.0.0.1"
+    finally:
+        worker.close()
+
+
+def test_an_idle_sim_link_blocks_and_a_command_or_urc_wakes_it(
+    named: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On ``sim://`` an idle worker blocks in the port's read (no 50 ms polling) and
+    is woken at once by a command and by the module's output: with the idle wait made
+    a minute long, both still come through within seconds (a lost wake-up would hold
+    them for the minute)."""
+    monkeypatch.setattr(worker_module, "IDLE_WAIT_S", 60.0)
+    name, url = named
+    worker, collector = start(url)
+    try:
+        port = worker._port
+        assert port is not None and port.timeout == 60.0  # idle: the long, woken read
+        for _ in range(3):  # each while the worker is blocked waiting
+            assert worker.wait_idle(10)
+            assert worker.submit(c.at()).result(10).ok
+        registry.get(name).emit_raw(b'\r\n+QIURC: "closed",3\r\n')
+        urc = collector.wait_for(
+            lambda e: isinstance(e, Rx) and isinstance(e.event, ev.QiUrcClosed), 10
+        )
+        assert isinstance(urc, Rx) and urc.role is Role.URC
     finally:
         worker.close()
 

@@ -24,11 +24,41 @@ def key_width(widget: Widget, compact: bool = True) -> int:
     return text + (1 if compact else 3)
 
 
+def _signature(widget: Widget) -> tuple[object, ...]:
+    """What a composed footer widget shows and does."""
+    return (
+        type(widget),
+        getattr(widget, "key", None),
+        getattr(widget, "key_display", None),
+        getattr(widget, "description", None),
+        getattr(widget, "action", None),
+        getattr(widget, "tooltip", None),
+        widget.disabled,
+        tuple(sorted(widget.classes)),
+    )
+
+
 class KeyFooter(Footer):
     def __init__(self, pinned: Sequence[str] = (), *, compact: bool = True) -> None:
         super().__init__(compact=compact)
         self.pinned = tuple(pinned)
         self._width = 0
+        #: What the mounted keys are (see recompose).
+        self._shown: tuple[tuple[object, ...], ...] | None = None
+
+    async def recompose(self) -> None:
+        """Compose again only when the keys would change. Textual's footer recomposes
+        after every change of the screen's bindings (a focus moving, a binding
+        checked), several times as the console starts, each unmounting and mounting
+        every key and laying the screen out again (about 15 ms each, which a key
+        typed at the first frame waited behind); mostly they come out the same."""
+        if not self.is_attached:
+            return
+        shown = tuple(_signature(widget) for widget in self.compose())
+        if shown == self._shown:
+            return
+        self._shown = shown
+        await super().recompose()
 
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())

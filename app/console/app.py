@@ -42,7 +42,6 @@ from app.console.panes import PaneActions
 from app.console.screenshot import screen_exports
 from app.console.socket_actions import SocketActions
 from app.console.terminal_actions import TerminalActions
-from app.demo.wiring import simulator_variables
 from app.link.outbox import EVENT_OVERHEAD, MAX_OUTBOX_BYTES, droppable, event_size
 from app.link.results import DisplayDropped, LinkState, Rx, Tx
 from app.link.worker import SerialWorker
@@ -54,7 +53,7 @@ from app.session.session import Session, SessionError, SessionEvent
 from app.session.target import Choice, Target, TargetError, check_device, module_ip
 from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.cmdlist import CommandList
-from widgets.deferred import Deferred
+from widgets.deferred import Deferred, reveal_in, reveal_later
 from widgets.dialogs.choice import PollDialog
 from widgets.dialogs.filter import FilterDialog
 from widgets.dialogs.note import NoteDialog
@@ -269,7 +268,11 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         """A console on ``url`` as it is given (no demo peers are started; pass
         ``demo`` when ``url`` is already wired to running ones). The Module pane
         reads the module only when asked unless ``module_interval`` says."""
-        variables = simulator_variables(demo, module_ip(url)) if demo is not None else {}
+        variables: dict[str, str] = {}
+        if demo is not None:
+            from app.demo.wiring import simulator_variables
+
+            variables = simulator_variables(demo, module_ip(url))
         target = Target(url, url, demo, variables)
         session = Session(
             target,
@@ -289,7 +292,24 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
 
     # ------------------------------------------------------------------ layout
 
+    def _size_classes(self) -> None:
+        """Give the screen its breakpoint classes (``-wide``, ``-tall``...) for the
+        terminal's size before its widgets are styled. Textual sets them on the
+        screen's first Resize, which comes after the first frame, and then styles the
+        whole screen again (about 35 ms, which a key typed at the first frame waited
+        behind); set already, that Resize changes nothing."""
+        width, height = self.size
+        wanted: dict[str, bool] = {}
+        for size, breakpoints in (
+            (width, self.HORIZONTAL_BREAKPOINTS),
+            (height, self.VERTICAL_BREAKPOINTS),
+        ):
+            chosen = [name for at, name in sorted(breakpoints, reverse=True) if size >= at][:1]
+            wanted.update({name: name in chosen for _, name in breakpoints})
+        self.screen.update_classes(wanted)
+
     def compose(self) -> ComposeResult:
+        self._size_classes()
         # Kept so a port switch can re-fill them, mounted or not yet (Deferred).
         self._forms = (PingForm(id="ping"), NtpForm(id="ntp"), DnsForm(id="dns"))
         self._prefill_forms()
@@ -299,7 +319,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             with Vertical(id="left"), TabbedContent(id="tabs"):
                 with TabPane("Send", id="tab-send"):
                     yield SendComposer(id="composer")
-                # The hidden tabs mount after the first frame (a faster start).
+                # The hidden tabs mount when first shown, or a second after the first
+                # frame, one at a time (a faster start; widgets/deferred.py).
                 with TabPane("Ping", id="tab-ping"):
                     yield Deferred(self._forms[0])
                 with TabPane("NTP", id="tab-ntp"):
@@ -320,6 +341,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
 
     def on_mount(self) -> None:
         self.call_after_refresh(_collect_garbage_again)
+        self.call_after_refresh(reveal_later, self.screen)
         session = self.session
         session.listen(self._from_session)
         session.start()
@@ -355,6 +377,10 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             )
         if self.show_welcome_at_start:
             self.action_welcome()
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        await reveal_in(event.pane)  # a hidden tab opened before its widget mounted
 
     async def on_unmount(self) -> None:
         self.session.listen(None)

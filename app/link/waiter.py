@@ -4,10 +4,20 @@ something to write.
 Ports with a file descriptor (device paths, ``socket://``) are waited on with
 ``select()`` next to a wake-up pipe, so a new command or a control request goes out
 at once and a read takes whatever is there (pyserial's ``socket://`` has no
-``cancel_read`` and reports at most one byte waiting). Ports without one
-(``sim://``, ``loop://``, a Windows COM port) are read with the port's own timeout,
-and ``cancel_read`` cuts that wait short where the port has it. The pipe is POSIX
-only; elsewhere every port is read the second way.
+``cancel_read`` and reports at most one byte waiting). Ports without one are read
+blocking, and ``cancel_read`` cuts that wait short where the port has it:
+
+* a port whose ``cancel_read`` also ends the *next* read when no read is waiting
+  (it says so with a true ``sticky_cancel_read`` attribute: the built-in simulator's
+  ``sim://``, whose read waits on a condition that the module's output and the
+  cancel both signal) is read with the worker's own wait, as a descriptor is: up to
+  a second when nothing is timing, so an idle link does not wake 20 times a second,
+  and no wake-up can be lost between deciding to wait and waiting;
+* any other (``loop://``, a Windows COM port, whose cancel only ends a read already
+  waiting) keeps its own short read timeout, so a command given just before the read
+  starts waits that long at most.
+
+The pipe is POSIX only; elsewhere every port is read the second way.
 """
 
 from __future__ import annotations
@@ -67,7 +77,8 @@ class PortWaiter:
 
     def read(self, port: Any, wait: float = READ_WAIT_S) -> bytes:
         """What the port holds, waiting at most ``wait`` seconds for the first byte
-        (a port without a descriptor waits its own read timeout)."""
+        (a port without a descriptor and without a sticky ``cancel_read`` waits its
+        own read timeout)."""
         fd = self.fd
         if fd is not None:
             ready, _, _ = select.select([fd, self._r], [], [], wait)
@@ -78,6 +89,8 @@ class PortWaiter:
                 return b""
             data: bytes = port.read(READ_CHUNK)
             return data
+        if getattr(port, "sticky_cancel_read", False) and port.timeout != wait:
+            port.timeout = wait  # a poke or the module's output ends it sooner
         waiting = port.in_waiting
         data = port.read(waiting or 1)
         if data:

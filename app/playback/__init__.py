@@ -14,7 +14,7 @@ from app.capture.reader import CaptureError
 from app.playback.player import Player
 from app.playback.script import Recording, load, variables_note
 from app.sim import registry
-from app.sim.config import SimConfig, SimConfigError, parse_url
+from app.sim.config import SimConfig, SimConfigError, replay_path
 
 
 def open_player(config: SimConfig) -> Player:
@@ -31,14 +31,6 @@ def open_player(config: SimConfig) -> Player:
     if not recording.steps:
         raise SimConfigError(f"replay: {path} holds no command to answer")
     return Player(config, recording)
-
-
-def replay_path(url: str) -> str | None:
-    """The capture a ``sim://`` URL replays, or None (not a replay, or not valid)."""
-    try:
-        return parse_url(url).replay
-    except SimConfigError:
-        return None
 
 
 def recorded_variables(path: str | os.PathLike[str]) -> dict[str, str]:

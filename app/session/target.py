@@ -25,13 +25,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import app.sim  # noqa: F401  (registers the sim:// URL handler with pyserial)
-from app.demo.wiring import Demo, simulator_variables, start_demo
 from app.link.ports import SIM_PORT, is_builtin_simulator
-from app.playback import recorded_variables, replay_path
-from app.sim.config import SimConfigError, parse_url
+from app.sim.config import SimConfigError, parse_url, replay_path
 
 if TYPE_CHECKING:
     from app.config.profile import Favourites
+    from app.demo.wiring import Demo
+
+# The simulated module, the playback and the demo peers (with dnspython) are imported
+# only for a port that needs them, not for a real one: about 70 ms of start-up
+# (BENCHMARKS.md, startup). Registering the ``sim://`` handler above is cheap; pyserial
+# imports the handler itself when a ``sim://`` port is opened.
 
 #: How the header names the built-in simulator (its wired URL is long).
 SIM_LABEL = "sim:// built-in simulator"
@@ -87,6 +91,12 @@ class Target:
     demo: Demo | None = None
     #: ``${NAME}`` values for scenario scripts and macros.
     variables: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if replay_path(self.device) is not None:
+            # The simulator's registry plays a capture back through app.playback,
+            # which registers itself on import: before the worker opens the URL.
+            import app.playback  # noqa: F401
 
     @property
     def builtin(self) -> bool:
@@ -174,6 +184,13 @@ class Target:
             self.demo = None
 
 
+def _recorded_variables(path: str) -> dict[str, str]:
+    """The replayed capture's ``${VARIABLES}`` (the playback loaded only now)."""
+    from app.playback import recorded_variables
+
+    return recorded_variables(path)
+
+
 def _is_ip(text: str) -> bool:
     from app.protocol import catalog
 
@@ -217,9 +234,11 @@ def resolve(device: str | None, *, peers: bool = True) -> Target:
     check_device(chosen)
     replay = replay_path(chosen)
     if replay is not None:
-        return Target(chosen, chosen, None, recorded_variables(replay))
+        return Target(chosen, chosen, None, _recorded_variables(replay))
     if not (peers and is_builtin_simulator(chosen)):
         return Target(chosen, chosen)
+    from app.demo.wiring import simulator_variables, start_demo
+
     demo = start_demo(chosen)
     try:
         variables = simulator_variables(demo, module_ip(demo.url))
@@ -237,7 +256,9 @@ def rewire(target: Target, device: str) -> Target:
         raise ValueError("rewire needs a target with demo peers")
     replay = replay_path(device)
     if replay is not None:
-        return Target(device, device, demo, recorded_variables(replay))
+        return Target(device, device, demo, _recorded_variables(replay))
+    from app.demo.wiring import simulator_variables
+
     url = demo.wire(device)
     return Target(device, url, demo, simulator_variables(demo, module_ip(url)))
 

@@ -199,6 +199,18 @@ def check_reach(config: SimConfig, flag: str) -> SimConfig:
     return config
 
 
+def replay_path(url: str) -> str | None:
+    """The capture a ``sim://`` URL replays, or None (another port, not a replay, or
+    a URL that does not parse). Reads the URL only, so that knowing whether a port
+    is a replay does not import the playback."""
+    if not url.lower().startswith("sim:"):
+        return None
+    try:
+        return parse_url(url).replay
+    except SimConfigError:
+        return None
+
+
 def url_exposes(url: str) -> bool:
     """A ``sim://`` URL that asks for its module to be reachable from the network
     (``expose=1``); False for any other URL, or one that does not parse."""

@@ -22,6 +22,11 @@ class Serial(SerialBase):  # type: ignore[misc]
     """A serial port wired to a simulated BC660K-GL (in this process)."""
 
     is_open: bool
+    #: ``cancel_read`` ends the read waiting now or, when none is, the next one (the
+    #: sink's flag stays set until a read sees it): the serial worker can then block
+    #: in ``read`` for as long as it likes and still be woken at once for a command
+    #: (app.link.waiter), instead of polling with a short timeout.
+    sticky_cancel_read = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.module: Device | None = None

@@ -3,7 +3,6 @@ offset from this computer's clock."""
 
 from __future__ import annotations
 
-import calendar
 import math
 import time
 
@@ -114,5 +113,7 @@ def ntp_offset(stamp: str, now: float | None = None) -> int | None:
         return None
     if y < 100:
         y += 2000
+    import calendar  # here, not at the top: its import is not needed for the first frame
+
     then = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
     return then - math.floor(time.time() if now is None else now)
