@@ -115,8 +115,8 @@ class ConsoleScreen(Screen[None]):
     """The console's screen: Textual's default one, but it does not style every widget
     again on its first ScreenResume, nor lay itself out on a Resize that changes
     nothing (below). Each widget was styled as it mounted (and again on any
-    class, focus or order change since), so that second pass (about 30 ms for the
-    console's widgets) changed nothing and only delayed the first frame. A later
+    class, focus or order change since), so that second pass over all the console's
+    widgets changed nothing and only delayed the first frame. A later
     resume (back from a modal) still re-styles as Textual does."""
 
     _resumed = False
@@ -128,12 +128,12 @@ class ConsoleScreen(Screen[None]):
             event.refresh_styles = False
 
     def on_resize(self, event: events.Resize) -> None:
-        # The driver and the app each send the screen a Resize as the console
-        # starts, all the size the screen was first laid out at, and each made Textual
-        # lay the whole screen out again (about 12 ms each) before a key typed at the
-        # first frame showed. A Resize to the size the screen already has changes
-        # neither the layout nor the breakpoint classes: Screen's handler is skipped.
-        # Any pending layout still happens on the next refresh.
+        # Textual sends the screen several Resizes as the console starts (three seen),
+        # all at the size the screen was first laid out at, and each made it lay the
+        # whole screen out again before a key typed at the first frame showed. A
+        # Resize to the size the screen already has changes neither the layout nor
+        # the breakpoint classes: Screen's handler is skipped. Any pending layout
+        # still happens on the next refresh.
         if event.size == self.outer_size:
             event.stop()
             event.prevent_default()
