@@ -15,6 +15,7 @@ from app.console.app import QitermApp
 from app.demo.peers import Peers
 from app.model.journal import Category
 from tests.conftest import sim_url
+from widgets.deferred import Deferred
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -102,7 +103,8 @@ async def settle(pilot: Pilot[Any], seconds: float = 0.2) -> None:
 
 
 async def show_tab(pilot: Pilot[Any], tab: str) -> None:
-    """Switch the left pane's tabs and wait until the pane is laid out."""
+    """Switch the left pane's tabs and wait until the pane is laid out, its widget
+    mounted."""
     app = pilot.app
     if app.query_one("#tabs").active == tab:  # type: ignore[attr-defined]
         return
@@ -111,7 +113,8 @@ async def show_tab(pilot: Pilot[Any], tab: str) -> None:
     await pilot.pause()
     app.query_one("#tabs").active = tab  # type: ignore[attr-defined]
     pane = app.query_one(f"#{tab}")
-    await until(pilot, lambda: pane.region.width > 0)
+    # Laid out, and its widget mounted (a hidden tab's is deferred until shown).
+    await until(pilot, lambda: pane.region.width > 0 and not pane.query(Deferred))
     await pilot.pause()
 
 

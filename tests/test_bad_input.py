@@ -154,8 +154,10 @@ async def test_form_fields(console: QitermApp) -> None:
         }
         for tab, values, button, says, command in FORM_CASES:
             await show_tab(pilot, tab)
+            pane = app.query_one(f"#{tab}")
             for selector, value in {**defaults, **values}.items():
-                app.query_one(selector, Input).value = value
+                for field in pane.query(selector).results(Input):  # this tab's fields
+                    field.value = value
             await click(pilot, button)
             message = str(app.query_one(f"#{tab}").query_one(".result", Label).render())
             for piece in says:

@@ -323,18 +323,33 @@ def test_blaster_respects_backpressure(peers: Peers) -> None:
     peers.blaster_bytes = 256 * 1024 * 1024
     with tcp_client(peers.blaster) as c:
         c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-        time.sleep(0.3)  # not reading: the blaster must stall, not queue 256 MiB
-        stalled = peers.blaster_sent
+        # Not reading: the blaster must stall (the socket buffers full), not queue
+        # 256 MiB. Stalled: no progress over a quiet spell, waited for, bounded.
+        stalled = wait_for_stall(lambda: peers.blaster_sent, TIMEOUT)
         assert 0 < stalled < 32 * 1024 * 1024
-        time.sleep(0.1)
-        assert peers.blaster_sent - stalled < 1024 * 1024
         # Reading lets it go on (once the socket buffers have drained).
         read = 0
         deadline = time.monotonic() + TIMEOUT
         while peers.blaster_sent == stalled and time.monotonic() < deadline:
             read += len(c.recv(65536))
         assert peers.blaster_sent > stalled
-        assert read <= stalled
+        # What was read had all been sent before the stall; the last recv may also
+        # hold what the blaster sent as it went on (at most one recv's worth).
+        assert read <= stalled + 65536
+
+
+def wait_for_stall(progress: Callable[[], int], timeout: float, quiet: float = 0.3) -> int:
+    """``progress()`` once it has stopped moving for ``quiet`` seconds (bounded)."""
+    deadline = time.monotonic() + timeout
+    last, since = progress(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = progress()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif now > 0 and time.monotonic() - since >= quiet:
+            return now
+    raise AssertionError(f"the blaster never stalled ({last:,} bytes sent)")
 
 
 # -- loopback only, life cycle ---------------------------------------------------------------------
