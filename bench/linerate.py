@@ -245,48 +245,50 @@ def run(quick: bool = False) -> dict[str, Figure]:
                     f"{s.payload / MB:.2f} MB; log grew {s.logged / MB:.2f} MB)"
                 )
     q, t = samples["qiterm"], samples["tio"]
+    vs_tio = Stat.of([a.per_mb / b.per_mb for a, b in zip(q, t, strict=True)])
     figures = {
         "qiterm": Figure(
             key="qiterm",
             label="qiterm console + capture, CPU-s per MB (its own + its tmux)",
             value=Stat.of([s.per_mb for s in q]),
             unit="s/MB",
-            ratio=Stat.of([a.per_mb / b.per_mb for a, b in zip(q, t, strict=True)]),
+            ratio=vs_tio,
             ratio_unit="x tio",
             aim="<= 1x tio",
-            met=Stat.of([a.per_mb / b.per_mb for a, b in zip(q, t, strict=True)]).median <= 1.0,
+            met=vs_tio.median <= 1.0,
         ),
-        "qiterm_core": Figure(
-            key="qiterm_core",
-            label="qiterm: share of one core at 1x line rate (its own + its tmux)",
-            value=Stat.of([100 * (s.cpu_s + s.tmux_s) / s.window_s for s in q]),
-            unit="%",
-        ),
-        "qiterm_own": Figure(
-            key="qiterm_own",
-            label="qiterm process alone, CPU-s per MB",
-            value=Stat.of([s.cpu_s / (s.payload / MB) for s in q]),
-            unit="s/MB",
-        ),
-        "tio": Figure(
-            key="tio",
-            label="tio -t --log, CPU-s per MB (its own + its tmux)",
-            value=Stat.of([s.per_mb for s in t]),
-            unit="s/MB",
-        ),
-        "tio_core": Figure(
-            key="tio_core",
-            label="tio: share of one core at 1x line rate (its own + its tmux)",
-            value=Stat.of([100 * (s.cpu_s + s.tmux_s) / s.window_s for s in t]),
-            unit="%",
-        ),
-        "tio_own": Figure(
-            key="tio_own",
-            label="tio process alone, CPU-s per MB",
-            value=Stat.of([s.cpu_s / (s.payload / MB) for s in t]),
-            unit="s/MB",
-        ),
+        **_program_figures("qiterm", "qiterm", q, with_total=False),
+        **_program_figures("tio", "tio -t --log", t, with_total=True),
     }
     for fig in figures.values():
         say(f"  {fig.label:<62} {fig.value_text():>24}  {fig.ratio_text()}")
     return figures
+
+
+def _program_figures(
+    key: str, name: str, runs: list[Sample], *, with_total: bool
+) -> dict[str, Figure]:
+    """A program's CPU per MB (with its tmux, unless given beside a ratio already),
+    its share of a core and its own CPU per MB."""
+    out: dict[str, Figure] = {}
+    if with_total:
+        out[key] = Figure(
+            key=key,
+            label=f"{name}, CPU-s per MB (its own + its tmux)",
+            value=Stat.of([s.per_mb for s in runs]),
+            unit="s/MB",
+        )
+    short = name.split()[0]
+    out[f"{key}_core"] = Figure(
+        key=f"{key}_core",
+        label=f"{short}: share of one core at 1x line rate (its own + its tmux)",
+        value=Stat.of([100 * (s.cpu_s + s.tmux_s) / s.window_s for s in runs]),
+        unit="%",
+    )
+    out[f"{key}_own"] = Figure(
+        key=f"{key}_own",
+        label=f"{short} process alone, CPU-s per MB",
+        value=Stat.of([s.cpu_s / (s.payload / MB) for s in runs]),
+        unit="s/MB",
+    )
+    return out
