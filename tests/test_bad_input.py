@@ -116,7 +116,7 @@ FORM_CASES = [
     ),
     (
         "tab-dns",
-        {"#dns-primary": "8.8.8.8", "#dns-secondary": "dns"},
+        {"#dns-primary": "127.0.0.2", "#dns-secondary": "dns"},
         "#dns-set",
         ["<secdnsaddr>", "IP address"],
         "AT+QIDNSCFG",

@@ -165,7 +165,7 @@ class ModuleDetails:
             if isinstance(event, ev.CesqReport) and event.rsrp_dbm is not None:
                 self._sample(rx.wall, event.rsrp_dbm)
         elif isinstance(event, ev.PdpAddress | ev.IpAddress):
-            pass
+            pass  # the address itself is ModuleState's; here only where it came from
         elif not self._cellular(event, rx.wall):
             return False
         self.sources[key] = src
