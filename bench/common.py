@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 #: 921,600 baud, 8N1: ten bits on the wire per byte.
 LINE_RATE_BAUD = 921_600
@@ -142,6 +143,35 @@ def start_sim_child(*args: str, timeout: float = 15.0) -> tuple[subprocess.Popen
                 continue
             got += chunk
     return proc, got.split(b"\n", 1)[0].decode().strip()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of process ``pid`` so far, every thread: utime + stime from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # after the command: state(0) ppid(1) ... utime(11) stime(12)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_pacer(
+    rate: float, lifetime: float, chunk: int | None = None
+) -> tuple[subprocess.Popen[bytes], tuple[str, int]]:
+    """``python -m bench.pacer RATE`` (a paced loopback TCP source in a child
+    process) and the address it listens on."""
+    argv = [sys.executable, "-m", "bench.pacer", str(rate), "--lifetime", str(lifetime)]
+    if chunk is not None:
+        argv += ["--chunk", str(chunk)]
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode().split()
+    if len(line) != 2:
+        stop_child(proc)
+        raise RuntimeError(f"the pacer printed {line!r}")
+    return proc, (line[0], int(line[1]))
 
 
 def stop_child(proc: subprocess.Popen[bytes]) -> None:

@@ -27,14 +27,13 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import Figure, Stat, say, start_sim_child, stop_child
+from bench.common import Figure, Stat, cpu_seconds, say, start_sim_child, stop_child
 from bench.startup import COLS, MINIMAL_INPUT, ROWS, TERMAPY_MARKER, Program, measure
 from bench.termapy_venv import termapy_bin
 
 NAME = "idle"
 SETTLE_S = 15.0
 WINDOW_S = 30.0
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 class Child:
@@ -61,8 +60,7 @@ class Child:
                 return
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
+        return cpu_seconds(self.proc.pid)
 
     def quit(self) -> None:
         with contextlib.suppress(OSError):

@@ -33,8 +33,6 @@ import contextlib
 import os
 import random
 import string
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -56,6 +54,7 @@ from bench.common import (
     Stat,
     percentile,
     say,
+    start_pacer,
     start_sim_child,
     stop_child,
     throughput_figure,
@@ -210,21 +209,6 @@ async def _session(
     return out
 
 
-def _start_pacer(rate: float, lifetime: float) -> tuple[subprocess.Popen[bytes], tuple[str, int]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.pacer", str(rate), "--lifetime", str(lifetime)],
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().decode().split()
-    if len(line) != 2:
-        stop_child(proc)
-        raise RuntimeError(f"the pacer printed {line!r}")
-    return proc, (line[0], int(line[1]))
-
-
 def _latency_figures(key: str, label: str, blocks: _Blocks) -> dict[str, Figure]:
     out: dict[str, Figure] = {
         f"{key}.fresh": Figure(
@@ -290,7 +274,7 @@ def run(quick: bool = False) -> dict[str, Figure]:
     results: dict[str, _Blocks] = {}
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qiterm-bench-")))
-        pacer_proc, pacer = _start_pacer(RATE, lifetime=600.0)
+        pacer_proc, pacer = start_pacer(RATE, lifetime=600.0)
         stack.callback(stop_child, pacer_proc)
         stack.callback(registry.destroy, name)
         pty_proc, pty_path = start_sim_child("--pty")

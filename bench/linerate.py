@@ -41,7 +41,9 @@ from bench.common import (
     MB,
     Figure,
     Stat,
+    cpu_seconds,
     say,
+    start_pacer,
     start_sim_child,
     stop_child,
 )
@@ -51,7 +53,6 @@ NAME = "linerate"
 TITLE = "CPU per MB at 1x the line rate, qiterm and tio side by side in tmux"
 
 QITERM = Path(sys.executable).with_name("qiterm")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 #: The pacer's payload pattern twice over: any 12 characters of it on the screen show
 #: that the flood is being drawn, not only logged.
 PATTERN_2 = (PATTERN * 2).decode("ascii")
@@ -68,39 +69,6 @@ class Sample:
     @property
     def per_mb(self) -> float:
         return (self.cpu_s + self.tmux_s) / (self.payload / MB)
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` (and of its children it has waited for)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # after the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-    return sum(int(v) for v in fields[11:15]) / CLK_TCK
-
-
-class _Pacer:
-    """``bench.pacer`` at the line rate; it reports what it wrote on stderr."""
-
-    def __init__(self, lifetime: float) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.pacer",
-                str(LINE_RATE),
-                "--lifetime",
-                str(lifetime),
-                "--chunk",
-                "1024",
-            ],
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-        )
-        assert self.proc.stdout is not None
-        host, port = self.proc.stdout.readline().decode().split()
-        self.address = (host, int(port))
-
-    def close(self) -> None:
-        stop_child(self.proc)
 
 
 class _Tmux:
@@ -181,29 +149,37 @@ def _measure(tmux: _Tmux, log: Path, pacer_rate: float, warmup: float, window: f
 
 
 def _run_qiterm(folder: Path, warmup: float, window: float) -> Sample:
-    sim, device = start_sim_child("--pty")
-    pacer = _Pacer(lifetime=warmup + window + 120)
-    log = folder / f"qiterm-{time.monotonic_ns()}.jsonl"
-    argv = [str(QITERM), "-p", device, "-b", str(LINE_RATE_BAUD), "--log", str(log), "--no-welcome"]
-    tmux = _Tmux("qiterm", argv, folder)
-    try:
+    def argv(device: str, log: Path) -> list[str]:
+        return [
+            str(QITERM),
+            "-p",
+            device,
+            "-b",
+            str(LINE_RATE_BAUD),
+            "--log",
+            str(log),
+            "--no-welcome",
+        ]
+
+    def ready(tmux: _Tmux) -> None:
         tmux.wait_screen("connected", 30.0)
-        host, port = pacer.address
-        tmux.type(f'AT+QIOPEN=0,0,"TCP","{host}",{port},0,1')
-        return _measure(tmux, log, LINE_RATE, warmup, window)
-    finally:
-        tmux.close()
-        pacer.close()
-        stop_child(sim)
+
+    return _run(
+        "qiterm",
+        ("--pty",),
+        argv,
+        ready,
+        folder / f"qiterm-{time.monotonic_ns()}.jsonl",
+        warmup,
+        window,
+    )
 
 
 def _run_tio(folder: Path, warmup: float, window: float) -> Sample:
-    sim, device = start_sim_child("--pty", "--no-echo")
-    pacer = _Pacer(lifetime=warmup + window + 120)
-    log = folder / f"tio-{time.monotonic_ns()}.log"
-    argv = ["tio", "-b", str(LINE_RATE_BAUD), "-t", "--log", "--log-file", str(log), device]
-    tmux = _Tmux("tio", argv, folder)
-    try:
+    def argv(device: str, log: Path) -> list[str]:
+        return ["tio", "-b", str(LINE_RATE_BAUD), "-t", "--log", "--log-file", str(log), device]
+
+    def ready(tmux: _Tmux) -> None:
         tmux.wait_screen("Connected", 30.0)
         # tio drops what is typed before its terminal is in raw mode: AT until OK.
         deadline = time.monotonic() + 15
@@ -212,12 +188,39 @@ def _run_tio(folder: Path, warmup: float, window: float) -> Sample:
                 raise TimeoutError("tio: no OK to AT")
             tmux.type("AT")
             time.sleep(0.3)  # bench: gives the module time to answer before typing AT again
-        host, port = pacer.address
+
+    return _run(
+        "tio",
+        ("--pty", "--no-echo"),
+        argv,
+        ready,
+        folder / f"tio-{time.monotonic_ns()}.log",
+        warmup,
+        window,
+    )
+
+
+def _run(
+    name: str,
+    sim_args: tuple[str, ...],
+    argv: Callable[[str, Path], list[str]],
+    ready: Callable[[_Tmux], None],
+    log: Path,
+    warmup: float,
+    window: float,
+) -> Sample:
+    """One program on a ``qiterm sim`` child of its own, in a tmux of its own, logging
+    to ``log``: once ``ready``, it opens a socket to a pacer and is measured."""
+    sim, device = start_sim_child(*sim_args)
+    pacer, (host, port) = start_pacer(LINE_RATE, lifetime=warmup + window + 120, chunk=1024)
+    tmux = _Tmux(name, argv(device, log), log.parent)
+    try:
+        ready(tmux)
         tmux.type(f'AT+QIOPEN=0,0,"TCP","{host}",{port},0,1')
         return _measure(tmux, log, LINE_RATE, warmup, window)
     finally:
         tmux.close()
-        pacer.close()
+        stop_child(pacer)
         stop_child(sim)
 
 
