@@ -42,8 +42,8 @@ from app.console.panes import PaneActions
 from app.console.screenshot import screen_exports
 from app.console.socket_actions import SocketActions
 from app.console.terminal_actions import TerminalActions
-from app.link.outbox import EVENT_OVERHEAD, MAX_OUTBOX_BYTES, droppable, event_size
-from app.link.results import DisplayDropped, LinkState, Rx, Tx
+from app.link.outbox import EVENT_OVERHEAD, MAX_OUTBOX_BYTES, Skipped, droppable, event_size
+from app.link.results import LinkState, Rx, Tx
 from app.link.worker import SerialWorker
 from app.model.journal import DEFAULT_MAXLEN
 from app.model.state import Changed
@@ -269,8 +269,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         #: What the waiting events keep (event_size); past INBOX_MAX_BYTES lines the
         #: display can skip are counted instead (the capture has every one).
         self._inbox_bytes = 0
-        self._inbox_dropped = 0
-        self._inbox_dropped_bytes: dict[int, int] = {}
+        self._inbox_skipped = Skipped()
         #: Set once a port switch's fresh state has reached the screen.
         self._switched = asyncio.Event()
 
@@ -431,7 +430,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
                 if isinstance(item, Rx | Tx):
                     size = event_size(item)
                     if self._inbox_bytes + size > INBOX_MAX_BYTES and droppable(item):
-                        self._skip(item)
+                        self._inbox_skipped.add(item, self.state.recv_hex)
                         continue
                 else:
                     size = EVENT_OVERHEAD
@@ -445,23 +444,15 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         except RuntimeError:
             pass  # the app's loop is gone (shutting down); the capture has everything
 
-    def _skip(self, item: Rx | Tx) -> None:
-        """Count a display-only line the screen has no room for now (inbox lock held)."""
-        self._inbox_dropped += 1
-        if isinstance(item, Rx) and isinstance(item.event, ev.QiUrcRecv):
-            cid = item.event.connect_id
-            size = len(item.event.payload(self.state.recv_hex))
-            self._inbox_dropped_bytes[cid] = self._inbox_dropped_bytes.get(cid, 0) + size
-
     @on(SessionBatch)
     def _session_batch(self) -> None:
         with self._inbox_lock:
             batch, self._inbox = self._inbox, []
             self._inbox_posted = False
             self._inbox_bytes = 0
-            if self._inbox_dropped:
-                batch.append(DisplayDropped(self._inbox_dropped, self._inbox_dropped_bytes))
-                self._inbox_dropped, self._inbox_dropped_bytes = 0, {}
+            dropped = self._inbox_skipped.take()
+            if dropped is not None:
+                batch.append(dropped)
         if batch:
             try:
                 self.apply_batch(batch)

@@ -40,6 +40,30 @@ MAX_OUTBOX_BYTES = 8 * 1024 * 1024
 EVENT_OVERHEAD = 240
 
 
+class Skipped:
+    """Display-only lines left out of a queue, counted: how many, and the payload
+    bytes of the recv lines among them per connectID (so counters stay right)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.recv_bytes: dict[int, int] = {}
+
+    def add(self, item: Rx | Tx, recv_hex: bool) -> None:
+        self.count += 1
+        if isinstance(item, Rx) and isinstance(item.event, ev.QiUrcRecv):
+            cid = item.event.connect_id
+            size = len(item.event.payload(recv_hex))
+            self.recv_bytes[cid] = self.recv_bytes.get(cid, 0) + size
+
+    def take(self) -> DisplayDropped | None:
+        """What was counted since the last take, as the event that says so."""
+        if not self.count:
+            return None
+        dropped = DisplayDropped(self.count, self.recv_bytes)
+        self.count, self.recv_bytes = 0, {}
+        return dropped
+
+
 class Outbox:
     def __init__(
         self,
@@ -55,8 +79,7 @@ class Outbox:
         self.bytes = 0
         self._cv = threading.Condition()
         self._subscribers: list[Subscriber] = []
-        self._dropped = 0
-        self._dropped_bytes: dict[int, int] = {}
+        self._skipped = Skipped()
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(batch)`` with lists of link events (from the dispatcher thread)."""
@@ -77,11 +100,8 @@ class Outbox:
         with self._cv:
             full = len(self.items) >= self.max_items or self.bytes + size > self.max_bytes
             if full and droppable(item):
-                self._dropped += 1
-                if isinstance(item, Rx) and isinstance(item.event, ev.QiUrcRecv):
-                    cid = item.event.connect_id
-                    size = len(item.event.payload(recv_hex))
-                    self._dropped_bytes[cid] = self._dropped_bytes.get(cid, 0) + size
+                assert isinstance(item, Rx | Tx)  # droppable() says so
+                self._skipped.add(item, recv_hex)
                 return
             self.items.append(item)
             self.bytes += size
@@ -90,7 +110,7 @@ class Outbox:
         """Wake the dispatcher when something is queued (it goes out now); with
         nothing queued the dispatcher is left asleep (an idle link wakes no thread)."""
         with self._cv:
-            if self.items or self._dropped:
+            if self.items or self._skipped.count:
                 self._cv.notify_all()
 
     def wake(self) -> None:
@@ -108,9 +128,9 @@ class Outbox:
                     return
                 batch, self.items = self.items, []
                 self.bytes = 0
-                if self._dropped:
-                    batch.append(DisplayDropped(self._dropped, self._dropped_bytes))
-                    self._dropped, self._dropped_bytes = 0, {}
+                dropped = self._skipped.take()
+                if dropped is not None:
+                    batch.append(dropped)
                 subscribers = list(self._subscribers)
             for sub in subscribers:
                 try:
@@ -147,4 +167,12 @@ def droppable(item: LinkEvent) -> bool:
     return False
 
 
-__all__ = ["MAX_OUTBOX", "MAX_OUTBOX_BYTES", "Outbox", "Subscriber", "droppable", "event_size"]
+__all__ = [
+    "MAX_OUTBOX",
+    "MAX_OUTBOX_BYTES",
+    "Outbox",
+    "Skipped",
+    "Subscriber",
+    "droppable",
+    "event_size",
+]
