@@ -12,6 +12,8 @@ incoming data).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import re
 import time
 from collections.abc import Iterator
@@ -42,6 +44,23 @@ def frame_lines(update: Any, console: Any) -> Iterator[str]:
             yield "".join(strip.text for strip in chops.values() if strip is not None)
     else:  # an update type this does not know: its terminal output, escapes removed
         yield _ESCAPES.sub("", update.render_segments(console))
+
+
+@contextlib.contextmanager
+def collector_as_qiterm_runs() -> Iterator[None]:
+    """The garbage collector as ``qiterm`` runs the console: off from the start
+    (``app/cli.py``) until the console's first frame, which sets aside what start-up
+    built (``gc.freeze``) and turns it back on. A benchmark that built the console with
+    the collector on would have every later collection walk start-up's objects too,
+    which ``qiterm`` never does. Afterwards the set-aside objects are handed back and
+    collected, so that a second console in the same process starts as clean."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.enable()
+        gc.collect()
 
 
 class CountingApp(QitermApp):

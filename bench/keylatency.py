@@ -59,7 +59,7 @@ from bench.common import (
     stop_child,
     throughput_figure,
 )
-from bench.headless import CountingApp, frame_lines, wait_ready
+from bench.headless import CountingApp, collector_as_qiterm_runs, frame_lines, wait_ready
 
 NAME = "keylatency"
 BAUD = 921_600
@@ -280,7 +280,8 @@ def run(quick: bool = False) -> dict[str, Figure]:
         pty_proc, pty_path = start_sim_child("--pty")
         stack.callback(stop_child, pty_proc)
         for label, url in (("sim", f"sim://{name}"), ("pty", pty_path)):
-            results[label] = asyncio.run(_session(label, url, pacer, rounds, per_block, folder))
+            with collector_as_qiterm_runs():
+                results[label] = asyncio.run(_session(label, url, pacer, rounds, per_block, folder))
 
     figures: dict[str, Figure] = {}
     labels = {"sim": "sim:// (module in process)", "pty": "qiterm sim --pty (module in a child)"}

@@ -62,7 +62,7 @@ from bench.common import (
     stop_child,
     throughput_figure,
 )
-from bench.headless import CountingApp, wait_ready
+from bench.headless import CountingApp, collector_as_qiterm_runs, wait_ready
 
 NAME = "pipeline"
 BAUD = 921_600
@@ -319,11 +319,14 @@ def run(quick: bool = False) -> dict[str, Figure]:
         stack.callback(stop_child, pty_proc)
         tio_proc, tio_path = start_sim_child("--pty", "--no-echo")
         stack.callback(stop_child, tio_proc)
+
+        def console(url: str) -> Run:
+            with collector_as_qiterm_runs():
+                return asyncio.run(_app_flood(url, blaster, total, folder))
+
         plan: dict[str, Callable[[], Run]] = {
-            "app.pty": lambda: asyncio.run(_app_flood(pty_path, blaster, total, folder)),
-            "app.sim": lambda: asyncio.run(
-                _app_flood(f"sim://{name}?echo=0", blaster, total, folder)
-            ),
+            "app.pty": lambda: console(pty_path),
+            "app.sim": lambda: console(f"sim://{name}?echo=0"),
             "capture.pty": lambda: _capture_flood(pty_path, blaster, total, folder),
             "tio": lambda: _tio_flood(tio_path, blaster, total, folder),
         }

@@ -214,3 +214,57 @@ async def test_a_paused_log_says_how_many_older_lines_are_in_the_capture_only() 
             await until(pilot, lambda: not older.display)
     finally:
         registry.destroy(name)
+
+
+async def test_a_rendered_line_is_freed_without_the_garbage_collector() -> None:
+    """A line the log rendered and then dropped (its render cache cleared, or the line
+    evicted by newer ones) is freed by reference counting, not left in a reference
+    cycle for the collector's full pass: in a flood that is thousands of lines a
+    second, and those full passes were the longest pauses a key press met. Two cycles
+    there were: Textual's ``LRUCache`` links its entries in a ring of lists, and
+    ``Strip.crop_extend`` keeps a strip already the window's size in its own cache."""
+    import gc
+
+    from textual.strip import Strip
+
+    from tests.test_journal_memory import recv
+    from widgets.log import RENDER_CACHE_LINES
+
+    def left_in_a_cycle(address: int) -> bool:
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what only the collector frees, kept to look at
+        try:
+            gc.collect()
+            return any(isinstance(x, Strip) and id(x) == address for x in gc.garbage)
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+
+    app, name = make_app(None, poll_interval=0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            log_ = app.query_one(EventLog)
+            app.apply_batch([recv(i, 1024) for i in range(3)])
+            await pilot.pause()
+            y = len(app.journal.view) - 1 - log_.scroll_offset.y  # the newest line
+            gc.collect()
+            gc.disable()  # nothing but reference counting frees anything from here
+            try:
+                strip = log_.render_line(y)
+                assert strip.cell_length == log_.size.width, "a 1 KiB line fills the width"
+                address = id(strip)  # no strip is made between here and the check
+                del strip
+                log_._cache.clear()  # a new line view, a resize, a clear
+                assert not left_in_a_cycle(address), "a cleared line was left in a cycle"
+
+                strip = log_.render_line(y)
+                address = id(strip)
+                del strip
+                for n in range(RENDER_CACHE_LINES):  # newer lines push it out
+                    log_._cache[(-1 - n, log_.view, False, None, 1)] = Strip.blank(1)
+                assert len(log_._cache) == RENDER_CACHE_LINES
+                assert not left_in_a_cycle(address), "an evicted line was left in a cycle"
+            finally:
+                gc.enable()
+    finally:
+        registry.destroy(name)

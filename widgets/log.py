@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.geometry import Size
 from textual.message import Message
@@ -44,6 +44,43 @@ PAUSED = "paused — End or F8 follows again"
 #: them): a small count, so that the cache stays a few MB whatever the lines'
 #: length and however long a flood runs.
 RENDER_CACHE_LINES = 128
+
+#: A rendered line's key: entry seq, line view, search match, previous stamp, reach.
+_LineKey = tuple[int, LineView, bool, float | None, int]
+
+
+class _RenderCache:
+    """The last :data:`RENDER_CACHE_LINES` rendered lines, least recently used out.
+
+    An ``OrderedDict`` rather than Textual's ``LRUCache``: that one links its entries
+    in a ring of Python lists, so every line it evicts is a reference cycle that only
+    the garbage collector's full pass frees, with the line's strips and their caches
+    hanging off it; in a flood of new lines that is thousands a second, and those full
+    passes are the longest pauses a key press meets. Here an evicted line is freed at
+    once, by reference counting."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self) -> None:
+        self._lines: OrderedDict[_LineKey, Strip] = OrderedDict()
+
+    def get(self, key: _LineKey) -> Strip | None:
+        strip = self._lines.get(key)
+        if strip is not None:
+            self._lines.move_to_end(key)
+        return strip
+
+    def __setitem__(self, key: _LineKey, strip: Strip) -> None:
+        self._lines[key] = strip
+        self._lines.move_to_end(key)
+        if len(self._lines) > RENDER_CACHE_LINES:
+            self._lines.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def clear(self) -> None:
+        self._lines.clear()
 
 
 def older_text(count: int) -> str:
@@ -145,9 +182,7 @@ class EventLog(ScrollView, can_focus=True):
     def __init__(self, journal: Journal, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.journal = journal
-        self._cache: LRUCache[tuple[int, LineView, bool, float | None, int], Strip] = LRUCache(
-            RENDER_CACHE_LINES
-        )
+        self._cache = _RenderCache()
         self._styles: dict[str, Style] | None = None
         self._rules: tuple[HighlightRule, ...] = ()
         self._width = 0
@@ -492,6 +527,12 @@ class EventLog(ScrollView, can_focus=True):
             text.style = Style(bgcolor=style.bgcolor)  # under the line's own styles
             strip = Strip(text.render(self.app.console), text.cell_len)
             self._cache[key] = strip
+        if scroll_x == 0 and strip.cell_length == width:
+            # Already the window's size. Strip.crop_extend would return the strip itself
+            # and keep it in its own cache: a reference cycle that only the garbage
+            # collector's slowest pass frees, once the line leaves the render cache. In a
+            # flood of long lines (each cut to the window) that was every line.
+            return strip
         return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def render_text(
