@@ -82,6 +82,7 @@ async def _feed(lines: int, traced: bool, folder: Path, size: int = SIZE) -> dic
     from app.link.results import LinkEvent, Role, Rx
     from app.link.worker import SerialWorker
     from app.protocol import events as ev
+    from widgets.deferred import reveal_in
 
     def no_port(url: str, settings: Any) -> Any:
         raise OSError("no port: lines are handed to the console directly")
@@ -98,6 +99,11 @@ async def _feed(lines: int, traced: bool, folder: Path, size: int = SIZE) -> dic
     head = b'+QIURC: "recv",0,%d,"' % size
     started = time.perf_counter()
     async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        # The console mounts its hidden tabs' widgets a second after its first
+        # frame: mounted now, so the small run (done within that second) has the
+        # same widgets as the big one.
+        await reveal_in(app.screen)
         await pilot.pause()
         fed = 0
         marks = [m for m in CHECKPOINTS if m < lines] + [lines]
