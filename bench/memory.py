@@ -194,7 +194,7 @@ def _show(result: dict[str, Any]) -> None:
 def run(quick: bool = False) -> dict[str, Figure]:
     rounds = 1 if quick else 2
     big = QUICK_BIG if quick else BIG
-    traced_big = 5_000 if quick else TRACED_BIG
+    traced_big = 10_000 if quick else TRACED_BIG
     say(
         f"memory: {SMALL:,} vs {big:,} recv lines of {SIZE} B into the console, "
         f"{rounds} round(s), the two alternating; tracemalloc: {TRACED_SMALL:,} vs "

@@ -185,7 +185,7 @@ class LogEntry:
         """Show ``line`` (escaped, as :attr:`Event.text <app.protocol.events.Event.text>`
         does) by deriving it from ``raw`` when asked, instead of keeping a string of
         it. False (nothing changed) when ``line`` is not within ``raw``."""
-        span = _span(self.raw, line, 0)
+        span = _span(self.raw, line, 0, (0,))  # first, unless blank-line bytes came before
         if span is None:
             return False
         self._text = ""
@@ -196,7 +196,9 @@ class LogEntry:
         """Keep ``payload`` as a part of ``raw`` (found within its line, when the
         text is derived) instead of as bytes of its own. False (nothing changed)
         when it is not within ``raw``."""
-        span = _span(self.raw, payload, max(0, self._text_lead))
+        # At the end of the line, or before its closing quote.
+        end = len(self.raw or b"") - self._text_trail - len(payload)
+        span = _span(self.raw, payload, max(0, self._text_lead), (end, end - 1))
         if span is None:
             return False
         self._payload = None
@@ -246,15 +248,22 @@ class LogEntry:
         return f"{self.head}{digits}" if self.head else digits
 
 
-def _span(raw: bytes | None, part: bytes, start: int) -> tuple[int, int] | None:
-    """Where ``part`` is in ``raw`` (searched from ``start``, the last place it is):
-    how many bytes of ``raw`` are before it and after it. Any place it is at gives
-    the same bytes back, so what is derived from the span is ``part`` exactly."""
+def _span(
+    raw: bytes | None, part: bytes, start: int, guesses: tuple[int, ...]
+) -> tuple[int, int] | None:
+    """Where ``part`` is in ``raw`` at or after ``start`` (at one of ``guesses``,
+    where it usually is, else the last place it is): how many bytes of ``raw`` are
+    before it and after it. Any place it is at gives the same bytes back, so what
+    is derived from the span is ``part`` exactly."""
     if raw is None:
         return None
-    at = raw.rfind(part, start)
-    if at < 0:
-        return None
+    for at in guesses:
+        if at >= start and raw.startswith(part, at):
+            break
+    else:
+        at = raw.rfind(part, start)
+        if at < 0:
+            return None
     return at, len(raw) - at - len(part)
 
 
