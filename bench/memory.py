@@ -2,9 +2,11 @@
 
 Each measurement is a child process of its own (``python -m bench.memory --child N``)
 that runs the console headless (``QitermApp`` under ``run_test``, 160x48, with a
-``CaptureRecorder`` in a temporary directory and the default log memory setting)
-and hands it N ``+QIURC: "recv"`` lines of ``SIZE`` (1024) byte text payloads
-(every line its own event and bytes, numbered) in batches of ``BATCH``, calling
+``CaptureRecorder`` in a temporary directory and the default log memory setting,
+its hidden tabs' widgets mounted first, as the console does a second after its
+first frame, so both runs have them) and hands it N ``+QIURC: "recv"`` lines of
+``SIZE`` (1024) byte text payloads (every line its own event and bytes, numbered)
+in batches of ``BATCH``, calling
 ``QitermApp.apply_batch`` (what the console's batch handler calls for each batch
 from the session) directly on the app's loop and letting it run (frames render)
 between batches. So the Journal, the EventLog, the module state and the socket
