@@ -163,7 +163,7 @@ def test_bad_log_memory_values_say_what_is_wrong(text: str, message: str) -> Non
         parse_log_memory(text)
 
 
-def test_the_default_is_16m() -> None:
+def test_the_default_is_12m() -> None:
     assert format_size(DEFAULT_LOG_MEMORY) == "12M"
     assert Journal().max_bytes == DEFAULT_LOG_MEMORY
 

@@ -24,10 +24,10 @@ _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMG]?)(?:I?B)?", re.IGNORECASE)
 
 #: The console's log (its journal of lines) is bounded to this many bytes of
 #: retained memory unless ``--log-memory`` or the profile's ``log_memory`` says:
-#: about 3,100 lines of a 1 KiB flood (the last 30 s of one at the 921,600-baud
-#: line rate), or the 20,000 line cap of short AT lines. 16M kept 4,100 flood lines
-#: but a million of them left the console's peak memory 1.33x a thousand's; 12M
-#: keeps it at 1.25x (BENCHMARKS.md, memory).
+#: about 7,700 lines of a 1 KiB flood (the last 90 s of one at the 921,600-baud
+#: line rate; each line keeps its bytes once, app/model/journal.py), or the 20,000
+#: line cap of short AT lines (BENCHMARKS.md, memory: what a million flood lines
+#: leave the console's peak memory at, against a thousand).
 DEFAULT_LOG_MEMORY = 12 * MIB
 #: Below this the log would keep only a few hundred flood lines; above, a typo.
 MIN_LOG_MEMORY = 1 * MIB

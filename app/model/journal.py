@@ -43,10 +43,10 @@ DEFAULT_MAXLEN = 20_000
 #: What an entry costs beyond the strings and bytes it holds: the LogEntry object
 #: (slots), its timestamp float, its places in ``entries`` and ``view`` and its
 #: recorded size. Measured with tracemalloc: 20,000 recv entries of 16, 64 and
-#: 1024 payload bytes, made from link events and kept by a Journal, cost 241
+#: 1024 payload bytes, made from link events and kept by a Journal, cost 273
 #: bytes each beyond their strings and bytes, whatever the size
 #: (tests/test_journal_memory.py holds the estimate to what tracemalloc sees).
-ENTRY_OVERHEAD = 240
+ENTRY_OVERHEAD = 272
 #: The console's own repeated reads: the QISTATE polling and the Module pane's
 #: automatic reads. The log hides them unless asked (Filter.show_poll).
 POLL_TAGS = frozenset({"poll", "module"})
@@ -85,26 +85,145 @@ GROUPS: dict[str, tuple[Category, ...]] = {
 }
 
 
-@dataclass(slots=True)
 class LogEntry:
-    wall: float
-    #: "tx" (to the module), "rx" (from it) or "app" (qiterm itself, notes).
-    direction: str
-    category: Category
-    text: str
-    connect_id: int | None = None
-    tag: str | None = None
-    #: A result code's meaning, shown after the line ("566 Socket connection failed").
-    meaning: str = ""
-    #: Payload bytes (recv URCs and data-mode writes), for the text/hex toggle.
-    payload: bytes | None = None
-    #: The line before its payload (``+QIURC: "recv",0,5,``), when there is one.
-    head: str = ""
-    seq: int = 0
-    #: The capture record this entry stands for (notes/markers), if known.
-    capture_seq: int | None = None
-    #: Every byte of the frame as on the wire, line endings included (rx and tx).
-    raw: bytes | None = None
+    """One log line.
+
+    A line from the module (and a payload sent) keeps its bytes once: ``raw``,
+    the frame as on the wire. Its ``text`` and ``payload`` are parts of those
+    bytes, derived when asked (the lines on screen, a search, a copy), not kept
+    beside them: a 1 KiB recv line then costs one 1 KiB object, not three (the
+    frame, its escaped text and its payload). That keeps more lines within the
+    log's byte bound, and it keeps the allocator's free memory from scattering:
+    objects of 1 KiB and more come from the C allocator, and three of them freed
+    oldest first per line left holes that stayed resident over a long flood.
+    Lines without such bytes (qiterm's own messages, notes, commands) keep
+    their text.
+    """
+
+    __slots__ = (
+        "_payload",
+        "_payload_lead",
+        "_payload_trail",
+        "_text",
+        "_text_lead",
+        "_text_trail",
+        "capture_seq",
+        "category",
+        "connect_id",
+        "direction",
+        "head",
+        "meaning",
+        "raw",
+        "seq",
+        "tag",
+        "wall",
+    )
+
+    def __init__(
+        self,
+        wall: float,
+        direction: str,
+        category: Category,
+        text: str = "",
+        connect_id: int | None = None,
+        tag: str | None = None,
+        meaning: str = "",
+        payload: bytes | None = None,
+        head: str = "",
+        seq: int = 0,
+        capture_seq: int | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        self.wall = wall
+        #: "tx" (to the module), "rx" (from it) or "app" (qiterm itself, notes).
+        self.direction = direction
+        self.category = category
+        self.connect_id = connect_id
+        self.tag = tag
+        #: A result code's meaning, shown after the line ("566 Socket connection failed").
+        self.meaning = meaning
+        #: The line before its payload (``+QIURC: "recv",0,5,``), when there is one.
+        self.head = head
+        self.seq = seq
+        #: The capture record this entry stands for (notes/markers), if known.
+        self.capture_seq = capture_seq
+        #: Every byte of the frame as on the wire, line endings included (rx and tx).
+        self.raw = raw
+        self._text = text
+        self._payload = payload
+        #: Where ``text`` and ``payload`` are in ``raw`` when they are derived from
+        #: it: the bytes of ``raw`` before them (-1: not derived) and after them.
+        #: Plain ints (small ones are shared), not a tuple per entry.
+        self._text_lead = self._payload_lead = -1
+        self._text_trail = self._payload_trail = 0
+
+    @property
+    def text(self) -> str:
+        """The line as a person should see it, odd bytes escaped."""
+        raw = self.raw
+        if self._text_lead < 0 or raw is None:
+            return self._text
+        return escape_bytes(raw[self._text_lead : len(raw) - self._text_trail])
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text, self._text_lead = value, -1
+
+    @property
+    def payload(self) -> bytes | None:
+        """Payload bytes (recv URCs and data-mode writes), for the text/hex toggle."""
+        raw = self.raw
+        if self._payload_lead < 0 or raw is None:
+            return self._payload
+        return raw[self._payload_lead : len(raw) - self._payload_trail]
+
+    @payload.setter
+    def payload(self, value: bytes | None) -> None:
+        self._payload, self._payload_lead = value, -1
+
+    def derive_text(self, line: bytes) -> bool:
+        """Show ``line`` (escaped, as :attr:`Event.text <app.protocol.events.Event.text>`
+        does) by deriving it from ``raw`` when asked, instead of keeping a string of
+        it. False (nothing changed) when ``line`` is not within ``raw``."""
+        span = _span(self.raw, line, 0, (0,))  # first, unless blank-line bytes came before
+        if span is None:
+            return False
+        self._text = ""
+        self._text_lead, self._text_trail = span
+        return True
+
+    def derive_payload(self, payload: bytes) -> bool:
+        """Keep ``payload`` as a part of ``raw`` (found within its line, when the
+        text is derived) instead of as bytes of its own. False (nothing changed)
+        when it is not within ``raw``."""
+        # At the end of the line, or before its closing quote.
+        end = len(self.raw or b"") - self._text_trail - len(payload)
+        span = _span(self.raw, payload, max(0, self._text_lead), (end, end - 1))
+        if span is None:
+            return False
+        self._payload = None
+        self._payload_lead, self._payload_trail = span
+        return True
+
+    def kept(self) -> tuple[object, ...]:
+        """The objects this entry keeps of its own (strings and bytes; the derived
+        text and payload are not among them): what :func:`entry_size` counts."""
+        own: list[object] = []
+        if self.raw is not None:
+            own.append(self.raw)
+        if self._text_lead < 0:
+            own.append(self._text)
+        if self._payload is not None and self._payload is not self.raw:
+            own.append(self._payload)
+        if self.head:
+            own.append(self.head)
+        return tuple(own)
+
+    def __repr__(self) -> str:
+        return (
+            f"LogEntry({self.wall!r}, {self.direction!r}, {self.category}, {self.text!r}, "
+            f"seq={self.seq})"
+        )
 
     def shown(
         self, hex_payload: bool | str, endings: bool = False, limit: int | None = None
@@ -115,32 +234,45 @@ class LogEntry:
         ``limit``: only the first ``limit`` characters are needed (a window's
         width): a long line's tail may be left out, which keeps a 1 KiB line cheap."""
         mode = ("hex" if hex_payload else "text") if isinstance(hex_payload, bool) else hex_payload
-        if self.payload is None or mode == "text":
+        whole = self.payload
+        if whole is None or mode == "text":
             if endings and self.raw is not None:
                 # Every byte shows as one character or more.
                 return escape_bytes(self.raw if limit is None else self.raw[:limit])
             return self.text
-        payload = self.payload if limit is None else self.payload[: limit // 3 + 1]
+        payload = whole if limit is None else whole[: limit // 3 + 1]
         digits = " ".join(f"{b:02X}" for b in payload)
-        if mode == "both" and len(payload) == len(self.payload):
+        if mode == "both" and len(payload) == len(whole):
             printable = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in payload)
             digits = f"{digits}  |{printable}|"
         return f"{self.head}{digits}" if self.head else digits
 
 
+def _span(
+    raw: bytes | None, part: bytes, start: int, guesses: tuple[int, ...]
+) -> tuple[int, int] | None:
+    """Where ``part`` is in ``raw`` at or after ``start`` (at one of ``guesses``,
+    where it usually is, else the last place it is): how many bytes of ``raw`` are
+    before it and after it. Any place it is at gives the same bytes back, so what
+    is derived from the span is ``part`` exactly."""
+    if raw is None:
+        return None
+    for at in guesses:
+        if at >= start and raw.startswith(part, at):
+            break
+    else:
+        at = raw.rfind(part, start)
+        if at < 0:
+            return None
+    return at, len(raw) - at - len(part)
+
+
 def entry_size(entry: LogEntry) -> int:
-    """The memory ``entry`` keeps alive, approximately: its text, frame bytes,
-    payload (when it is not the frame itself) and head, plus :data:`ENTRY_OVERHEAD`.
+    """The memory ``entry`` keeps alive, approximately: the strings and bytes it
+    keeps of its own (:meth:`LogEntry.kept`: its frame, its text and payload when
+    they are not derived from the frame, its head), plus :data:`ENTRY_OVERHEAD`.
     The meaning is left out (a shared string from a table, or none)."""
-    size = ENTRY_OVERHEAD + sys.getsizeof(entry.text)
-    raw, payload = entry.raw, entry.payload
-    if raw is not None:
-        size += sys.getsizeof(raw)
-    if payload is not None and payload is not raw:
-        size += sys.getsizeof(payload)
-    if entry.head:
-        size += sys.getsizeof(entry.head)
-    return size
+    return ENTRY_OVERHEAD + sum(sys.getsizeof(own) for own in entry.kept())
 
 
 def _recv_head(event: ev.QiUrcRecv) -> str:
@@ -239,15 +371,9 @@ def _tx_entry(tx: Tx) -> LogEntry:
         text = tx.data.decode("utf-8", "backslashreplace").rstrip("\r\n")
         return LogEntry(tx.wall, "tx", Category.COMMAND, text, tag=tx.tag, raw=tx.data)
     if tx.what is TxKind.PAYLOAD:
-        return LogEntry(
-            tx.wall,
-            "tx",
-            Category.PAYLOAD,
-            escape_bytes(tx.data),
-            tag=tx.tag,
-            payload=tx.data,
-            raw=tx.data,
-        )
+        entry = LogEntry(tx.wall, "tx", Category.PAYLOAD, tag=tx.tag, payload=tx.data, raw=tx.data)
+        entry.derive_text(tx.data)  # the payload is the frame: its text is all of it
+        return entry
     if tx.what is TxKind.RAW:
         # Past the AT checks: marked so, and its bytes (text or hex, as payloads are).
         return LogEntry(
@@ -281,11 +407,12 @@ def _rx_entry(rx: Rx, recv_hex: bool) -> LogEntry | None:
     event = rx.event
     if rx.role is Role.NOISE:
         return None
-    text = event.text
     cid: int | None = getattr(event, "connect_id", None)
-    entry = LogEntry(
-        rx.wall, "rx", Category.RESPONSE, text, connect_id=cid, tag=rx.tag, raw=event.raw
-    )
+    entry = LogEntry(rx.wall, "rx", Category.RESPONSE, connect_id=cid, tag=rx.tag, raw=event.raw)
+    # The line's text is its escaped bytes (Event.text): derived from the frame
+    # when it is in it (always, from the framer), else kept.
+    if not entry.derive_text(event.line):
+        entry.text = event.text
     entry.meaning = _meaning(event)
     if isinstance(event, ev.OverlongLine):
         what = "unterminated" if event.unterminated and not event.truncated else "cut at the cap"
@@ -300,7 +427,10 @@ def _rx_entry(rx: Rx, recv_hex: bool) -> LogEntry | None:
         entry.category = Category.ERROR
     elif isinstance(event, ev.QiUrcRecv):
         entry.category = Category.RECV
-        entry.payload = event.payload(recv_hex)
+        payload = event.payload(recv_hex)
+        # Text data is a part of the frame; decoded hex data is bytes of its own.
+        if payload is not event.data or not entry.derive_payload(payload):
+            entry.payload = payload
         entry.head = _recv_head(event)
         if event.length_mismatch:
             entry.meaning = "length does not match the data"
