@@ -25,6 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
 
 from app.model.details import Source
@@ -156,6 +157,8 @@ class ModulePane(VerticalScroll, can_focus=True):
         self.reading = False
         #: Where "now" comes from (the wall clock, unless a test pins it).
         self.clock: Callable[[], float] = now
+        #: The live pane's once-a-second redraw (the countdowns), only while shown.
+        self._clock: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="module-glance")
@@ -164,7 +167,8 @@ class ModulePane(VerticalScroll, can_focus=True):
 
     def on_mount(self) -> None:
         if self.live:
-            self.set_interval(1.0, self._countdown)
+            # Paused until the pane is shown (a tab not open wakes nobody).
+            self._clock = self.set_interval(1.0, self._countdown, pause=True)
         self._redraw()
         self.post_message(self.Ready())
 
@@ -194,6 +198,17 @@ class ModulePane(VerticalScroll, can_focus=True):
     def _countdown(self) -> None:
         if self._state is not None and self.is_on_screen:
             self._redraw()
+
+    def on_show(self) -> None:
+        """The pane is on screen: its clock runs (and what it shows is brought up to date)."""
+        if self._clock is not None:
+            self._clock.resume()
+            self._countdown()
+
+    def on_hide(self) -> None:
+        """Another tab is open: the clock stops (:meth:`on_show` starts it again)."""
+        if self._clock is not None:
+            self._clock.pause()
 
     def on_resize(self) -> None:
         self._redraw()
