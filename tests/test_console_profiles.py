@@ -643,8 +643,7 @@ async def test_the_view_clock_sleeps_while_nothing_is_due_and_wakes_for_each_pol
             await until(pilot, lambda: polls() >= 1)
             await until(
                 pilot,
-                lambda: app._tick_timer is not None
-                and app._tick_at - time.monotonic() > TICK_S,
+                lambda: app._tick_timer is not None and app._tick_at - time.monotonic() > TICK_S,
                 message=clock,
             )
             await until(pilot, lambda: polls() >= 2)
