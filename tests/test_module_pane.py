@@ -334,6 +334,15 @@ async def test_the_panes_clock_runs_only_while_the_pane_is_shown(
         await until(pilot, clock._active.is_set)
         await pilot.press("ctrl+n")  # the next tab: the pane is hidden again
         await until(pilot, lambda: not clock._active.is_set())
+        # Hidden, a new state (the reads, every 30 s) is kept, not drawn: drawing lays
+        # the whole screen out. Shown again, the pane draws what it has.
+        redraws: list[int] = []
+        draw = pane._redraw
+        pane._redraw = lambda: (redraws.append(1), draw())[1]  # type: ignore[method-assign]
+        app.show_module()
+        assert redraws == []
+        await app.run_action("module_pane")
+        await until(pilot, lambda: bool(redraws) and clock._active.is_set())
 
 
 async def test_the_countdown_to_the_next_periodic_tau_runs_in_psm(peers: Peers) -> None:

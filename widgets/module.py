@@ -159,6 +159,9 @@ class ModulePane(VerticalScroll, can_focus=True):
         self.clock: Callable[[], float] = now
         #: The live pane's once-a-second redraw (the countdowns), only while shown.
         self._clock: Timer | None = None
+        #: On screen (Textual's Show and Hide): a hidden pane is not redrawn for
+        #: each new state (the module's reads, every 30 s on the simulator).
+        self._shown = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="module-glance")
@@ -190,8 +193,8 @@ class ModulePane(VerticalScroll, can_focus=True):
         if interval is not None:
             self._auto = interval
         self._note = note
-        if self.is_mounted:
-            self._redraw()
+        if self.is_mounted and self._shown:
+            self._redraw()  # hidden, :meth:`on_show` draws it (a redraw lays the screen out)
 
     # -- drawing -------------------------------------------------------------------------
 
@@ -200,13 +203,15 @@ class ModulePane(VerticalScroll, can_focus=True):
             self._redraw()
 
     def on_show(self) -> None:
-        """The pane is on screen: its clock runs (and what it shows is brought up to date)."""
+        """The pane is on screen: what it shows is brought up to date, its clock runs."""
+        self._shown = True
+        self._redraw()
         if self._clock is not None:
             self._clock.resume()
-            self._countdown()
 
     def on_hide(self) -> None:
-        """Another tab is open: the clock stops (:meth:`on_show` starts it again)."""
+        """Another tab is open: no redraw, the clock stops, until :meth:`on_show`."""
+        self._shown = False
         if self._clock is not None:
             self._clock.pause()
 
