@@ -12,9 +12,9 @@ The polling runs four times faster than normal (AT+QISTATE? every 0.5 s instead 
 2 s, the Module pane's reads every 7.5 s instead of 30 s), so that a short run
 holds many polls. The figures are scaled back by the polls counted: each window's
 bytes are divided by the time those AT+QISTATE? polls take at the normal 2 s
-period. The console's tick (every 0.25 s) makes the fast period 0.5-0.75 s while
-the Module pane's reads keep their 7.5 s, so the reads are over-represented in the
-scaled figure (by up to 1.5x): the per-hour figures are upper bounds.
+period. The console's clock wakes when each poll or read is due, so both keep
+their normal 1:15 ratio (a 0.25 s tick used to stretch the fast poll to 0.5-0.75 s,
+the reads then over-represented by up to 1.5x).
 
 After a warm-up (the console connected and read the module once, and the first
 polls recorded) the run is cut into windows; each window gives one figure per

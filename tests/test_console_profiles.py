@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -618,6 +619,39 @@ async def test_the_polling_interval_can_be_changed_and_paused() -> None:
         await pilot.press("enter")
         await until(pilot, lambda: not app.session.polling)
         assert app.session.poll_interval == 5.0 and "poll paused" in app.session.polling_label
+
+
+async def test_the_view_clock_sleeps_while_nothing_is_due_and_wakes_for_each_poll() -> None:
+    """Connected and idle, polling paused, no Module pane reads: the console arms no
+    timer at all. Polling on (F6), it wakes when each poll is due, not four times a
+    second; paused again, it sleeps again once the timer armed for the next poll
+    has gone off."""
+    from app.console.app import TICK_S
+
+    name, url = sim_url()
+    app = QitermApp.for_url(url, 115200, poll_interval=0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            clock = lambda: f"armed for {app._tick_at - time.monotonic():.2f} s"  # noqa: E731
+            await until(pilot, lambda: app._tick_timer is None, message=clock)
+
+            def polls() -> int:
+                return sum(e.tag == "poll" and e.direction == "tx" for e in app.journal.entries)
+
+            await app.run_action("toggle_poll")  # every 2 s, the first at once
+            await until(pilot, lambda: polls() >= 1)
+            await until(
+                pilot,
+                lambda: app._tick_timer is not None and app._tick_at - time.monotonic() > TICK_S,
+                message=clock,
+            )
+            await until(pilot, lambda: polls() >= 2)
+            await app.run_action("toggle_poll")  # paused
+            await until(pilot, lambda: app._tick_timer is None, message=clock)
+            assert not app.session.polling
+    finally:
+        registry.destroy(name)
 
 
 async def test_a_new_socket_shows_its_local_port_without_waiting_for_the_next_poll(

@@ -734,3 +734,45 @@ def test_a_subscriber_that_falls_behind_costs_bounded_memory_and_is_told(
     finally:
         gate.set()
         worker.close()
+
+
+def test_the_dispatcher_sleeps_without_a_timeout_and_a_kick_hands_the_batch_over() -> None:
+    """Nothing queued, the dispatcher waits with no timeout (an idle link wakes no
+    thread); what is published goes out at the kick, in one batch, and stopping
+    ends it."""
+    from app.link.outbox import Outbox
+
+    waits: list[float | None] = []
+
+    class Counted(threading.Condition):
+        def wait(self, timeout: float | None = None) -> bool:
+            waits.append(timeout)
+            return super().wait(timeout)
+
+    box = Outbox(batch_interval=0.0)
+    box._cv = Counted()
+    batches: list[list[object]] = []
+    got = threading.Event()
+
+    def take(batch: list[object]) -> None:
+        batches.append(batch)
+        got.set()
+
+    box.subscribe(take)
+    stopped = threading.Event()
+    dispatcher = threading.Thread(target=box.run, args=(stopped,), daemon=True)
+    dispatcher.start()
+    deadline = time.monotonic() + 5
+    while not waits:  # the dispatcher is asleep
+        assert time.monotonic() < deadline, "the dispatcher never waited"
+        time.sleep(0.001)
+    status = LinkStatus(LinkState.CONNECTED, "fake://", 115200)
+    box.publish(status, False)
+    box.publish(status, False)
+    box.kick()
+    assert got.wait(5) and batches == [[status, status]]
+    stopped.set()
+    box.wake()
+    dispatcher.join(5)
+    assert not dispatcher.is_alive()
+    assert waits and all(timeout is None for timeout in waits)

@@ -215,6 +215,19 @@ def test_the_read_policy() -> None:
     assert reads.take(2000.0) == []  # off: not even at connect
 
 
+def test_the_read_policy_says_when_its_next_reads_are_due() -> None:
+    """What the console's clock sleeps until: at once at connect, then the period."""
+    reads = ModuleReads(30.0)
+    assert reads.due_in(100.0) == 0.0  # at connect: at once
+    reads.take(100.0)
+    assert reads.due_in(110.0) == 20.0
+    assert reads.due_in(140.0) == 0.0  # overdue: now, never a negative wait
+    reads.set_interval(60.0)  # a new period: the next read is at once
+    assert reads.due_in(141.0) == 0.0
+    reads.set_interval(0)
+    assert reads.due_in(141.0) is None  # off: the clock need not wake for it
+
+
 def test_on_by_default_only_on_the_simulator() -> None:
     assert Session._module_default(Target("sim://", "sim://")) == 30.0
     assert Session._module_default(Target("/dev/ttyUSB7", "/dev/ttyUSB7")) == 0.0
@@ -302,6 +315,34 @@ def test_the_report_sums_the_module_up_and_folds_its_reads(tmp_path: Path) -> No
     # --all keeps them in the transcript, which otherwise folds them.
     assert "→ AT+QENG=0" not in text
     assert "→ AT+QENG=0" in report_string(path, "text", ReportOptions(keep_all=True))
+
+
+async def test_the_panes_clock_runs_only_while_the_pane_is_shown(
+    console: tuple[QitermApp, str],
+) -> None:
+    """Its once-a-second redraw (the countdowns) is paused while its tab is not the
+    one open: an idle console with the Sockets tab open wakes nobody for it."""
+    app, _ = console
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: bool(app.query(ModulePane)))  # mounted in its hidden tab
+        hidden = app.query_one(ModulePane)
+        assert hidden._clock is not None and not hidden._clock._active.is_set()
+        pane = await open_pane(pilot, app)
+        assert pane._clock is not None
+        clock = pane._clock
+        await until(pilot, clock._active.is_set)
+        await pilot.press("ctrl+n")  # the next tab: the pane is hidden again
+        await until(pilot, lambda: not clock._active.is_set())
+        # Hidden, a new state (the reads, every 30 s) is kept, not drawn: drawing lays
+        # the whole screen out. Shown again, the pane draws what it has.
+        redraws: list[int] = []
+        draw = pane._redraw
+        pane._redraw = lambda: (redraws.append(1), draw())[1]  # type: ignore[method-assign]
+        app.show_module()
+        assert redraws == []
+        await app.run_action("module_pane")
+        await until(pilot, lambda: bool(redraws) and clock._active.is_set())
 
 
 async def test_the_countdown_to_the_next_periodic_tau_runs_in_psm(peers: Peers) -> None:

@@ -159,6 +159,27 @@ def test_polling_policy_sends_only_when_idle_and_due(
     assert len(polls) >= 3  # the start-up read and two polls
 
 
+def test_due_in_says_when_the_next_poll_is_due_and_none_while_paused(
+    fake_session: tuple[Session, PortFactory, Listener],
+) -> None:
+    """The view's clock sleeps until then (it no longer asks four times a second)."""
+    session, _, listener = fake_session
+    listener.apply_until(session, lambda: session.state.connected and session.idle)
+    assert session.module_interval == 0.0  # a real port: the Module pane reads when asked
+    assert session.due_in(1000.0) is None, "polling paused, no reads: nothing is ever due"
+    session.set_polling(True, 2.0)
+    assert session.due_in(1000.0) == 0.0, "never polled: due now"
+    assert session.tick(1000.0)
+    assert session.due_in(1000.5) == 1.5
+    assert session.due_in(1003.0) == 0.0, "overdue: now, never a negative wait"
+    session.set_module_interval(30.0)
+    assert session.due_in(1000.5) == 0.0, "reads turned on: at once, the sooner of the two"
+    session.set_module_interval(0.0)
+    session.set_polling(False)
+    assert session.due_in(1000.5) is None
+    session.link.wait_idle(3)
+
+
 def test_command_ids_are_unique_when_many_threads_submit(
     fake_session: tuple[Session, PortFactory, Listener],
 ) -> None:

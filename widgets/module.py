@@ -25,6 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
 
 from app.model.details import Source
@@ -156,6 +157,11 @@ class ModulePane(VerticalScroll, can_focus=True):
         self.reading = False
         #: Where "now" comes from (the wall clock, unless a test pins it).
         self.clock: Callable[[], float] = now
+        #: The live pane's once-a-second redraw (the countdowns), only while shown.
+        self._clock: Timer | None = None
+        #: On screen (Textual's Show and Hide): a hidden pane is not redrawn for
+        #: each new state (the module's reads, every 30 s on the simulator).
+        self._shown = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="module-glance")
@@ -164,7 +170,8 @@ class ModulePane(VerticalScroll, can_focus=True):
 
     def on_mount(self) -> None:
         if self.live:
-            self.set_interval(1.0, self._countdown)
+            # Paused until the pane is shown (a tab not open wakes nobody).
+            self._clock = self.set_interval(1.0, self._countdown, pause=True)
         self._redraw()
         self.post_message(self.Ready())
 
@@ -186,14 +193,27 @@ class ModulePane(VerticalScroll, can_focus=True):
         if interval is not None:
             self._auto = interval
         self._note = note
-        if self.is_mounted:
-            self._redraw()
+        if self.is_mounted and self._shown:
+            self._redraw()  # hidden, :meth:`on_show` draws it (a redraw lays the screen out)
 
     # -- drawing -------------------------------------------------------------------------
 
     def _countdown(self) -> None:
         if self._state is not None and self.is_on_screen:
             self._redraw()
+
+    def on_show(self) -> None:
+        """The pane is on screen: what it shows is brought up to date, its clock runs."""
+        self._shown = True
+        self._redraw()
+        if self._clock is not None:
+            self._clock.resume()
+
+    def on_hide(self) -> None:
+        """Another tab is open: no redraw, the clock stops, until :meth:`on_show`."""
+        self._shown = False
+        if self._clock is not None:
+            self._clock.pause()
 
     def on_resize(self) -> None:
         self._redraw()

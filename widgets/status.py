@@ -144,6 +144,9 @@ class StatusBar(Static):
     }
     """
 
+    #: What the header shows now (a new text equal to it is not drawn again).
+    _shown_text: Text | None = None
+
     def show(
         self,
         state: ModuleState,
@@ -153,4 +156,7 @@ class StatusBar(Static):
         local_echo: bool = True,
     ) -> None:
         text = status_text(state, polling=polling, port_label=port_label, local_echo=local_echo)
+        if text == self._shown_text:
+            return  # the same header: no refresh (an idle link's reads change nothing)
+        self._shown_text = text
         self.update(text, layout=False)

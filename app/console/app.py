@@ -28,6 +28,7 @@ from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widgets import TabbedContent, TabPane
 
 from app.capture.recorder import CaptureRecorder
@@ -105,6 +106,12 @@ def _is_macro_editor(screen: Screen[Any]) -> bool:
 #: much memory (the link's outbox bound); past it, lines the display can skip are
 #: counted in a DisplayDropped instead: a UI that falls behind a flood stays bounded.
 INBOX_MAX_BYTES = MAX_OUTBOX_BYTES
+#: The view's clock at its fastest (seconds): the socket counters are redrawn at
+#: most this often, a retry's countdown moves, and a poll that is due while the
+#: line is busy is tried again. Idle, the clock sleeps until the next poll is due.
+TICK_S = 0.25
+#: "Now" for the view's clock: a Textual timer cannot be armed for 0 s.
+TICK_SOONEST_S = 0.01
 
 
 class SessionBatch(Message):
@@ -262,6 +269,10 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         #: Which pane the person types data-mode payload in: "cmdline" or "composer".
         self._data_source = "cmdline"
         self._counters_dirty = False
+        #: The view's clock (:meth:`_tick`): one timer, armed for the next moment
+        #: there is work (a poll due, counters to redraw), none while nothing is.
+        self._tick_timer: Timer | None = None
+        self._tick_at = 0.0
         self._pending: set[asyncio.Task[Any]] = set()
         self._inbox: list[SessionEvent] = []
         self._inbox_lock = threading.Lock()
@@ -377,8 +388,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         session.start()
         watch_hangup(self)  # a dead terminal ends the console (link, capture closed)
         exit_on_terminate(self)  # so does SIGTERM, with the terminal restored
-        self.set_interval(0.25, self._tick)
         self._show_status()
+        self.arm_tick()
         self.query_one("#cmdline", CommandLine).input.focus()
         if self.capture is not None:
             self.say(f"capturing to {self.capture.path}")
@@ -494,6 +505,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             self.cycles_changed(update.cycles)
         if update.ended is not None and update.ended.passed:
             self.notify(f"script: {update.ended.summary}")
+        self.arm_tick()  # counters to redraw, or a poll due now (connected, idle again)
 
     @on(CommandLine.Submitted)
     def _command_line(self, message: CommandLine.Submitted) -> None:
@@ -529,6 +541,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         self._show_status()
 
     def _tick(self) -> None:
+        self._tick_timer = None
         try:
             table = self.query_one(SocketTable)
         except NoMatches:
@@ -539,10 +552,44 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         if self.state.link is not None and self.state.link.retry_at is not None:
             self._show_status()
         self.session.tick()
+        self.arm_tick()
+
+    def _tick_delay(self) -> float | None:
+        """Seconds until :meth:`_tick` has work, or None: counters to redraw or a
+        retry's countdown (every :data:`TICK_S`), a poll or a Module pane read
+        when due, and, due but the line busy, every :data:`TICK_S` until it is
+        idle. Not connected, nothing is sent: the link's status wakes it."""
+        soon: list[float] = []
+        link = self.state.link
+        if self._counters_dirty or (link is not None and link.retry_at is not None):
+            soon.append(TICK_S)
+        due = self.session.due_in()
+        if due is not None and self.state.connected:
+            soon.append(due if due > 0 or self.session.idle else TICK_S)
+        return min(soon) if soon else None
+
+    def arm_tick(self) -> None:
+        """Arm the view's clock for the next moment it has work (sooner only: a
+        timer armed for earlier stays); with nothing to do it sleeps, so an
+        idle console wakes when a poll is due rather than four times a second."""
+        if not self.is_running:
+            return
+        delay = self._tick_delay()
+        if delay is None:
+            return  # what would need it (a batch, a choice) arms it again
+        delay = max(delay, TICK_SOONEST_S)
+        at = time.monotonic() + delay
+        if self._tick_timer is not None:
+            if self._tick_at <= at:
+                return
+            self._tick_timer.stop()
+        self._tick_at = at
+        self._tick_timer = self.set_timer(delay, self._tick, name="view clock")
 
     def action_toggle_poll(self) -> None:
         self.session.set_polling(not self.session.polling)
         self._show_status()
+        self.arm_tick()
         self.notify(f"QISTATE polling {'on' if self.session.polling else 'paused'}")
 
     def action_poll_interval(self) -> None:
@@ -551,6 +598,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
                 return
             self.session.set_polling(True, seconds)
             self._show_status()
+            self.arm_tick()
             self.notify(
                 f"QISTATE polling every {seconds:g} s" if seconds > 0 else "QISTATE polling paused"
             )

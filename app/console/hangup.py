@@ -3,7 +3,8 @@
 When the window closes or an ssh session drops, the kernel normally ends the
 program with SIGHUP. Started under ``nohup`` (or by a tool that ignores the
 signal) it lives on with a dead terminal, and Textual's input thread then reads
-end of file in a tight loop, at 100% CPU, forever (Textual PR #6690). Every
+end of file in a tight loop, at 100% CPU, forever (a
+known limit of its input thread, in the Textual versions this is built on). Every
 qiterm app watches its terminal and exits when it has hung up.
 
 SIGTERM (``kill``, a service manager, a closing tmux) ends an app as Ctrl+Q does:
@@ -20,6 +21,7 @@ import os
 import select
 import signal
 import threading
+import weakref
 from typing import Any
 
 from textual.app import App
@@ -32,32 +34,77 @@ HANGUP_EXIT = 129
 TERMINATE_EXIT = 143
 
 
-def watch_hangup(app: App[Any], interval: float = 0.25) -> bool:
-    """Check the terminal every ``interval`` s; True when watching (not headless,
-    stdin a terminal). Only the hang-up bits are read: typed input stays for Textual."""
+_GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
+
+
+class _Watch:
+    """One thread per process, blocked in ``poll()`` on the terminal with no event
+    asked for: the kernel reports a hang-up (POLLHUP, POLLERR, POLLNVAL) whatever
+    is asked, so the thread wakes once, when the terminal has gone, and typed input
+    is left to Textual. (A timer checking a few times a second woke an idle
+    console for nothing.) It exits the app watched at that moment (the picker,
+    then the console, run one after the other); an app that starts after the
+    hang-up is exited at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._app: weakref.ref[App[Any]] | None = None
+        self._thread: threading.Thread | None = None
+        self.hung_up = False
+
+    def watch(self, app: App[Any], terminal: Any) -> None:
+        with self._lock:
+            self._app = weakref.ref(app)
+            hung_up = self.hung_up
+            if self._thread is None and not hung_up:
+                self._thread = threading.Thread(
+                    target=self._run, args=(terminal,), name="qiterm-hangup", daemon=True
+                )
+                self._thread.start()
+        if hung_up:
+            _leave(app)
+
+    def _run(self, terminal: Any) -> None:
+        while True:
+            try:
+                ready = terminal.poll()
+            except OSError:
+                break  # the terminal cannot be polled any more: as good as gone
+            if any(events & _GONE for _, events in ready):
+                break
+        with self._lock:
+            self.hung_up = True
+            app = None if self._app is None else self._app()
+        if app is not None:
+            try:
+                app.call_from_thread(_leave, app)
+            except RuntimeError:
+                pass  # that app has stopped; the next one to watch leaves at once
+
+
+def _leave(app: App[Any]) -> None:
+    log.warning("the terminal hung up: leaving")
+    app.exit(return_code=HANGUP_EXIT)
+
+
+_watch = _Watch()
+
+
+def watch_hangup(app: App[Any]) -> bool:
+    """Exit ``app`` (code 129) when the terminal hangs up; True when watching (not
+    headless, stdin a terminal, POSIX). Only the hang-up bits are read: typed
+    input stays for Textual."""
     poll = getattr(select, "poll", None)  # POSIX only: Windows has no poll() on a console
     if app.is_headless or poll is None:
         return False
-    gone = select.POLLHUP | select.POLLERR | select.POLLNVAL
     try:
         if not os.isatty(0):
             return False
         terminal = poll()
-        terminal.register(0, select.POLLIN)
+        terminal.register(0, 0)  # no event asked: only the hang-up bits are reported
     except (OSError, ValueError):
         return False
-
-    def check() -> None:
-        try:
-            hung_up = any(events & gone for _, events in terminal.poll(0))
-        except OSError:
-            hung_up = True
-        if hung_up:
-            timer.stop()
-            log.warning("the terminal hung up: leaving")
-            app.exit(return_code=HANGUP_EXIT)
-
-    timer = app.set_interval(interval, check, name="hang-up watch")
+    _watch.watch(app, terminal)
     return True
 
 

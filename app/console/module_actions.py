@@ -19,6 +19,9 @@ class ModuleActions(ConsoleBase):
         if panes:
             panes.first().show(self.state, interval=self.session.module_interval)
 
+    def arm_tick(self) -> None:
+        """Arm the view's clock for the reads' new period (the app defines it)."""
+
     @on(ModulePane.Ready)
     def _module_ready(self) -> None:
         self.show_module()
@@ -37,6 +40,7 @@ class ModuleActions(ConsoleBase):
     def _module_interval(self, message: ModulePane.IntervalChosen) -> None:
         self.session.set_module_interval(message.seconds)
         self.show_module()
+        self.arm_tick()
         self.notify(f"Module pane: automatic reads {interval_label(message.seconds)}")
 
     @on(ModulePane.UrcsWanted)

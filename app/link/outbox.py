@@ -108,7 +108,10 @@ class Outbox:
 
     def kick(self) -> None:
         """Wake the dispatcher when something is queued (it goes out now); with
-        nothing queued the dispatcher is left asleep (an idle link wakes no thread)."""
+        nothing queued the dispatcher is left asleep (an idle link wakes no thread).
+        The dispatcher waits for this without a timeout: whoever publishes kicks
+        once it has published what goes together (:meth:`publish` alone does not
+        wake it, so one read's lines go out in one batch)."""
         with self._cv:
             if self.items or self._skipped.count:
                 self._cv.notify_all()
@@ -123,7 +126,9 @@ class Outbox:
         while True:
             with self._cv:
                 while not self.items and not stopped.is_set():
-                    self._cv.wait(0.2)
+                    # No timeout: the worker kicks after every read and every turn
+                    # of its loop, so an idle link wakes this thread never.
+                    self._cv.wait()
                 if not self.items and stopped.is_set():
                     return
                 batch, self.items = self.items, []

@@ -433,6 +433,7 @@ class SerialWorker:
             while not self._stop.is_set():
                 if self._port is None:
                     self._connect_cycle()
+                    self._kick_dispatch()
                     continue
                 try:
                     if self._need_sync and not self.engine.busy:
@@ -443,6 +444,9 @@ class SerialWorker:
                     # TypeError/AttributeError: pyserial's posix port raises these when
                     # the fd vanishes under it during close/unplug.
                     self._lost(str(exc) or type(exc).__name__)
+                # Whatever this turn published goes out now: the dispatcher waits
+                # for a kick, with no timeout of its own.
+                self._kick_dispatch()
         except Exception:  # pragma: no cover - a bug; keep the reason
             log.exception("serial worker crashed")
             self._lost("internal error (see log)")
@@ -607,8 +611,9 @@ class SerialWorker:
         elif self._framer.pending and now - self._last_rx >= self.idle_flush:
             self._ingest(self._framer.flush())
         self._handle(self.engine.tick(time.monotonic()))
-        if not data:
-            self._kick_dispatch()
+        # Every read's events go out at once (the dispatcher has no timeout of its
+        # own; it still hands them over at most once per batch_interval).
+        self._kick_dispatch()
         return bool(data)
 
     def _ingest(self, frames: list[Any]) -> None:

@@ -106,6 +106,15 @@ class ModuleReads:
         self.interval = max(0.0, seconds)
         self._last = None
 
+    def due_in(self, now: float) -> float | None:
+        """Seconds from ``now`` until :meth:`take` has reads to give (0: now), or
+        None when it never will by itself (off), so the view's clock can sleep."""
+        if not self.on:
+            return None
+        if self.at_connect or self._last is None:
+            return 0.0
+        return max(0.0, self._last + self.interval - now)
+
     def take(self, now: float) -> list[AtCommand]:
         """The reads due at ``now`` (monotonic seconds), or none; called only when
         the line is idle."""

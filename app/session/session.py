@@ -423,7 +423,8 @@ class Session:
     # -- polling ----------------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> bool:
-        """The polling policy, called a few times a second by the view, only while
+        """The polling policy, called by the view when :meth:`due_in` says
+        something is due (and again while the line is busy), sending only while
         the line is idle (never in data mode): the Module pane's reads when they
         are due (at connect, then every :attr:`module_interval`), else AT+QISTATE?
         when polling is on and its period has passed. True when something went out."""
@@ -440,6 +441,18 @@ class Session:
         self._last_poll = now
         self.link.submit(c.qistate_read(), tag="poll")
         return True
+
+    def due_in(self, now: float | None = None) -> float | None:
+        """Seconds from ``now`` until :meth:`tick` has something to send, were the
+        line idle (0: now): the sooner of the Module pane's reads and the next
+        poll; None when neither runs by itself (polling paused, reads off). The
+        view's clock sleeps until then rather than asking a few times a second."""
+        now = time.monotonic() if now is None else now
+        due = [self.module_reads.due_in(now)]
+        if self.polling:
+            due.append(max(0.0, self._last_poll + self.poll_interval - now))
+        times = [d for d in due if d is not None]
+        return min(times) if times else None
 
     def set_polling(self, on: bool, interval: float | None = None) -> None:
         """Resume or pause the polling; ``interval`` (seconds, 0 pauses) sets its period."""
