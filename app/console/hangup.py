@@ -2,10 +2,9 @@
 
 When the window closes or an ssh session drops, the kernel normally ends the
 program with SIGHUP. Started under ``nohup`` (or by a tool that ignores the
-signal) it lives on with a dead terminal, and Textual's input thread then reads
-end of file in a tight loop, at 100% CPU, forever (a
-known limit of its input thread, in the Textual versions this is built on). Every
-qiterm app watches its terminal and exits when it has hung up.
+signal) it lives on with a dead terminal, and Textual's input thread (in the
+versions qiterm is built on) then reads end of file in a tight loop, at 100% CPU,
+forever. Every qiterm app watches its terminal and exits when it has hung up.
 
 SIGTERM (``kill``, a service manager, a closing tmux) ends an app as Ctrl+Q does:
 Textual restores the terminal (cooked mode, the normal screen), the link closes
