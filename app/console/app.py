@@ -26,6 +26,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import TabbedContent, TabPane
@@ -321,6 +322,16 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
 
     def get_default_screen(self) -> Screen[None]:
         return ConsoleScreen(id="_default")
+
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Style ``node`` and its children again after a class change, as Textual
+        does, unless ``node`` is not in the DOM yet. Textual styles a widget as it
+        mounts; a class set before that (a ``compact=True`` given to a Select, a
+        Button or a footer key, a Select's ``-has-value``, a class a widget sets in
+        its constructor) made it style the lone widget at once as well, for nothing:
+        about forty such passes before the console's first frame."""
+        if node is self or node.is_attached:
+            super().update_styles(node, animate)
 
     def _size_classes(self) -> None:
         """Give the screen its breakpoint classes (``-wide``, ``-tall``...) for the
