@@ -33,7 +33,6 @@ from app.config.profile import (
     LoadedProfile,
     Profile,
     profile_path,
-    save_macros,
 )
 from app.link.port import PortSettings
 from app.link.ports import is_builtin_simulator
@@ -642,6 +641,8 @@ class Session:
     def save_macros(self, macros: list[Macro]) -> Path:
         """Write ``macros`` into the profile (``default`` when none was given) and
         use them from now on; OSError/ValueError when it cannot be saved."""
+        from app.config.toml_write import save_macros  # tomlkit: loaded when first saving
+
         target = self.profile_file or profile_path("default")
         save_macros(macros, target)
         self.profile = replace(self.profile, macros=macros)
