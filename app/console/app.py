@@ -56,10 +56,6 @@ from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.cmdlist import CommandList
 from widgets.deferred import Deferred, reveal_in, reveal_later
 from widgets.dialogs.choice import PollDialog
-from widgets.dialogs.filter import FilterDialog
-from widgets.dialogs.note import NoteDialog
-from widgets.dialogs.script import ScriptDialog
-from widgets.dialogs.welcome import WelcomeScreen
 from widgets.footer import KeyFooter
 from widgets.log import EventLog, LogPane
 from widgets.macrobar import MacroBar
@@ -628,6 +624,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             self.journal.refilter()
             self.query_one(EventLog).reset()
 
+        from widgets.dialogs.filter import FilterDialog  # loaded when first opened
+
         self.push_screen(FilterDialog(self.journal.filter), apply)
 
     def action_search(self) -> None:
@@ -642,6 +640,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         def add(text: str | None) -> None:
             if text:
                 self.session.note(text, ref=selected.capture_seq if selected is not None else None)
+
+        from widgets.dialogs.note import NoteDialog  # loaded when first opened
 
         self.push_screen(NoteDialog(selected.text if selected is not None else ""), add)
 
@@ -679,6 +679,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             self.notify("A script is already playing (palette: Stop the script).")
             return
         names = [s.name for s in shipped.scenarios()]
+        from widgets.dialogs.script import ScriptDialog  # loaded when first opened
+
         self.push_screen(ScriptDialog(names), self._script_chosen)
 
     def _script_chosen(self, name: str | None) -> None:
@@ -707,6 +709,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         if not peers:
             self.notify("No demo peers: qiterm starts them only on the built-in simulator.")
             return
+        from widgets.dialogs.welcome import WelcomeScreen  # loaded when first opened
+
         self.push_screen(WelcomeScreen(peers, self.form_defaults))
 
     # ------------------------------------------------------------ ports
