@@ -117,6 +117,10 @@ class ConsoleScreen(Screen[None]):
     resume (back from a modal) still re-styles as Textual does."""
 
     _resumed = False
+    #: The command line's input has the focus from the start (Textual would give it
+    #: to the first focusable widget, the socket table, and on_mount then moved it:
+    #: two more style passes before the first frame).
+    AUTO_FOCUS = "#at-input"
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler (Textual dispatches down the class's MRO).
