@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from app.capture.recorder import CaptureRecorder
 from app.config.profile import (
     DEFAULT_POLL,
@@ -69,20 +71,18 @@ class SessionError(Exception):
 # -- what a session publishes besides link events ------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Said:
+class Said(msgspec.Struct, frozen=True):
     """A line of qiterm's own for the log: a message, an error, a note or a marker."""
 
     text: str
     category: Category = Category.APP
-    wall: float = field(default_factory=time.time)
+    wall: float = msgspec.field(default_factory=time.time)
     #: An error a view should show beyond the log (a toast); False for problems
     #: that are listed together (a profile's).
     loud: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptProgress:
+class ScriptProgress(msgspec.Struct, frozen=True):
     """A step of the playing script or macro finished (``done`` of ``total``)."""
 
     text: str
@@ -91,14 +91,12 @@ class ScriptProgress:
     total: int
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptEnded:
+class ScriptEnded(msgspec.Struct, frozen=True):
     summary: str
     passed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PortSwitched:
+class PortSwitched(msgspec.Struct, frozen=True):
     """The session now talks to ``target`` at ``baudrate`` (a fresh module state)."""
 
     target: Target
