@@ -385,7 +385,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         self.call_after_refresh(reveal_later, self.screen)
         session = self.session
         session.listen(self._from_session)
-        session.start()
+        self.call_after_refresh(self._start_session)
         watch_hangup(self)  # a dead terminal ends the console (link, capture closed)
         exit_on_terminate(self)  # so does SIGTERM, with the terminal restored
         self.set_interval(0.25, self._tick)
@@ -418,6 +418,16 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             )
         if self.show_welcome_at_start:
             self.action_welcome()
+
+    def _start_session(self) -> None:
+        """Open the link once the first frame is on the screen. Opened from on_mount,
+        its thread (loading the simulated module, the start-up queries, the capture,
+        the first batches for the log) ran alongside the first layout and delayed the
+        first frame, and a key typed at it, by tens of ms. The capture still has
+        everything from the link's first byte: it was opened before the app ran, and
+        the port is opened here. Not when the console is already closing."""
+        if self.screen.is_attached:
+            self.session.start()
 
     @on(TabbedContent.TabActivated)
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
