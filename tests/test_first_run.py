@@ -186,8 +186,9 @@ async def test_a_shipped_scenario_plays_inside_the_console(state_dir: Path, tmp_
 
 def test_what_the_first_frame_does_not_need_loads_later() -> None:
     """Start-up stays lean (BENCHMARKS.md, startup): the macro and scenario code,
-    the port list, the picker and dnspython load on first use, and the simulated
-    module, the playback and the demo peers only for a port that needs them."""
+    the port list, the picker, dnspython and the profile writer (tomlkit) load on
+    first use, and the simulated module, the playback and the demo peers only for a
+    port that needs them; nothing loads ``secrets`` (hmac and hashlib with it)."""
     import subprocess
     import sys
 
@@ -195,7 +196,8 @@ def test_what_the_first_frame_does_not_need_loads_later() -> None:
         "import sys, app.cli, app.console.launch, app.console.app\n"
         "lazy = ['app.scenario', 'app.config.macros', 'serial.tools.list_ports',"
         " 'widgets.dialogs.port_picker', 'dns', 'app.sim.registry', 'app.sim.module',"
-        " 'app.playback', 'app.demo.peers', 'app.demo.wiring']\n"
+        " 'app.playback', 'app.demo.peers', 'app.demo.wiring', 'app.config.toml_write',"
+        " 'tomlkit', 'secrets', 'hmac']\n"
         "print([m for m in lazy if m in sys.modules])\n"
     )
     out = subprocess.run(

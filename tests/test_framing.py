@@ -11,6 +11,7 @@ import random
 from dataclasses import fields, replace
 from functools import cache
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -336,7 +337,7 @@ def _frame_record(frame: Frame) -> tuple[object, ...]:
 
 
 def _event_record(event: ev.Event) -> tuple[object, ...]:
-    return (type(event).__name__, *(getattr(event, f.name) for f in fields(event)))
+    return (type(event).__name__, *(getattr(event, f.name) for f in msgspec.structs.fields(event)))
 
 
 def _digest(records: object) -> str:

@@ -6,6 +6,8 @@ import ipaddress
 import os
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +20,13 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from app.demo.peers import DEFAULT_ZONE, TCP_RECEIVED_LIMIT, UDP_RECEIVED_LIMIT, Peers
+from app.demo.peers import (
+    DEFAULT_ZONE,
+    TCP_RECEIVED_LIMIT,
+    UDP_RECEIVED_LIMIT,
+    Peers,
+    _normalise_zone,
+)
 
 NTP_EPOCH_OFFSET = 2_208_988_800
 TIMEOUT = 3.0
@@ -264,6 +272,25 @@ def test_dns_custom_zone() -> None:
         assert [r.address for r in response.answer[0]] == ["10.1.2.3"]
         assert response.answer[0].ttl == 300
         assert dns_ask(peers, "echo.qiterm.local").rcode() == dns.rcode.NXDOMAIN
+
+
+def test_the_default_zone_is_written_in_canonical_form() -> None:
+    # Peers() takes it as written, without dnspython (a faster console start).
+    assert _normalise_zone(DEFAULT_ZONE) == DEFAULT_ZONE
+
+
+def test_the_default_peers_start_without_dnspython() -> None:
+    code = (
+        "import sys\n"
+        "from app.demo.peers import Peers\n"
+        "with Peers() as peers:\n"
+        "    assert peers.zone\n"
+        "    print([m for m in sys.modules if m == 'dns' or m.startswith('dns.')])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("zone", [{"x.example": "not-an-ip"}, {"x.example": "::1"}])

@@ -37,15 +37,13 @@ from app.config.profile import (
     Profile,
     list_profiles,
     load_profile,
-    macros_toml,
     parse_profile,
     profile_path,
     read_macros,
-    save_macros,
-    save_profile,
 )
 from app.config.recent import RecentPorts
 from app.config.shipped import example_profile
+from app.config.toml_write import macros_toml, save_macros, save_profile
 from app.console.keys import key_display, terminal_key
 from app.demo.wiring import simulator_variables, start_demo
 from app.link import ports as ports_mod
@@ -866,7 +864,8 @@ def test_the_config_package_loads_no_textual() -> None:
         "import app.config\n"
         "for m in pkgutil.iter_modules(app.config.__path__):\n"
         "    importlib.import_module('app.config.' + m.name)\n"
-        "from app.config.profile import parse_profile, save_macros\n"
+        "from app.config.profile import parse_profile\n"
+        "from app.config.toml_write import save_macros\n"
         "from app.config.shipped import example_profile\n"
         "assert not parse_profile(example_profile()).problems\n"
         "print(sorted(n for n in sys.modules if n.split('.')[0] == 'textual'))\n"

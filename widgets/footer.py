@@ -77,8 +77,18 @@ class KeyFooter(Footer):
             if need > budget:
                 break  # the rest matter less than this one: none of them
             budget -= need
-            yield widget
-        yield from palette
+            yield self._compacted(widget)
+        for widget in palette:
+            yield self._compacted(widget)
+
+    def _compacted(self, widget: Widget) -> Widget:
+        """``widget`` with the class its binding to the footer's ``compact`` gives a
+        key once mounted: set then, it styled each key again right after its mount
+        (set now, before the mount, it is styled once: the console does not style
+        what is not mounted yet)."""
+        if isinstance(widget, FooterKey):
+            widget.set_class(self.compact, "-compact")
+        return widget
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width:

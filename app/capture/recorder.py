@@ -33,7 +33,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -174,7 +173,9 @@ class CaptureRecorder:
         if self.max_size:
             header[fmt.MAX_SIZE] = self.max_size
             # Names the session in every part (two sessions may start in the same ms).
-            header[fmt.SESSION] = secrets.token_hex(8)
+            # What secrets.token_hex(8) returns, without importing secrets (it loads
+            # hmac and hashlib, a few ms of the console's start).
+            header[fmt.SESSION] = os.urandom(8).hex()
         self._header_fields = header
         try:
             with self._lock:

@@ -25,10 +25,12 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from typing import TypeVar
+
+import msgspec
 
 from app.capture import format as fmt
 from app.capture.format import Record, decode_bytes
@@ -231,7 +233,7 @@ class Replayer:
             # Framed again on its own, a piece of an overlong line only looks
             # unterminated: the record says how the live framer cut it.
             events = [
-                replace(
+                msgspec.structs.replace(
                     events[0],
                     truncated="truncated" in flags,
                     continued="continued" in flags,

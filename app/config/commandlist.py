@@ -18,7 +18,7 @@ from pathlib import Path
 
 import tomlkit
 
-from app.config.profile import rewrite_key
+from app.config.toml_write import rewrite_key
 
 KEY = "commands"
 #: Rows the pane holds at most (a list longer than a screen is hard to use anyway).

@@ -13,7 +13,6 @@ style strings (``"bold magenta"``, ``"black on yellow"``, ``"underline #ff8800"`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -25,8 +24,7 @@ from app.config.pattern import UserPattern, compile_pattern
 from app.config.schema import check_table, describe_value, expect
 
 
-@dataclass(frozen=True)
-class HighlightRule:
+class HighlightRule(msgspec.Struct, frozen=True):
     pattern: UserPattern
     style: Style
 

@@ -49,8 +49,7 @@ def expect(description: str, check: Check | None = None, **constraints: Any) -> 
     )
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     #: The key as a path: ``favourites.ports[2]``, ``macro[1].send.data``.
     key: str
     #: What was wrong: ``expected ..., got ...``, ``unknown key (...)``.

@@ -26,6 +26,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
@@ -56,10 +57,6 @@ from widgets.cmdline import AtCommandsProvider, CommandLine
 from widgets.cmdlist import CommandList
 from widgets.deferred import Deferred, reveal_in, reveal_later
 from widgets.dialogs.choice import PollDialog
-from widgets.dialogs.filter import FilterDialog
-from widgets.dialogs.note import NoteDialog
-from widgets.dialogs.script import ScriptDialog
-from widgets.dialogs.welcome import WelcomeScreen
 from widgets.footer import KeyFooter
 from widgets.log import EventLog, LogPane
 from widgets.macrobar import MacroBar
@@ -127,6 +124,10 @@ class ConsoleScreen(Screen[None]):
     resume (back from a modal) still re-styles as Textual does."""
 
     _resumed = False
+    #: The command line's input has the focus from the start (Textual would give it
+    #: to the first focusable widget, the socket table, and on_mount then moved it:
+    #: two more style passes before the first frame).
+    AUTO_FOCUS = "#at-input"
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler (Textual dispatches down the class's MRO).
@@ -333,6 +334,16 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
     def get_default_screen(self) -> Screen[None]:
         return ConsoleScreen(id="_default")
 
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Style ``node`` and its children again after a class change, as Textual
+        does, unless ``node`` is not in the DOM yet. Textual styles a widget as it
+        mounts; a class set before that (a ``compact=True`` given to a Select, a
+        Button or a footer key, a Select's ``-has-value``, a class a widget sets in
+        its constructor) made it style the lone widget at once as well, for nothing:
+        about forty such passes before the console's first frame."""
+        if node is self or node.is_attached:
+            super().update_styles(node, animate)
+
     def _size_classes(self) -> None:
         """Give the screen its breakpoint classes (``-wide``, ``-tall``...) for the
         terminal's size before its widgets are styled. Textual sets them on the
@@ -385,7 +396,7 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         self.call_after_refresh(reveal_later, self.screen)
         session = self.session
         session.listen(self._from_session)
-        session.start()
+        self.call_after_refresh(self._start_session)
         watch_hangup(self)  # a dead terminal ends the console (link, capture closed)
         exit_on_terminate(self)  # so does SIGTERM, with the terminal restored
         self._show_status()
@@ -418,6 +429,16 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             )
         if self.show_welcome_at_start:
             self.action_welcome()
+
+    def _start_session(self) -> None:
+        """Open the link once the first frame is on the screen. Opened from on_mount,
+        its thread (loading the simulated module, the start-up queries, the capture,
+        the first batches for the log) ran alongside the first layout and delayed the
+        first frame, and a key typed at it, by tens of ms. The capture still has
+        everything from the link's first byte: it was opened before the app ran, and
+        the port is opened here. Not when the console is already closing."""
+        if self.screen.is_attached:
+            self.session.start()
 
     @on(TabbedContent.TabActivated)
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
@@ -665,6 +686,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             self.journal.refilter()
             self.query_one(EventLog).reset()
 
+        from widgets.dialogs.filter import FilterDialog  # loaded when first opened
+
         self.push_screen(FilterDialog(self.journal.filter), apply)
 
     def action_search(self) -> None:
@@ -679,6 +702,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         def add(text: str | None) -> None:
             if text:
                 self.session.note(text, ref=selected.capture_seq if selected is not None else None)
+
+        from widgets.dialogs.note import NoteDialog  # loaded when first opened
 
         self.push_screen(NoteDialog(selected.text if selected is not None else ""), add)
 
@@ -716,6 +741,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
             self.notify("A script is already playing (palette: Stop the script).")
             return
         names = [s.name for s in shipped.scenarios()]
+        from widgets.dialogs.script import ScriptDialog  # loaded when first opened
+
         self.push_screen(ScriptDialog(names), self._script_chosen)
 
     def _script_chosen(self, name: str | None) -> None:
@@ -744,6 +771,8 @@ class QitermApp(SocketActions, PaneActions, TerminalActions, ModuleActions):
         if not peers:
             self.notify("No demo peers: qiterm starts them only on the built-in simulator.")
             return
+        from widgets.dialogs.welcome import WelcomeScreen  # loaded when first opened
+
         self.push_screen(WelcomeScreen(peers, self.form_defaults))
 
     # ------------------------------------------------------------ ports

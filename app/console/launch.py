@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from app.capture.recorder import CaptureRecorder, capture_open_error, default_capture_path
 from app.config.paths import welcome_marker
 from app.config.profile import (
@@ -68,8 +70,7 @@ def open_capture(
         return None
 
 
-@dataclass(frozen=True)
-class CaptureOptions:
+class CaptureOptions(msgspec.Struct, frozen=True):
     """How the capture is written: the size a file grows to before the next
     numbered part (None: no limit) and what it keeps of the polling."""
 
@@ -87,8 +88,7 @@ class CaptureOptions:
         return cls(size or None, polls or base.capture_polls)
 
 
-@dataclass(frozen=True)
-class SerialOptions:
+class SerialOptions(msgspec.Struct, frozen=True):
     """Serial settings given on the command line (None: the profile's, or the default)."""
 
     databits: int | None = None

@@ -17,7 +17,6 @@ from app.link.port import PortSettings
 from app.session.cycles import CycleChanged
 from widgets.cmdlist import CommandList
 from widgets.dialogs.choice import BaudDialog
-from widgets.dialogs.serial import SerialDialog
 from widgets.log import EventLog
 from widgets.macrobar import MacroBar
 
@@ -50,6 +49,8 @@ class TerminalActions(ConsoleBase):
         def chosen(settings: PortSettings | None) -> None:
             if settings is not None and settings != current:
                 self.session.set_serial(settings)
+
+        from widgets.dialogs.serial import SerialDialog  # loaded when first opened
 
         self.push_screen(SerialDialog(current), chosen)
 

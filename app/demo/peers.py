@@ -46,9 +46,6 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import dns.exception
-import dns.name
-
 from app.sim.dnsload import load_dns
 
 if TYPE_CHECKING:
@@ -59,7 +56,8 @@ __all__ = ["DEFAULT_ZONE", "Peers"]
 
 _T = TypeVar("_T")
 
-#: Names the DNS peer answers when no zone is given.
+#: Names the DNS peer answers when no zone is given, in canonical form (lower case,
+#: no trailing dot: what a zone given to :class:`Peers` is turned into).
 DEFAULT_ZONE: dict[str, str] = {
     "echo.qiterm.local": "127.0.0.1",
     "time.qiterm.local": "127.0.0.1",
@@ -106,10 +104,18 @@ def _check_loopback(host: str) -> tuple[str, socket.AddressFamily]:
 
 def _zone_key(name: str) -> str:
     """Canonical form of a DNS name for zone lookups: lower case, no trailing dot."""
+    load_dns()
+    import dns.name
+
     return dns.name.from_text(name).to_text(omit_final_dot=True).lower()
 
 
 def _normalise_zone(zone: dict[str, str]) -> dict[str, str]:
+    """``zone`` with its names in canonical form and its addresses checked
+    (ValueError, naming the entry, for a bad one)."""
+    load_dns()
+    import dns.exception
+
     normalised: dict[str, str] = {}
     for name, address in zone.items():
         try:
@@ -324,7 +330,10 @@ class Peers:
             "dns": dns,
             "blaster": blaster,
         }
-        self._zone = _normalise_zone(DEFAULT_ZONE if zone is None else zone)
+        # DEFAULT_ZONE is written in canonical form (a test checks): the peers the
+        # console starts need no dnspython until the first query (its import, about
+        # 25 ms with the importlib.metadata it loads, came before the first frame).
+        self._zone = dict(DEFAULT_ZONE) if zone is None else _normalise_zone(zone)
 
         # Settings, read by the servers at the time they are needed.
         #: Seconds added to the host clock in NTP replies.

@@ -47,6 +47,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+import msgspec
+
 from app.link.lines import (
     DEFERRED_KIND,
     RESPONSE_NAME,
@@ -128,27 +130,23 @@ class Pending:
 # --- outputs -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
+class Write(msgspec.Struct, frozen=True):
     data: bytes
     what: TxKind
     command_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Deliver:
+class Deliver(msgspec.Struct, frozen=True):
     event: ev.Event
     role: Role
     command_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Done:
+class Done(msgspec.Struct, frozen=True):
     pending: Pending
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(msgspec.Struct, frozen=True):
     item: DataModeChanged | DataFormatChanged | ModuleRebooted | CommandRetried
 
 

@@ -17,8 +17,9 @@ import logging
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,7 @@ _COM = re.compile(r"(?i)com\d+")
 _NUMBERS = re.compile(r"(\d+)")
 
 
-@dataclass(frozen=True)
-class PortChoice:
+class PortChoice(msgspec.Struct, frozen=True):
     #: What to open: a device path (``/dev/ttyUSB0``, ``COM3``) or a URL.
     device: str
     description: str

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+import msgspec
+
 from app.protocol import events as ev
 from app.protocol.codes import describe
 from app.protocol.commands import AtCommand
@@ -115,8 +117,7 @@ class LinkState(Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True, slots=True)
-class Rx:
+class Rx(msgspec.Struct, frozen=True):
     """A received frame, parsed, with its role."""
 
     event: ev.Event
@@ -128,8 +129,7 @@ class Rx:
     tag: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Tx:
+class Tx(msgspec.Struct, frozen=True):
     """Bytes written to the port."""
 
     data: bytes
@@ -140,8 +140,7 @@ class Tx:
     tag: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LinkStatus:
+class LinkStatus(msgspec.Struct, frozen=True):
     """The link as it is now: whether the port is open, which port at which rate,
     and the modem control lines qiterm drives (re-applied after a reconnect)."""
 
@@ -169,8 +168,7 @@ class LinkStatus:
         return " ".join(part for part in (str(self.baudrate), self.framing, self.flow) if part)
 
 
-@dataclass(frozen=True, slots=True)
-class RawResult:
+class RawResult(msgspec.Struct, frozen=True):
     """What became of a raw send: written to the port (``sent``), or why not."""
 
     data: bytes
@@ -185,8 +183,7 @@ class RawResult:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class DataModeChanged:
+class DataModeChanged(msgspec.Struct, frozen=True):
     """The module entered or left data mode (§2.3.4). ``awaiting_input``: after
     '>' it waits for a person to type the payload (False once it was typed, or for
     a payload qiterm writes by itself)."""
@@ -197,22 +194,19 @@ class DataModeChanged:
     awaiting_input: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DataFormatChanged:
+class DataFormatChanged(msgspec.Struct, frozen=True):
     send_hex: bool
     recv_hex: bool
     show_ra: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleRebooted:
+class ModuleRebooted(msgspec.Struct, frozen=True):
     """RDY arrived: sockets are gone, commands in flight failed."""
 
     mono: float
 
 
-@dataclass(frozen=True, slots=True)
-class CommandRetried:
+class CommandRetried(msgspec.Struct, frozen=True):
     """A command went out again because the module was asleep when it was first
     written (AT Commands Manual V1.4 §9.10 note 1: the UART sleeps, and the line that
     wakes it is lost); ``why`` says so in words for the log."""
@@ -222,13 +216,11 @@ class CommandRetried:
     why: str
 
 
-@dataclass(frozen=True, slots=True)
-class CommandFinished:
+class CommandFinished(msgspec.Struct, frozen=True):
     result: CommandResult
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleIdentity:
+class ModuleIdentity(msgspec.Struct, frozen=True):
     """What ATI (and registration queries) said at connect."""
 
     identity: str
@@ -243,8 +235,7 @@ class ModuleIdentity:
         return cls(model, revision)
 
 
-@dataclass(frozen=True, slots=True)
-class DisplayDropped:
+class DisplayDropped(msgspec.Struct, frozen=True):
     """Subscribers fell behind a flood: ``count`` received payload lines were not
     handed to them (the capture has every one). ``recv_bytes`` is the payload those
     lines carried per connectID, so counters stay right."""

@@ -27,8 +27,9 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from app.link.results import CommandResult, Outcome
 from app.protocol import commands as c
@@ -57,8 +58,7 @@ class SyncLink(Protocol):
         """Keep reading and recording for ``seconds`` (a back-off)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SyncPolicy:
+class SyncPolicy(msgspec.Struct, frozen=True):
     #: The line must be quiet this long before a drain ends.
     quiet: float = 0.2
     #: A drain ends after this long even if the module keeps talking (URCs).

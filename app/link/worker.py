@@ -33,6 +33,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
+import msgspec
 import serial
 
 from app.link.control import (
@@ -303,7 +304,7 @@ class SerialWorker:
         itself, or to skip the back-off)."""
         self._parked = False
         if self.state is LinkState.DISCONNECTED:
-            self.status = replace(self.status, retry_at=time.monotonic())
+            self.status = msgspec.structs.replace(self.status, retry_at=time.monotonic())
         self._poke()
 
     def close(self, timeout: float = 3.0) -> None:
@@ -385,7 +386,9 @@ class SerialWorker:
                 log.exception("capture failed; recording stops")
                 self.recorder = None
                 self._box.publish(
-                    replace(self.status, message=f"capture stopped: {exc}", change="capture"),
+                    msgspec.structs.replace(
+                        self.status, message=f"capture stopped: {exc}", change="capture"
+                    ),
                     self.engine.recv_hex,
                 )
         self._box.publish(item, self.engine.recv_hex)

@@ -18,6 +18,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from app.link.results import (
     CommandFinished,
     ModuleIdentity,
@@ -45,8 +47,7 @@ POWER_EVENTS = 8
 _LINE_MEMORY = 64
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     """Where a value came from: the command line that read it (``AT+QENG=0``) or
     ``+CEREG URC``, and the wall-clock time it came. For an event, ``event`` says
     what happened ("entered PSM")."""

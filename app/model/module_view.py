@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import msgspec
+
 from app.model import render
 from app.model.details import ModuleDetails, Source
 from app.model.state import ModuleState
@@ -26,8 +28,7 @@ SPARK_WIDTH = 24
 SAME_READ_S = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(msgspec.Struct, frozen=True):
     label: str
     value: str
     source: Source | None = None
@@ -43,8 +44,7 @@ class Section:
         self.rows.append(Row(label, value, source, style))
 
 
-@dataclass(frozen=True, slots=True)
-class Reach:
+class Reach(msgspec.Struct, frozen=True):
     """When the module can next be reached from the network, in words. ``until``:
     when that changes by itself (a countdown's end), if it does."""
 
@@ -78,8 +78,7 @@ def sparkline(values: Iterable[float], width: int = SPARK_WIDTH) -> str:
 # -- what the radio says -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Radio:
+class Radio(msgspec.Struct, frozen=True):
     """The serving cell's measurements, each from the best source there is:
     AT+QENG=0 (dBm/dB as printed, §4.8), else AT+CESQ (§4.2), else AT+CSQ (§4.7)."""
 

@@ -11,7 +11,7 @@ and the console (command palette, completion, hints).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from app.protocol.params import (
     HOST,
@@ -59,8 +59,7 @@ def lookup(name: str) -> CommandSpec | None:
     return _BY_NAME.get(name.upper())
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(msgspec.Struct, frozen=True):
     spec: CommandSpec
     form: FormSpec
     values: dict[str, Value]

@@ -9,30 +9,25 @@ line, except the URC +CEDRXP). Section numbers are the AT Commands Manual V1.4's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from app.protocol import decode
 from app.protocol.events import Event
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SerialNumber(Event):
+class SerialNumber(Event, frozen=True, kw_only=True):
     """``+CGSN: <IMEI>`` (AT+CGSN=1, §2.5; also <IMEISV>/<SVN> for <snt> 2/3)."""
 
     value: str = ""
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IccidReport(Event):
+class IccidReport(Event, frozen=True, kw_only=True):
     """``+QCCID: <ICCID>`` (§8.11)."""
 
     iccid: str = ""
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AttachState(Event):
+class AttachState(Event, frozen=True, kw_only=True):
     """``+CGATT: <state>`` (§4.3): 0 detached, 1 attached."""
 
     state: int | None = None
@@ -45,8 +40,7 @@ class AttachState(Event):
         return decode.ATTACH_WORDS.get(self.state, f"state {self.state}")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OperatorStatus(Event):
+class OperatorStatus(Event, frozen=True, kw_only=True):
     """``+COPS: <mode>[,<format>,<oper>][,<AcT>]`` (§7.2); without an operator
     selected only <mode> is given."""
 
@@ -57,8 +51,7 @@ class OperatorStatus(Event):
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PdpContextDef(Event):
+class PdpContextDef(Event, frozen=True, kw_only=True):
     """``+CGDCONT: <cid>,<PDP_type>,<APN>[,<PDP_addr>[,...]]`` (§5.4)."""
 
     cid: int | None = None
@@ -68,16 +61,14 @@ class PdpContextDef(Event):
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FunctionalityLevel(Event):
+class FunctionalityLevel(Event, frozen=True, kw_only=True):
     """``+CFUN: <fun>`` (§9.3): 0 minimum, 1 full, 4 radio off."""
 
     fun: int | None = None
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QengServingCell(Event):
+class QengServingCell(Event, frozen=True, kw_only=True):
     """``+QENG: 0,<sc_EARFCN>,<sc_EARFCN_offset>,<sc_pci>,<sc_cellID>,[<sc_RSRP>],
     [<sc_RSRQ>],[<sc_RSSI>],[<sc_SINR>],<sc_band>,<sc_TAC>,[<sc_ECL>],[<sc_Tx_pwr>],
     <operation_mode>`` (§4.8). RSRP/RSSI in dBm, RSRQ/SINR in dB, as printed;
@@ -99,8 +90,7 @@ class QengServingCell(Event):
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QengNeighbourCell(Event):
+class QengNeighbourCell(Event, frozen=True, kw_only=True):
     """``+QENG: 1,<nc_EARFCN>,<nc_pci>,<nc_RSRP>,<nc_RSRQ>`` (§4.8)."""
 
     earfcn: int | None = None
@@ -110,8 +100,7 @@ class QengNeighbourCell(Event):
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QengPlmnState(Event):
+class QengPlmnState(Event, frozen=True, kw_only=True):
     """``+QENG: 4,<EMM_state>,<EMM_mode>,<PLMN_state>,<PLMN_type>,<selectPLMN>`` (§4.8,
     AT+QENG=3)."""
 
@@ -123,8 +112,7 @@ class QengPlmnState(Event):
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PsmSetting(Event):
+class PsmSetting(Event, frozen=True, kw_only=True):
     """``+CPSMS: <mode>,,,<requested_periodic_TAU>,<requested_active_time>`` (§9.4):
     what the module asks the network for (the network's grant comes in +CEREG,
     §4.1 n=4/5)."""
@@ -143,8 +131,7 @@ class PsmSetting(Event):
         return decode.decode_t3324(self.requested_active_time)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EdrxSetting(Event):
+class EdrxSetting(Event, frozen=True, kw_only=True):
     """``+CEDRXS: <AcT_type>,<requested_eDRX_value>`` (§9.1, the read answer; one
     line per access technology)."""
 
@@ -153,8 +140,7 @@ class EdrxSetting(Event):
     kind = "info"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EdrxDynamic(Event):
+class EdrxDynamic(Event, frozen=True, kw_only=True):
     """``+CEDRXRDP: <AcT_type>[,<requested_eDRX_value>[,<NW_provided_eDRX_value>
     [,<paging_time_window>]]]`` (§9.2), or the URC ``+CEDRXP:`` with the same fields
     (§9.1, <mode>=2). <AcT_type> 0: the cell does not use eDRX."""

@@ -19,7 +19,7 @@ Manual V1.4 ("the manual"); where the manual defers to 3GPP, the TS is named.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 # -- durations ---------------------------------------------------------------------------
 
@@ -62,8 +62,7 @@ def countdown_text(seconds: float) -> str:
 # -- PSM timers (§4.1, §9.4; 3GPP TS 24.008 §10.5.7.4, §10.5.7.4a) ------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Timer:
+class Timer(msgspec.Struct, frozen=True):
     """A decoded GPRS timer byte. ``seconds`` is None when the timer is
     deactivated (unit ``111``) or when ``bits`` could not be read (``problem``)."""
 
@@ -195,8 +194,7 @@ EDRX_WB_S1: dict[str, float] = {
 PTW_STEP = {ACT_NB_S1: 2.56, ACT_WB_S1: 1.28}
 
 
-@dataclass(frozen=True, slots=True)
-class Cycle:
+class Cycle(msgspec.Struct, frozen=True):
     """A decoded eDRX value or paging time window (``seconds`` None: ``problem``)."""
 
     bits: str
@@ -290,8 +288,7 @@ def tx_power_dbm(value: int | None) -> int | None:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Rating:
+class Rating(msgspec.Struct, frozen=True):
     """The manual's rating of the network quality (§4.8 note 2)."""
 
     level: str  # "strong", "medium", "weak" or "unknown"

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+import msgspec
+
 from app.protocol.syntax import Form, parse_int
 
 Value = int | str | None
@@ -85,8 +87,7 @@ def is_ip_address(text: str) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(msgspec.Struct, frozen=True):
     name: str
     kind: ParamKind
     help: str
@@ -315,8 +316,7 @@ class DataModeKind(Enum):
     FIXED = "fixed"  # ends when <send_length> bytes were typed
 
 
-@dataclass(frozen=True)
-class FormSpec:
+class FormSpec(msgspec.Struct, frozen=True):
     form: Form
     syntax: str
     summary: str

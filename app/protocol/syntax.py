@@ -6,8 +6,9 @@ module (module side), so both read a line the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+import msgspec
 
 
 class Form(Enum):
@@ -37,8 +38,7 @@ def parse_int(text: str) -> int | None:
     return int(t)
 
 
-@dataclass(frozen=True, slots=True)
-class Arg:
+class Arg(msgspec.Struct, frozen=True):
     """One parameter as written: its text and whether it was in double quotes."""
 
     text: str
@@ -60,8 +60,7 @@ class Arg:
         return f'"{self.text}"' if self.quoted else self.text
 
 
-@dataclass(frozen=True, slots=True)
-class CommandLine:
+class CommandLine(msgspec.Struct, frozen=True):
     """A parsed command line.
 
     ``name`` is ``"+QIOPEN"`` for extended commands, the letter(s) of a basic

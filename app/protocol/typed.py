@@ -25,8 +25,9 @@ answers as lines nobody asked for (:mod:`app.link.engine`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+import msgspec
 
 from app.protocol.payload import PayloadError, parse_hex, parse_text
 
@@ -46,8 +47,7 @@ class Kind(Enum):
     HEX = "hex"
 
 
-@dataclass(frozen=True, slots=True)
-class Typed:
+class Typed(msgspec.Struct, frozen=True):
     kind: Kind
     #: The text as typed (stripped).
     text: str

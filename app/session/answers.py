@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from app.link.results import Role, Rx
 
 if TYPE_CHECKING:
@@ -34,8 +36,7 @@ TAG = "answer"
 _ANSWERED = frozenset({Role.RESPONSE, Role.FINAL, Role.URC, Role.DEFERRED, Role.PROMPT})
 
 
-@dataclass(frozen=True, slots=True)
-class AnswersChanged:
+class AnswersChanged(msgspec.Struct, frozen=True):
     """A rule fired, or was switched on or off (for views that list the rules)."""
 
     index: int

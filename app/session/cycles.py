@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from app.link.results import Outcome
 
 if TYPE_CHECKING:
@@ -26,8 +28,7 @@ if TYPE_CHECKING:
 TAG = "macro"
 
 
-@dataclass(frozen=True, slots=True)
-class CycleChanged:
+class CycleChanged(msgspec.Struct, frozen=True):
     """A cyclic macro started, ran once more, or stopped (for the macro bar)."""
 
     name: str

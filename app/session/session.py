@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from app.capture.recorder import CaptureRecorder
 from app.config.profile import (
     DEFAULT_POLL,
@@ -33,7 +35,6 @@ from app.config.profile import (
     LoadedProfile,
     Profile,
     profile_path,
-    save_macros,
 )
 from app.link.port import PortSettings
 from app.link.ports import is_builtin_simulator
@@ -70,20 +71,18 @@ class SessionError(Exception):
 # -- what a session publishes besides link events ------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Said:
+class Said(msgspec.Struct, frozen=True):
     """A line of qiterm's own for the log: a message, an error, a note or a marker."""
 
     text: str
     category: Category = Category.APP
-    wall: float = field(default_factory=time.time)
+    wall: float = msgspec.field(default_factory=time.time)
     #: An error a view should show beyond the log (a toast); False for problems
     #: that are listed together (a profile's).
     loud: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptProgress:
+class ScriptProgress(msgspec.Struct, frozen=True):
     """A step of the playing script or macro finished (``done`` of ``total``)."""
 
     text: str
@@ -92,14 +91,12 @@ class ScriptProgress:
     total: int
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptEnded:
+class ScriptEnded(msgspec.Struct, frozen=True):
     summary: str
     passed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PortSwitched:
+class PortSwitched(msgspec.Struct, frozen=True):
     """The session now talks to ``target`` at ``baudrate`` (a fresh module state)."""
 
     target: Target
@@ -655,6 +652,8 @@ class Session:
     def save_macros(self, macros: list[Macro]) -> Path:
         """Write ``macros`` into the profile (``default`` when none was given) and
         use them from now on; OSError/ValueError when it cannot be saved."""
+        from app.config.toml_write import save_macros  # tomlkit: loaded when first saving
+
         target = self.profile_file or profile_path("default")
         save_macros(macros, target)
         self.profile = replace(self.profile, macros=macros)

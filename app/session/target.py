@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import msgspec
+
 import app.sim  # noqa: F401  (registers the sim:// URL handler with pyserial)
 from app.link.ports import SIM_PORT, is_builtin_simulator
 from app.sim.config import SimConfigError, parse_url, replay_path
@@ -41,8 +43,7 @@ if TYPE_CHECKING:
 SIM_LABEL = "sim:// built-in simulator"
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     """A value a form offers to pick: a demo peer's address or a favourite."""
 
     value: str | int
@@ -54,8 +55,7 @@ class Choice:
         return f"{self.value}  ({self.origin})"
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(msgspec.Struct, frozen=True):
     """A peer the open-socket form offers: a host, a port, and the service type
     it answers on (None: any)."""
 

@@ -41,7 +41,7 @@ class MacroEditor(ModalScreen["list[Macro] | None"]):
         self.where = where
 
     def compose(self) -> ComposeResult:
-        from app.config.profile import macros_toml
+        from app.config.toml_write import macros_toml
 
         with Vertical():
             yield Label(Text(f"Macros (saved to {self.where})", style="bold"))

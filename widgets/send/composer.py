@@ -29,6 +29,7 @@ from app.protocol.commands import (
 )
 from app.protocol.payload import PayloadError, parse, parse_hex, parse_text
 from app.protocol.text import escape_bytes, hex_encode
+from widgets.compact_select import CompactSelect
 from widgets.dialogs.confirm import ConfirmDialog
 from widgets.fields import Field, ParamValidator, param_input, problems, value_of
 from widgets.requests import CommandRequest
@@ -118,22 +119,17 @@ class SendComposer(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
-            yield Select[int]([], prompt="socket", id="target", allow_blank=True, compact=True)
-            yield Select(
-                [("text", "text"), ("hex", "hex")],
-                value="text",
-                allow_blank=False,
-                id="format",
-                compact=True,
+            yield CompactSelect[int]([], prompt="socket", id="target", allow_blank=True)
+            yield CompactSelect(
+                [("text", "text"), ("hex", "hex")], value="text", allow_blank=False, id="format"
             )
-            yield Select(
+            yield CompactSelect(
                 [("rai -", -1), ("rai 0", 0), ("rai 1", 1), ("rai 2", 2)],
                 value=-1,
                 allow_blank=False,
                 id="rai",
-                compact=True,
             )
-        yield Select(MODES, value="auto", allow_blank=False, id="mode", compact=True)
+        yield CompactSelect(MODES, value="auto", allow_blank=False, id="mode")
         with Horizontal(classes="row udp"):
             yield Field("IP", param_input(catalog.REMOTE_IP, id="remote-ip"))
             yield Field("Port", param_input(catalog.UDP_REMOTE_PORT, id="remote-port"))
