@@ -15,7 +15,9 @@ once, the terminal left raw on the alternate screen.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import operator
 import os
 import select
 import signal
@@ -33,7 +35,11 @@ HANGUP_EXIT = 129
 TERMINATE_EXIT = 143
 
 
-_GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
+#: What poll() reports for a terminal that has gone. POSIX only: on Windows the
+#: select module has neither poll() nor these bits, and nothing here is watched.
+_GONE = functools.reduce(
+    operator.or_, (getattr(select, name, 0) for name in ("POLLHUP", "POLLERR", "POLLNVAL"))
+)
 
 
 class _Watch:
