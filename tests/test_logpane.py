@@ -18,6 +18,7 @@ from textual.widgets import Input, Static
 from app.capture.source import CaptureSource
 from app.console.app import QitermApp
 from app.model.journal import LogEntry
+from app.model.render import LineView
 from app.sim import registry
 from app.viewer.app import CaptureLog, ViewerApp
 from tests.consolekit import make_app, ready, type_into, until
@@ -266,5 +267,46 @@ async def test_a_rendered_line_is_freed_without_the_garbage_collector() -> None:
                 assert not left_in_a_cycle(address), "an evicted line was left in a cycle"
             finally:
                 gc.enable()
+    finally:
+        registry.destroy(name)
+
+
+async def test_the_scroll_width_measures_each_new_line_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The log's scroll width grows with its newest lines, measuring each line once,
+    not the newest 200 again at every growth (measuring escapes a line's text, which
+    a log line derives from its bytes: at the line rate that was a fifth of the UI
+    thread). A wider line still widens it; a new line view measures them all again."""
+    import widgets.log as log_module
+    from tests.test_journal_memory import recv
+
+    measured: list[int] = []
+    real = log_module.line_width
+
+    def counting(entry: LogEntry, view: Any) -> int:
+        measured.append(entry.seq)
+        return real(entry, view)
+
+    monkeypatch.setattr(log_module, "line_width", counting)
+    app, name = make_app(None, poll_interval=0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            log_ = app.query_one(EventLog)
+            await until(pilot, lambda: log_.virtual_size.height == len(app.journal.view))
+            for start in range(0, 300, 30):
+                app.apply_batch([recv(i, 16) for i in range(start, start + 30)])
+                await until(pilot, lambda: log_.virtual_size.height == len(app.journal.view))
+                newest = app.journal.view[-1].seq
+                assert newest in measured, "the newest line was not measured"
+            assert len(measured) == len(set(measured)), "a line was measured again"
+            narrow = log_.virtual_size.width
+            app.apply_batch([recv(300, 1024)])
+            await until(pilot, lambda: log_.virtual_size.width > narrow)
+            measured.clear()
+            log_.view = LineView(payload="hex")  # each line's width is new
+            await pilot.pause()
+            assert len(measured) == len(app.journal.view)
     finally:
         registry.destroy(name)

@@ -186,6 +186,8 @@ class EventLog(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._rules: tuple[HighlightRule, ...] = ()
         self._width = 0
+        #: The newest entry (its seq) the scroll width has measured.
+        self._measured_seq = 0
         self._growth_pending = False
         #: time.monotonic() of the last applied growth (a lone line shows at once).
         self._grown_at = 0.0
@@ -296,8 +298,14 @@ class EventLog(ScrollView, can_focus=True):
             bar.position = self.scroll_y
 
     def _grow_width(self, entries: list[LogEntry]) -> None:
-        view = self.view
-        self._width = max(self._width, max((line_width(e, view) for e in entries), default=0))
+        """Widen the scroll width to the lines of ``entries`` not measured yet: each
+        line is measured once (measuring escapes its text, which a log line derives
+        from its bytes when asked), however many growths see it among the newest."""
+        view, after = self.view, self._measured_seq
+        widths = [line_width(e, view) for e in entries if e.seq > after]
+        if entries:
+            self._measured_seq = max(after, entries[-1].seq)
+        self._width = max(self._width, max(widths, default=0))
 
     def watch_view(self) -> None:
         self._redraw()
@@ -308,7 +316,7 @@ class EventLog(ScrollView, can_focus=True):
 
     def _redraw(self) -> None:
         self._cache.clear()
-        self._width = 0
+        self._width = self._measured_seq = 0
         self._grow_width(self.journal.view)
         self.virtual_size = Size(self._width, len(self.journal.view))
         self.evicted = self.journal.evicted
