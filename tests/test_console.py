@@ -364,6 +364,7 @@ async def test_listener_accepts_a_client_and_udp_service_replies(
         await until(pilot, lambda: app.state.sockets[service].bytes_received == 13)
         composer = app.query_one(SendComposer)
         await show_tab(pilot, "tab-send")
+        assert not composer.query("#remote-ip"), "the UDP remote's fields wait for a UDP target"
         composer.query_one("#target", Select).value = service
         await pilot.pause()
         assert composer.has_class("-udp")

@@ -114,6 +114,8 @@ class SendComposer(Vertical):
         self.history: list[SendRecord] = []
         self._targets: list[tuple[int, str]] = []
         self._udp: set[int] = set()
+        #: Whether the UDP remote's fields exist yet (made when first needed).
+        self._udp_fields_made = False
         #: The data field's format as it was before the last change (to convert).
         self._format = "text"
 
@@ -130,9 +132,10 @@ class SendComposer(Vertical):
                 id="rai",
             )
         yield CompactSelect(MODES, value="auto", allow_blank=False, id="mode")
-        with Horizontal(classes="row udp"):
-            yield Field("IP", param_input(catalog.REMOTE_IP, id="remote-ip"))
-            yield Field("Port", param_input(catalog.UDP_REMOTE_PORT, id="remote-port"))
+        # The UDP SERVICE remote: its fields are made when a UDP target is first
+        # chosen (most sessions never choose one; they were 6 of the first frame's
+        # widgets).
+        yield Horizontal(classes="row udp", id="udp-row")
         with Horizontal(classes="row"):
             yield Input(
                 placeholder="data: text with \\r \\n \\xNN escapes",
@@ -192,7 +195,16 @@ class SendComposer(Vertical):
         return value if isinstance(value, int) else None
 
     def _refresh_udp(self) -> None:
-        self.set_class(self.target in self._udp, "-udp")
+        udp = self.target in self._udp
+        if udp and not self._udp_fields_made:
+            self._udp_fields_made = True
+            self.query_one("#udp-row", Horizontal).mount_all(
+                [
+                    Field("IP", param_input(catalog.REMOTE_IP, id="remote-ip")),
+                    Field("Port", param_input(catalog.UDP_REMOTE_PORT, id="remote-port")),
+                ]
+            )
+        self.set_class(udp, "-udp")
 
     def payload(self) -> bytes:
         """The bytes typed, or PayloadError."""
