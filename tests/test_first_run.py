@@ -184,23 +184,35 @@ async def test_a_shipped_scenario_plays_inside_the_console(state_dir: Path, tmp_
         registry.destroy(name)
 
 
+def loaded_after(code: str, modules: list[str]) -> list[str]:
+    """Which of ``modules`` (or their submodules) a fresh interpreter has loaded
+    after running ``code``: a child process, so this process's imports do not count."""
+    import ast
+    import subprocess
+    import sys
+
+    script = (
+        f"import sys\n{code}\n"
+        f"names = {modules!r}\n"
+        "print([m for m in sys.modules if any(m == n or m.startswith(n + '.') for n in names)])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip().startswith("["), done.stdout + done.stderr
+    return list(ast.literal_eval(done.stdout.strip()))
+
+
 def test_what_the_first_frame_does_not_need_loads_later() -> None:
     """Start-up stays lean (BENCHMARKS.md, startup): the macro and scenario code,
     the port list, the picker, dnspython and the profile writer (tomlkit) load on
     first use, and the simulated module, the playback and the demo peers only for a
     port that needs them; nothing loads ``secrets`` (hmac and hashlib with it)."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, app.cli, app.console.launch, app.console.app\n"
-        "lazy = ['app.scenario', 'app.config.macros', 'serial.tools.list_ports',"
-        " 'widgets.dialogs.port_picker', 'dns', 'app.sim.registry', 'app.sim.module',"
-        " 'app.playback', 'app.demo.peers', 'app.demo.wiring', 'app.config.toml_write',"
-        " 'tomlkit', 'secrets', 'hmac']\n"
-        "print([m for m in lazy if m in sys.modules])\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+    lazy = [
+        "app.scenario", "app.config.macros", "serial.tools.list_ports",
+        "widgets.dialogs.port_picker", "dns", "app.sim.registry", "app.sim.module",
+        "app.playback", "app.demo.peers", "app.demo.wiring", "app.config.toml_write",
+        "tomlkit", "secrets", "hmac",
+    ]  # fmt: skip
+    code = "import app.cli, app.console.launch, app.console.app"
+    assert loaded_after(code, lazy) == []
